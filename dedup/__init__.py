@@ -1,0 +1,1 @@
+"""Corpus-wide deduplication: exact, MinHash LSH, paragraph/sentence."""

@@ -1,0 +1,1 @@
+"""Runners, I/O, config and accounting for the cleaning cascade."""

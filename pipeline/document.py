@@ -1,0 +1,43 @@
+"""The one document type every stage and engine passes around."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Document:
+    """A text with its id, provenance and metadata (scores land in ``meta``).
+
+    Features derived from the text (lines, words, ...) are computed once through
+    :meth:`cached` and shared by every stage; assigning ``text`` clears them.
+    """
+
+    id: str
+    text: str
+    source: str = ""
+    position: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "text" and "_cache" in self.__dict__:
+            self.__dict__["_cache"] = {}
+        super().__setattr__(name, value)
+
+    def cached(self, key: str, compute: Callable[["Document"], T]) -> T:
+        """Return ``compute(self)``, computed once per text version under ``key``."""
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = compute(self)
+            return value
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_cache"] = {}
+        return state

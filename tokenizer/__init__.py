@@ -1,0 +1,1 @@
+"""Tokenizer training, reports and tokenized shards."""
