@@ -58,6 +58,8 @@ class RunSpec:
     stages: list[Stage]
     sections: dict[str, Any] = field(default_factory=dict)
     path: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The parsed TOML, for fingerprints and manifests."""
 
 
 SECTION_TYPES: dict[str, str] = {"dedup": "dedup.config:DedupConfig"}
@@ -178,7 +180,7 @@ def parse_config(data: dict[str, Any], base_dir: Path, path: str = "<config>") -
         for name, spec in SECTION_TYPES.items()
         if name in data
     }
-    return RunSpec(input_cfg, run_cfg, stages, sections, path)
+    return RunSpec(input_cfg, run_cfg, stages, sections, path, data)
 
 
 def load_config(path: str | Path) -> RunSpec:
