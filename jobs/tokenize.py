@@ -6,12 +6,18 @@
 """
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
 
-from tokenizer.manifest import ShardError
-from tokenizer.shards import ShardConfig, tokenize_to_shards
+# This file's name shadows the standard library's ``tokenize`` (imported by logging, linecache):
+# drop the script's own folder from the import path before importing anything else.
+if sys.path and sys.path[0].rstrip("/").endswith("jobs"):
+    sys.path.pop(0)
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+
+from tokenizer.manifest import ShardError  # noqa: E402
+from tokenizer.shards import ShardConfig, tokenize_to_shards  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

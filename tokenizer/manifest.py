@@ -77,6 +77,10 @@ def incompatibilities(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         if old.get(key) != new.get(key):
             if key == "inputs":
                 problems.append("inputs: the input files or their checksums changed")
+            elif key == "config" and isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
+                a, b = old[key], new[key]
+                problems += [f"config.{k}: existing {a.get(k)}, now {b.get(k)}"
+                             for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
             else:
                 problems.append(f"{key}: existing {old.get(key)}, now {new.get(key)}")
     return problems
