@@ -1,0 +1,188 @@
+"""Pure text helpers: normalization, tokens, n-gram shingle hashes, stable 64-bit hashes.
+
+Shingles are word n-grams for space-delimited text and character n-grams for Chinese and
+Japanese (each CJK character is a token). Hashes are computed for a whole batch at once:
+tokens are hashed by pandas' C siphash, n-grams are combined with numpy.
+"""
+from __future__ import annotations
+
+import re
+import string
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+_CJK_CLASS = r"\p{Han}\p{Hiragana}\p{Katakana}"
+_PUNCT = string.punctuation + "“”‘’‚„…–—«»‹›、。，．！？：；（）【】《》〈〉「」『』·•¡¿"
+_PUNCT_RE = re.compile(r"[^\w\s]+")
+_DIGIT_RE = re.compile(r"\d")
+_SPACE_RE = re.compile(r"\s+")
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xFF51AFD7ED558CCD)
+_M2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+
+
+def normalize(text: str) -> str:
+    """Lowercase, digits to 0, punctuation dropped, whitespace collapsed (CCNet's rule).
+
+    >>> normalize("  Hello, World!  Call 555-1234.\\n")
+    'hello world call 0000000'
+    """
+    text = _PUNCT_RE.sub("", _DIGIT_RE.sub("0", text.lower()))
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def hash64(text: str) -> int:
+    """A stable signed 64-bit hash (xxh3) of ``text``, usable as a Spark ``long``.
+
+    >>> hash64("abc") == hash64("abc"), hash64("abc") == hash64("abd")
+    (True, False)
+    """
+    return int(np.uint64(xxhash.xxh3_64_intdigest(text.encode("utf-8"))).astype(np.int64))
+
+
+def tokenize_batch(texts: list[str]) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray]:
+    """Tokenize many texts at once with Arrow's C++ string kernels.
+
+    Tokens are whitespace-separated chunks, lowercased, with leading and trailing
+    punctuation trimmed; every CJK character is a token of its own. Returns
+    ``(ids, vocab, lengths, cjk_counts)``: text i's tokens are ``vocab[ids[j]]`` for its
+    ``lengths[i]`` consecutive entries of ``ids``; ``cjk_counts[i]`` of them are CJK.
+    """
+    low = pc.utf8_lower(pa.array(texts, type=pa.large_string()))
+    has_cjk = pc.match_substring_regex(low, pattern=f"[{_CJK_CLASS}]")
+    if pc.any(has_cjk).as_py():
+        spaced = pc.replace_substring_regex(
+            low.filter(has_cjk), pattern=f"([{_CJK_CLASS}])", replacement=r" \1 "
+        )
+        low = pc.replace_with_mask(low, has_cjk, spaced)
+    lists = pc.utf8_split_whitespace(low)
+    offsets = lists.offsets.to_numpy()
+    encoded = lists.flatten().dictionary_encode()
+    vocab = pc.utf8_trim(encoded.dictionary, characters=_PUNCT)
+    nonempty = pc.greater(pc.utf8_length(vocab), 0).to_numpy(zero_copy_only=False)
+    ids = encoded.indices.to_numpy()
+    doc = np.repeat(np.arange(len(texts)), np.diff(offsets))
+    keep = nonempty[ids]
+    ids, doc = ids[keep], doc[keep]
+    vocab_cjk = pc.match_substring_regex(vocab, pattern=f"^[{_CJK_CLASS}]$").to_numpy(zero_copy_only=False)
+    lengths = np.bincount(doc, minlength=len(texts)).astype(np.int64)
+    cjk_counts = np.bincount(doc, weights=vocab_cjk[ids], minlength=len(texts)).astype(np.int64)
+    return ids, vocab, lengths, cjk_counts
+
+
+def tokens(text: str) -> list[str]:
+    """The tokens of one text (see :func:`tokenize_batch`).
+
+    >>> tokens("Hello, World! 你好，世界 don't (ok) café")
+    ['hello', 'world', '你', '好', '世', '界', "don't", 'ok', 'café']
+    """
+    ids, vocab, _, _ = tokenize_batch([text])
+    words = vocab.to_pylist()
+    return [words[i] for i in ids]
+
+
+def ngrams(toks: list[str], n: int) -> list[tuple[str, ...]]:
+    """Token n-grams; a text shorter than ``n`` is one shingle of all its tokens.
+
+    >>> ngrams(["a", "b", "c"], 2)
+    [('a', 'b'), ('b', 'c')]
+    >>> ngrams(["a"], 3), ngrams([], 3)
+    ([('a',)], [])
+    """
+    if 0 < len(toks) < n:
+        return [tuple(toks)]
+    return [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+
+
+def fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer (an avalanching bijection), elementwise."""
+    h = h ^ (h >> _S33)
+    h = h * _M1
+    h = h ^ (h >> _S33)
+    h = h * _M2
+    return h ^ (h >> _S33)
+
+
+def token_hashes(vocab: pa.Array) -> np.ndarray:
+    """64-bit hashes of strings (pandas' siphash with its fixed key: stable across runs)."""
+    if len(vocab) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    values = np.asarray(vocab.to_numpy(zero_copy_only=False), dtype=object)
+    return pd.util.hash_array(values, categorize=False).astype(np.uint64, copy=False)
+
+
+def combine(parts: list[np.ndarray]) -> np.ndarray:
+    """Order-sensitive 32-bit hash of aligned columns of 64-bit hashes."""
+    with np.errstate(over="ignore"):
+        h = parts[0].copy()
+        for p in parts[1:]:
+            h = h * _MIX + p
+        return (fmix64(h) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def shingle_hashes_batch(
+    texts: list[str], ngram: int, ngram_cjk: int, cjk_min_share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit shingle hashes of many texts: ``(hashes, offsets)``, text i owns
+    ``hashes[offsets[i]:offsets[i+1]]`` (duplicates kept; MinHash ignores them).
+
+    >>> h, o = shingle_hashes_batch(["a b c d", "", "a b c"], 3, 3, 0.5)
+    >>> np.diff(o).tolist(), bool(h[0] == h[2])
+    ([2, 0, 1], True)
+    """
+    ids, vocab, lengths, cjk_counts = tokenize_batch(texts)
+    words = token_hashes(vocab)[ids]
+    ns = np.where((lengths > 0) & (cjk_counts >= cjk_min_share * lengths), ngram_cjk, ngram)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    # Each text yields max(len - n + 1, 1) shingles (0 when empty).
+    counts = np.where(lengths == 0, 0, np.maximum(lengths - ns + 1, 1))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    out = np.zeros(int(offsets[-1]), dtype=np.uint32)
+    for n in np.unique(ns):
+        long_docs = (ns == n) & (lengths >= n)
+        if long_docs.any():
+            # Positions i of the flat token array whose n-gram stays inside its text.
+            pos = _ranges(starts[long_docs], counts[long_docs])
+            dest = _ranges(offsets[:-1][long_docs], counts[long_docs])
+            out[dest] = combine([words[pos + k] for k in range(int(n))])
+        for i in np.flatnonzero((ns == n) & (lengths > 0) & (lengths < n)):
+            seg = words[starts[i] : starts[i] + lengths[i]]
+            out[offsets[i]] = combine([seg[k : k + 1] for k in range(len(seg))])[0]
+    return out, offsets
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, s + c)`` for each pair, vectorized.
+
+    >>> _ranges(np.array([0, 10]), np.array([2, 3])).tolist()
+    [0, 1, 10, 11, 12]
+    """
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    base = np.repeat(starts - (ends - counts), counts)
+    return base + np.arange(total, dtype=np.int64)
+
+
+def shingle_set(text: str, ngram: int = 5, ngram_cjk: int = 5, cjk_min_share: float = 0.5) -> set[int]:
+    """The set of a text's shingle hashes (for true Jaccard in tests and evaluation)."""
+    h, _ = shingle_hashes_batch([text], ngram, ngram_cjk, cjk_min_share)
+    return set(h.tolist())
+
+
+def jaccard(a: set[int], b: set[int]) -> float:
+    """Jaccard similarity of two sets; two empty sets count as identical.
+
+    >>> jaccard({1, 2, 3}, {2, 3, 4})
+    0.5
+    """
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
