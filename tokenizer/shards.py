@@ -275,10 +275,10 @@ def plan_shards(num_tokens: np.ndarray, keys: np.ndarray | None, shard_tokens: i
 
     Documents are ordered by ``keys`` (ties by index) or kept in input order; document *j* of
     the ordered list goes to shard ``cum_start_j * n // total`` with ``n = ceil(total /
-    shard_tokens)``, so each shard is within one document of ``total / n`` tokens.
+    shard_tokens)``, so no shard exceeds ``total / n`` by more than one document.
 
     >>> [s.tolist() for s in plan_shards(np.array([3, 3, 3, 3, 4]), None, 8)]
-    [[0, 1], [2, 3, 4]]
+    [[0, 1, 2], [3, 4]]
     >>> [s.tolist() for s in plan_shards(np.array([1, 1, 1]), np.array([5, 1, 3], dtype=np.uint64), 100)]
     [[1, 2, 0]]
     """
