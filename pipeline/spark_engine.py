@@ -54,6 +54,7 @@ def run_spark(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: s
               spark=None) -> list[Stats]:  # noqa: ANN001
     """Run every part on Spark; returns the parts' stats in task order."""
     spark = spark or spark_session()
+    spark.sparkContext.setLogLevel("WARN")
     rows = [(t.index, t.path, t.source, t.size) for t in tasks]
     one_per_slice = spark.sparkContext.parallelize(rows, max(1, len(rows)))
     frame = spark.createDataFrame(one_per_slice, "index long, path string, source string, size long")

@@ -1,0 +1,47 @@
+"""Shared fixtures: input-file writers and one local Spark session per test run."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def write_jsonl(path: Path, records: list, compress: bool = False) -> Path:
+    """Write records (dicts, or raw str/bytes lines) as JSON lines."""
+    lines = []
+    for record in records:
+        if isinstance(record, bytes):
+            lines.append(record)
+        elif isinstance(record, str):
+            lines.append(record.encode("utf-8"))
+        else:
+            lines.append(json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    data = b"\n".join(lines) + b"\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(data) if compress else data)
+    return path
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A small local Spark session shared by every Spark test."""
+    pyspark_sql = pytest.importorskip("pyspark.sql")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (
+        pyspark_sql.SparkSession.builder.master("local[2]")
+        .appName("tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.executorEnv.PYTHONPATH", str(ROOT))
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -1,0 +1,75 @@
+"""Config errors name the bad key before any work starts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import ConfigError, parse_config, setup_stages
+from pipeline.document import Document
+from pipeline.stage import ModelPath, Stage
+
+
+@dataclass
+class LongEnough(Stage):
+    """Test stage: drop texts shorter than ``min_chars``."""
+
+    name = "test_long_enough"
+    min_chars: int = 10
+    ratio: float = 0.5
+    model_path: ModelPath | None = None
+
+    def setup(self) -> None:
+        if self.model_path and Path(self.model_path).read_bytes() != b"MODEL":
+            raise ValueError(f"{self.model_path} is not a model file")
+
+    def apply(self, doc: Document) -> str | None:
+        return None if len(doc.text) >= self.min_chars else "too_short"
+
+
+def parse(data: dict, base: Path = Path("/")):
+    return parse_config(data, base)
+
+
+def test_valid_config_builds_stages_in_order_and_skips_disabled() -> None:
+    spec = parse({"input": {"text_field": "content"},
+                  "stages": [{"stage": "test_long_enough", "min_chars": 3, "ratio": 1},
+                             {"stage": "test_long_enough", "enabled": False}]})
+    assert spec.input.text_field == "content"
+    assert spec.stages == [LongEnough(min_chars=3, ratio=1)]
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"stages": [{"stage": "test_long_enough", "min_char": 3}]},
+     "stages[0] (test_long_enough).min_char: unknown key (known keys: min_chars, model_path, ratio)"),
+    ({"stages": [{"stage": "test_long_enough", "min_chars": "3"}]},
+     "stages[0] (test_long_enough).min_chars: expected int, got str '3'"),
+    ({"stages": [{"stage": "test_long_enough", "min_chars": True}]},
+     "stages[0] (test_long_enough).min_chars: expected int, got bool True"),
+    ({"stages": [{"stage": "no_such_stage"}]}, "stages[0].stage: unknown stage 'no_such_stage'"),
+    ({"stages": [{"min_chars": 3}]}, "stages[0].stage: missing"),
+    ({"inputs": {}}, "inputs: unknown section"),
+    ({"input": {"max_text_bytes": 1.5}}, "input.max_text_bytes: expected int, got float 1.5"),
+    ({"stages": [{"stage": "test_long_enough", "model_path": "models/nope.bin"}]},
+     "stages[0] (test_long_enough).model_path: file not found: /models/nope.bin"),
+])
+def test_bad_config_names_the_key(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse(data)
+    assert message in str(err.value)
+
+
+def test_corrupt_model_fails_setup_naming_the_stage(tmp_path: Path) -> None:
+    (tmp_path / "model.bin").write_bytes(b"garbage")
+    spec = parse({"stages": [{"stage": "test_long_enough", "model_path": "model.bin"}]}, tmp_path)
+    with pytest.raises(ConfigError, match=r"stages\[0\] \(test_long_enough\): setup failed: .*not a model file"):
+        setup_stages(spec.stages)
+
+
+@pytest.mark.parametrize("name", ["default.toml", "minimal.toml"])
+def test_bundled_cleaning_configs_load(name: str) -> None:
+    from pipeline.config import load_config
+
+    spec = load_config(Path(__file__).parent.parent / "configs" / name)
+    setup_stages(spec.stages)

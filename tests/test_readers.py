@@ -1,0 +1,126 @@
+"""Bad input never crashes a run: each case is quarantined with its file, line and reason."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+from conftest import write_jsonl
+from pipeline.config import InputConfig
+from pipeline.document import Document
+from pipeline.readers import Quarantined, read_records
+
+CFG = InputConfig()
+
+
+def read(path: Path, cfg: InputConfig = CFG) -> list:
+    return list(read_records(str(path), cfg, path.name))
+
+
+def only_quarantined(records: list) -> list[Quarantined]:
+    return [r for r in records if isinstance(r, Quarantined)]
+
+
+def test_good_jsonl_uses_id_field_or_derives_one(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [{"id": "x1", "text": "hello", "url": "u"}, {"text": "world"}])
+    docs = read(path)
+    assert [d.id for d in docs] == ["x1", "a.jsonl:2"]
+    assert docs[0].meta == {"input": {"url": "u"}}
+    assert [d.position for d in docs] == [1, 2]
+
+
+def test_malformed_json_line_is_quarantined_and_reading_goes_on(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "one"}, '{"text": "broken', {"text": "three"}])
+    records = read(path)
+    assert [r.text for r in records if isinstance(r, Document)] == ["one", "three"]
+    (bad,) = only_quarantined(records)
+    assert (bad.source, bad.position, bad.kind) == ("a.jsonl", 2, "malformed_json")
+    assert "malformed JSON" in bad.error and '{"text": "broken' in bad.raw
+
+
+def test_invalid_utf8_is_quarantined_with_byte_offset(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [b'{"text": "caf\xe9"}', {"text": "fine"}])
+    records = read(path)
+    (bad,) = only_quarantined(records)
+    assert bad.kind == "invalid_utf8" and bad.position == 1
+    assert "invalid UTF-8 at byte 13" in bad.error
+
+
+@pytest.mark.parametrize("record, message", [
+    ({"title": "no text"}, "text field 'text' is missing"),
+    ({"text": None}, "text field 'text' is null"),
+    ({"text": 42}, "text field 'text' is int, not a string"),
+    ({"text": "   \n"}, "text field 'text' is empty"),
+    ([1, 2], "expected a JSON object, got list"),
+])
+def test_missing_null_wrong_or_empty_text(tmp_path: Path, record: object, message: str) -> None:
+    (bad,) = read(write_jsonl(tmp_path / "a.jsonl", [record]))
+    assert isinstance(bad, Quarantined) and bad.error == message and bad.position == 1
+
+
+def test_configurable_text_field(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [{"content": "body", "doc_id": 7}])
+    (doc,) = read(path, InputConfig(text_field="content", id_field="doc_id"))
+    assert (doc.id, doc.text) == ("7", "body")
+
+
+def test_empty_file_is_one_quarantine_record(tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "empty.jsonl.gz").write_bytes(gzip.compress(b""))
+    for name in ("empty.jsonl", "empty.jsonl.gz"):
+        (bad,) = read(tmp_path / name)
+        assert (bad.kind, bad.position, bad.error) == ("empty_file", 0, "file is empty")
+
+
+def test_truncated_gzip_keeps_what_was_read_and_quarantines_the_rest(tmp_path: Path) -> None:
+    records = [{"text": f"document number {i} " * 20} for i in range(500)]
+    data = gzip.compress("\n".join(json.dumps(r) for r in records).encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    out = read(path)
+    docs = [r for r in out if isinstance(r, Document)]
+    (bad,) = only_quarantined(out)
+    assert 0 < len(docs) < 500
+    assert bad.kind == "truncated" and bad.position == len(docs) + 1
+    assert f"unreadable after line {len(docs)}" in bad.error and "EOFError" in bad.error
+
+
+def test_zstd_and_parquet_inputs(tmp_path: Path) -> None:
+    raw = "\n".join(json.dumps({"text": f"zst {i}"}) for i in range(3)).encode()
+    (tmp_path / "a.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(raw))
+    assert [d.text for d in read(tmp_path / "a.jsonl.zst")] == ["zst 0", "zst 1", "zst 2"]
+    pq.write_table(pa.table({"id": ["p1", "p2"], "text": ["first", None]}), tmp_path / "b.parquet")
+    doc, bad = read(tmp_path / "b.parquet")
+    assert doc.id == "p1" and bad.error == "text field 'text' is null" and bad.position == 2
+
+
+def test_huge_document_is_quarantined_not_processed(tmp_path: Path) -> None:
+    huge = "x" * 50_000_000
+    path = write_jsonl(tmp_path / "big.jsonl", [{"text": "small"}, {"text": huge}])
+    doc, bad = read(path)
+    assert doc.text == "small"
+    assert bad.kind == "too_large" and bad.position == 2
+    assert "50,000,000 bytes, over input.max_text_bytes=5,000,000" in bad.error
+    assert len(bad.raw) == 1000
+
+
+def test_unreadable_file_is_quarantined(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-file.jsonl"
+    path.mkdir()
+    (bad,) = read(path)
+    assert bad.kind == "unreadable_file" and "cannot open file" in bad.error
+
+
+def test_warc_html_is_extracted_with_url_and_record_id() -> None:
+    path = Path(__file__).parent.parent / "data/sample/web_en/warc__sample-0000.warc.gz"
+    docs = [r for r in read(path) if isinstance(r, Document)]
+    assert len(docs) >= 15
+    first = docs[0]
+    assert first.id.startswith("urn:uuid:")
+    assert first.meta["input"]["url"].startswith("https://")
+    assert "<div" not in first.text and len(first.text) > 200
