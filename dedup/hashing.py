@@ -117,13 +117,14 @@ def token_hashes(vocab: pa.Array) -> np.ndarray:
     return pd.util.hash_array(values, categorize=False).astype(np.uint64, copy=False)
 
 
-def combine(parts: list[np.ndarray]) -> np.ndarray:
-    """Order-sensitive 32-bit hash of aligned columns of 64-bit hashes."""
+def combine(parts: list[np.ndarray], bits: int = 32) -> np.ndarray:
+    """Order-sensitive hash of aligned columns of 64-bit hashes (uint32 or uint64)."""
     with np.errstate(over="ignore"):
-        h = parts[0].copy()
+        h = np.array(parts[0], dtype=np.uint64)
         for p in parts[1:]:
             h = h * _MIX + p
-        return (fmix64(h) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        h = fmix64(h)
+    return h if bits == 64 else (h & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
 def shingle_hashes_batch(

@@ -1,0 +1,94 @@
+"""What a dedup run did: counts per level, a cluster-size histogram, example clusters."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+STATUS_KEPT, STATUS_EXACT, STATUS_NEAR, STATUS_SHORT = 0, 1, 2, 3
+REASONS = {
+    STATUS_EXACT: ("dedup_exact", "duplicate"),
+    STATUS_NEAR: ("dedup_minhash", "near_duplicate"),
+    STATUS_SHORT: ("dedup_paragraph", "too_short_after_dedup"),
+}
+"""Document status -> (stage, reason) written to the rejected parquet."""
+
+
+@dataclass
+class DedupResult:
+    """Totals of one dedup run; ``removed`` maps ``"stage.reason"`` to a count."""
+
+    documents_in: int = 0
+    kept: int = 0
+    removed: dict[str, int] = field(default_factory=dict)
+    bytes_in: int = 0
+    bytes_kept: int = 0
+    units_removed: int = 0
+    """Paragraphs/sentences removed from kept documents."""
+    seconds: dict[str, float] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def size_histogram(sizes: np.ndarray) -> dict[str, int]:
+    """Cluster sizes (>= 2) binned: 2, 3, 4, 5-9, 10-99, 100+.
+
+    >>> size_histogram(np.array([1, 2, 2, 7, 150]))
+    {'2': 2, '5-9': 1, '100+': 1}
+    """
+    bins = [(2, 2, "2"), (3, 3, "3"), (4, 4, "4"), (5, 9, "5-9"), (10, 99, "10-99"), (100, None, "100+")]
+    out = {}
+    for lo, hi, name in bins:
+        count = int(((sizes >= lo) & (sizes <= (hi if hi is not None else np.inf))).sum())
+        if count:
+            out[name] = count
+    return out
+
+
+def write_report(result: DedupResult, work_dir: str) -> tuple[Path, Path]:
+    """Write ``dedup_report.json`` and ``.md`` next to ``work_dir`` (atomically)."""
+    base = Path(work_dir).resolve().parent
+    base.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = base / "dedup_report.json", base / "dedup_report.md"
+    _atomic_write(json_path, json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    _atomic_write(md_path, markdown(result))
+    return json_path, md_path
+
+
+def markdown(result: DedupResult) -> str:
+    """A human-readable summary of ``result``."""
+    lines = [
+        "# Dedup report",
+        "",
+        f"- documents in: {result.documents_in:,}; kept: {result.kept:,}",
+        f"- bytes in: {result.bytes_in:,}; bytes kept: {result.bytes_kept:,}",
+        f"- paragraphs/sentences removed from kept documents: {result.units_removed:,}",
+        "",
+        "| removed (stage.reason) | documents |",
+        "|---|---:|",
+    ]
+    lines += [f"| {k} | {v:,} |" for k, v in sorted(result.removed.items())]
+    lines += ["", "| step | seconds |", "|---|---:|"]
+    lines += [f"| {k} | {v:.2f} |" for k, v in result.seconds.items()]
+    hist = result.report.get("cluster_sizes", {})
+    lines += ["", "## Near-duplicate cluster sizes", "", "| size | clusters |", "|---|---:|"]
+    lines += [f"| {k} | {v:,} |" for k, v in hist.items()]
+    for cluster in result.report.get("example_clusters", []):
+        lines += ["", f"### Cluster of {cluster['size']} (kept: `{cluster['kept']}`)", ""]
+        lines += [f"- `{m['id']}`: {m['text']!r}" for m in cluster["members"]]
+    params = result.report.get("params")
+    if params:
+        lines += ["", f"LSH parameters: {json.dumps(params)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
