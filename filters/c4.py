@@ -140,11 +140,9 @@ class C4Quality(_C4LineRules):
         if self.filter_curly_bracket and scan.curly_bracket:
             return "curly_bracket"
         if self.min_num_sentences is not None and self.min_num_sentences > 0:
-            tokens = tf.line_tokens(doc)
-            lines = tf.lines(doc)
             total = 0
-            for index, line in scan.kept:
-                toks = tokens[index] if line == lines[index] or line == lines[index].strip() else tf.tokenize(line)
+            for _, line in scan.kept:
+                toks = tf.tokenize(line)
                 total += count_sentences(toks)
                 if total >= self.min_num_sentences:
                     break

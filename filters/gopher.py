@@ -76,15 +76,14 @@ class GopherQuality(Stage):
         text = doc.text
         words = tf.words(doc)
         n_words = len(words)
-        content = tf.non_symbol_words(doc)
-        n_content = len(content)
+        n_content, content_chars = tf.non_symbol_words(doc)
         if self.min_doc_words is not None and n_content < self.min_doc_words:
             return "too_few_words"
         if self.max_doc_words is not None and n_content > self.max_doc_words:
             return "too_many_words"
         if n_content == 0:  # only reachable with min_doc_words off
             return "no_words"
-        mean = sum(map(len, content)) / n_content
+        mean = content_chars / n_content
         if self.min_avg_word_length is not None and mean < self.min_avg_word_length:
             return "mean_word_length_too_short"
         if self.max_avg_word_length is not None and mean > self.max_avg_word_length:
@@ -104,11 +103,10 @@ class GopherQuality(Stage):
             if ellipsis / len(lines) > self.max_ellipsis_lines_ratio:
                 return "too_many_ellipsis_lines"
         if self.min_alpha_words_ratio is not None:
-            alpha = sum(1 for w in words if w.isalpha() or any(c.isalpha() for c in w))
-            if alpha / n_words < self.min_alpha_words_ratio:
+            if tf.alpha_word_count(doc) / n_words < self.min_alpha_words_ratio:
                 return "too_few_alpha_words"
         if self.min_stop_words is not None:
-            if len(self._stop_words.intersection(words)) < self.min_stop_words:
+            if len(self._stop_words.intersection(tf.word_counts(doc))) < self.min_stop_words:
                 return "too_few_stop_words"
         return None
 
@@ -136,8 +134,8 @@ class GopherRepetition(Stage):
     def __post_init__(self) -> None:
         for key in ("top_ngrams", "dup_ngrams"):
             for pair in getattr(self, key):
-                if len(pair) != 2 or int(pair[0]) != pair[0] or pair[0] < 1:
-                    raise ValueError(f"{key}: each entry must be [n, fraction] with integer n >= 1, got {pair}")
+                if len(pair) != 2 or int(pair[0]) != pair[0] or pair[0] < 2:
+                    raise ValueError(f"{key}: each entry must be [n, fraction] with integer n >= 2, got {pair}")
 
     def apply(self, doc: Document) -> str | None:
         text = doc.text
@@ -156,14 +154,14 @@ class GopherRepetition(Stage):
             return "duplicate_lines"
         if self.dup_line_char_frac is not None and dup_chars / size > self.dup_line_char_frac:
             return "duplicate_line_chars"
-        ids, lengths = tf.word_ids(doc)
+        max_n = int(max((n for n, _ in self.top_ngrams + self.dup_ngrams), default=1))
+        if max_n < 2:
+            return None
+        stats = tf.doc_ngram_stats(doc, max_n)
         for n, frac in self.top_ngrams:
-            if tf.top_ngram_chars(ids, lengths, int(n)) / size > frac:
+            if stats.top_chars[int(n)] / size > frac:
                 return f"top_{int(n)}_gram_chars"
-        for n, frac in sorted(self.dup_ngrams):
-            chars = tf.dup_ngram_chars(ids, lengths, int(n))
-            if chars / size > frac:
+        for n, frac in self.dup_ngrams:
+            if stats.dup_chars[int(n)] / size > frac:
                 return f"duplicate_{int(n)}_gram_chars"
-            if chars == 0:
-                break  # no repeated n-gram means no repeated longer n-gram either
         return None

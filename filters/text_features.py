@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Sequence
+from itertools import count
+from typing import NamedTuple, Sequence
 
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
 from pipeline.document import Document
 
+_PUNCT = frozenset(PUNCTUATION_SET)
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 HAN_RE = re.compile(f"[{HAN}]")
 _NON_HAN_LETTER_RE = re.compile(f"[^\\W\\d_{HAN}]")
@@ -77,13 +79,48 @@ TOKEN_RE = re.compile(
 )
 
 
+_SLOW_WORDS = frozenset(
+    w for base in ("dont doesnt didnt isnt arent wasnt werent hasnt havent hadnt couldnt wouldnt "
+                   "shouldnt mustnt neednt mightnt cant wont aint shant cannot gonna gotta").split()
+    for w in (base, base.capitalize(), base.upper())
+)
+"""Letter-only words that spaCy splits (exceptions); they take the regex path."""
+_ABBREV_SET = frozenset(_ABBREV.replace("|[A-Za-z]", "").split("|"))
+_END_PUNCT = frozenset(",.;:!?)]}\"'”’")
+
+
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into words and punctuation tokens (spaCy-English-like, Han per char).
 
+    Plain ASCII words, with or without one trailing mark, skip the regex (most tokens).
+
     >>> tokenize("Mr. Smith's dog didn't bark, 3,700 times... U.S. 中文 well-known")
     ['Mr.', 'Smith', "'s", 'dog', 'did', "n't", 'bark', ',', '3,700', 'times', '...', 'U.S.', '中', '文', 'well', '-', 'known']
+    >>> tokenize("(cannot) stop.")
+    ['(', 'can', 'not', ')', 'stop', '.']
     """
-    return TOKEN_RE.findall(text)
+    out: list[str] = []
+    append = out.append
+    findall = TOKEN_RE.findall
+    for chunk in text.split():
+        if chunk.isascii():
+            if chunk.isalpha():
+                if chunk in _SLOW_WORDS:
+                    out += findall(chunk)
+                else:
+                    append(chunk)
+                continue
+            stem = chunk[:-1]
+            last = chunk[-1]
+            if last in _END_PUNCT and stem.isalpha() and stem not in _SLOW_WORDS:
+                if last == "." and (len(stem) == 1 or stem in _ABBREV_SET):
+                    append(chunk)
+                else:
+                    append(stem)
+                    append(last)
+                continue
+        out += findall(chunk)
+    return out
 
 
 def is_chinese_text(text: str) -> bool:
@@ -112,21 +149,12 @@ def lines(doc: Document) -> list[str]:
     return doc.cached("lines", lambda d: d.text.splitlines())
 
 
-def line_tokens(doc: Document) -> list[list[str]]:
-    """Tokens of each line of :func:`lines` (tokens never cross a line break)."""
-    return doc.cached("line_tokens", lambda d: [TOKEN_RE.findall(line) for line in lines(d)])
-
-
 def words(doc: Document) -> list[str]:
-    """All tokens of the document, punctuation tokens included (as datatrove counts)."""
+    """All tokens of the document, punctuation tokens included (as datatrove counts).
 
-    def compute(d: Document) -> list[str]:
-        out: list[str] = []
-        for toks in line_tokens(d):
-            out += toks
-        return out
-
-    return doc.cached("words", compute)
+    Tokens never cross whitespace, so these are also the tokens of each line in turn.
+    """
+    return doc.cached("words", lambda d: tokenize(d.text))
 
 
 def is_symbol_word(word: str) -> bool:
@@ -135,12 +163,29 @@ def is_symbol_word(word: str) -> bool:
     >>> is_symbol_word("..."), is_symbol_word("a.")
     (True, False)
     """
-    return all(ch in PUNCTUATION_SET for ch in word)
+    return _PUNCT.issuperset(word)
 
 
-def non_symbol_words(doc: Document) -> list[str]:
-    """Words with at least one non-punctuation character."""
-    return doc.cached("non_symbol_words", lambda d: [w for w in words(d) if not is_symbol_word(w)])
+def non_symbol_words(doc: Document) -> tuple[int, int]:
+    """Number and total length of words with a non-punctuation character, cached."""
+
+    def compute(d: Document) -> tuple[int, int]:
+        n = chars = 0
+        for w, c in word_counts(d).items():
+            if not _PUNCT.issuperset(w):
+                n += c
+                chars += c * len(w)
+        return n, chars
+
+    return doc.cached("non_symbol_words", compute)
+
+
+def alpha_word_count(doc: Document) -> int:
+    """Number of words with at least one letter, cached."""
+    return doc.cached(
+        "alpha_words",
+        lambda d: sum(c for w, c in word_counts(d).items() if w.isalpha() or any(ch.isalpha() for ch in w)),
+    )
 
 
 def paragraphs(doc: Document) -> list[str]:
@@ -148,13 +193,18 @@ def paragraphs(doc: Document) -> list[str]:
     return doc.cached("paragraphs", lambda d: re.split(r"\n{2,}", d.text.strip()))
 
 
+def word_counts(doc: Document) -> Counter[str]:
+    """How often each token occurs, cached (per-word checks then run once per distinct word)."""
+    return doc.cached("word_counts", lambda d: Counter(words(d)))
+
+
 def word_ids(doc: Document) -> tuple[list[int], list[int]]:
-    """Words as small integer ids plus their lengths, for fast n-gram counting."""
+    """Words as integer ids (one per distinct word) plus their lengths, for n-gram counting."""
 
     def compute(d: Document) -> tuple[list[int], list[int]]:
         vocab: dict[str, int] = {}
-        ids = [vocab.setdefault(w, len(vocab)) for w in words(d)]
-        return ids, [len(w) for w in words(d)]
+        ws = words(d)
+        return list(map(vocab.setdefault, ws, count())), list(map(len, ws))
 
     return doc.cached("word_ids", compute)
 
@@ -176,51 +226,69 @@ def find_duplicates(items: Sequence[str]) -> tuple[int, int]:
     return dup_items, dup_chars
 
 
-def _ngrams(ids: list[int], n: int) -> list[tuple[int, ...]]:
-    return list(zip(*(ids[k:] for k in range(n))))
+class NgramStats(NamedTuple):
+    """Per n: characters of the most frequent n-gram times its count (n-grams joined with
+    spaces), and characters in repeated n-grams (datatrove's left-to-right scan)."""
+
+    top_chars: dict[int, int]
+    dup_chars: dict[int, int]
 
 
-def top_ngram_chars(ids: list[int], lengths: list[int], n: int) -> int:
-    """Characters covered by the most frequent word n-gram (joined with spaces) times its count.
+def ngram_stats(ids: Sequence[int], lengths: Sequence[int], max_n: int = 10) -> NgramStats:
+    """Gopher n-gram statistics for n = 2..max_n in one pass per n.
 
-    Ties go to the n-gram seen first, as ``Counter.most_common`` does.
+    An n-gram can only repeat where its (n-1)-gram prefix repeats, so each n looks only
+    at the positions still repeating at n-1 (few, for natural text). n-grams are exact
+    integer keys (base = vocabulary size), not hashes.
 
-    >>> top_ngram_chars([0, 1, 0, 1, 2], [3, 2, 3, 2, 1], 2)  # "aaa bb" twice
-    12
+    >>> s = ngram_stats([0, 1, 2, 0, 1, 2, 3], [1, 1, 1, 1, 1, 1, 1], 4)
+    >>> s.top_chars[2], s.top_chars[4], s.dup_chars[3], s.dup_chars[4]
+    (6, 7, 3, 0)
     """
-    grams = _ngrams(ids, n)
-    if not grams:
-        return 0
-    gram, count = Counter(grams).most_common(1)[0]
-    start = grams.index(gram)
-    return (sum(lengths[start : start + n]) + n - 1) * count
-
-
-def dup_ngram_chars(ids: list[int], lengths: list[int], n: int) -> int:
-    """Characters in repeated word n-grams, overlaps counted once (Gopher, datatrove's loop).
-
-    Scans left to right; a repeat of an n-gram seen at a visited position adds its
-    characters and jumps past it. Positions whose n-gram occurs once are skipped in bulk.
-
-    >>> dup_ngram_chars([0, 1, 2, 0, 1, 2, 3], [1, 1, 1, 1, 1, 1, 1], 3)
-    3
-    """
-    grams = _ngrams(ids, n)
-    counts = Counter(grams)
-    if len(counts) == len(grams):
-        return 0
-    seen: set[tuple[int, ...]] = set()
-    repeated = 0
-    nxt = 0
-    for pos, gram in enumerate(grams):
-        if pos < nxt or counts[gram] == 1:
+    total = len(ids)
+    base = max(ids, default=0) + 1
+    top: dict[int, int] = {}
+    dup: dict[int, int] = {}
+    positions = list(range(total - 1))
+    keys = [a * base + b for a, b in zip(ids, ids[1:])]
+    for n in range(2, max_n + 1):
+        if n > 2:
+            keep = [(p, k * base + ids[p + n - 1]) for p, k in zip(positions, keys) if p + n <= total]
+            positions = [p for p, _ in keep]
+            keys = [k for _, k in keep]
+        if total < n:
+            top[n] = dup[n] = 0
             continue
-        if gram in seen:
-            repeated += sum(lengths[pos : pos + n])
-            nxt = pos + n
+        counts = Counter(keys)
+        best, best_count = None, 1
+        if counts:
+            best, best_count = counts.most_common(1)[0]
+        if best_count > 1:
+            first = positions[keys.index(best)]
         else:
-            seen.add(gram)
-    return repeated
+            first = 0  # every n-gram is unique: the first one is "most common"
+        top[n] = (sum(lengths[first : first + n]) + n - 1) * best_count
+        repeated = [(p, k) for p, k in zip(positions, keys) if counts[k] > 1]
+        positions = [p for p, _ in repeated]
+        keys = [k for _, k in repeated]
+        seen: set[int] = set()
+        chars = 0
+        nxt = 0
+        for p, k in repeated:
+            if p < nxt:
+                continue
+            if k in seen:
+                chars += sum(lengths[p : p + n])
+                nxt = p + n
+            else:
+                seen.add(k)
+        dup[n] = chars
+    return NgramStats(top, dup)
+
+
+def doc_ngram_stats(doc: Document, max_n: int = 10) -> NgramStats:
+    """:func:`ngram_stats` of the document's words, cached."""
+    return doc.cached(f"ngram_stats{max_n}", lambda d: ngram_stats(*word_ids(d), max_n))
 
 
 def ends_with_terminal(line: str) -> bool:
