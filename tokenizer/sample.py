@@ -140,21 +140,26 @@ def sample_documents(
     paths = list(paths)
     exclude = exclude or set()
     info = info if info is not None else SampleInfo(0, 0, 0, 0)
-    total = 0
-    for _, text in iter_documents(paths):  # pass 1: sizes only
-        n = len(text.encode("utf-8"))
-        info.corpus_bytes += n
-        if exclude and text_hash(text) in exclude:
-            info.excluded_docs += 1
-        else:
-            total += n
-    fraction = 1.0 if max_bytes is None or not total else min(1.0, max_bytes / total)
+    fraction = 1.0
+    if max_bytes is not None:  # pass 1: sizes only, to set the keep fraction
+        total = 0
+        for _, text in iter_documents(paths):
+            n = len(text.encode("utf-8"))
+            info.corpus_bytes += n
+            if exclude and text_hash(text) in exclude:
+                info.excluded_docs += 1
+            else:
+                total += n
+        fraction = min(1.0, max_bytes / total) if total else 1.0
     for key, text in iter_documents(paths):  # pass 2: select
-        if max_bytes is not None and info.bytes >= max_bytes:
+        if max_bytes is None:
+            info.corpus_bytes += len(text.encode("utf-8"))
+            if exclude and text_hash(text) in exclude:
+                info.excluded_docs += 1
+                continue
+        elif info.bytes >= max_bytes:
             return
-        if fraction < 1.0 and _unit(seed, key) >= fraction:
-            continue
-        if exclude and text_hash(text) in exclude:
+        elif (fraction < 1.0 and _unit(seed, key) >= fraction) or (exclude and text_hash(text) in exclude):
             continue
         info.docs += 1
         info.bytes += len(text.encode("utf-8"))

@@ -70,14 +70,13 @@ def _batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
 
 def new_tokenizer() -> "Tokenizer":
     """An untrained byte-level BPE tokenizer: single digits, GPT-2 byte-level regex, no normalizer."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)]
     )
     tok.decoder = decoders.ByteLevel()
-    tok.post_processor = processors.ByteLevel(trim_offsets=False)
     return tok
 
 
