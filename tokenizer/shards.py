@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -141,14 +142,15 @@ def parallelism_warning() -> str | None:
     return None
 
 
-def encode_texts(ot: OpenTokenizer, texts: list[str]) -> pa.ListArray:
-    """Encode a batch (batch API, all cores), with EOS appended and BOS prepended if configured.
-
-    Uses ``encode_batch_fast`` (no character offsets) where available.
-    """
+def encode_raw(ot: OpenTokenizer, texts: list[str]) -> list[Any]:
+    """Batch-encode (Rust threads over all cores, GIL released); ``encode_batch_fast`` if present."""
     tok = ot.tokenizer
     encode = getattr(tok, "encode_batch_fast", tok.encode_batch)
-    encodings = encode(texts, add_special_tokens=False)
+    return encode(texts, add_special_tokens=False)
+
+
+def to_arrow(ot: OpenTokenizer, encodings: list[Any]) -> pa.ListArray:
+    """Token ids of each encoding as one list array, EOS appended and BOS prepended if configured."""
     values: list[int] = []
     lengths = np.empty(len(encodings), dtype=np.int32)
     extra = 1 + (ot.bos_id is not None)
@@ -163,6 +165,11 @@ def encode_texts(ot: OpenTokenizer, texts: list[str]) -> pa.ListArray:
     np.cumsum(lengths, out=offsets[1:])
     flat = np.array(values, dtype=ot.dtype.to_pandas_dtype())
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat))
+
+
+def encode_texts(ot: OpenTokenizer, texts: list[str]) -> pa.ListArray:
+    """Encode a batch with EOS appended (BOS prepended if configured)."""
+    return to_arrow(ot, encode_raw(ot, texts))
 
 
 def list_inputs(input_dir: str | Path) -> list[Path]:
@@ -218,27 +225,44 @@ def read_batches(path: Path, batch_docs: int) -> Iterator[pa.RecordBatch]:
 
 
 def spool_file(ot: OpenTokenizer, src: Path, dst: Path, cfg: ShardConfig) -> None:
-    """Encode one input file into an Arrow IPC spool file (temp file, then rename)."""
+    """Encode one input file into an Arrow IPC spool file (temp file, then rename).
+
+    The next batch is encoded in a background thread (the tokenizer releases the GIL) while this
+    one is converted and written, so the I/O hides behind the encoding.
+    """
     tmp = dst.with_name(f".{dst.name}.tmp")
     schema = spool_schema(ot)
-    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+    with ThreadPoolExecutor(1) as pool, pa.OSFile(str(tmp), "wb") as sink, \
+            pa.ipc.new_file(sink, schema) as writer:
+        pending: tuple[pa.RecordBatch, Future] | None = None
         for batch in read_batches(src, cfg.batch_docs):
             texts = batch.column("text")
             if texts.null_count:
                 raise ShardError(f"{src}: {texts.null_count} documents have a null text")
-            input_ids = encode_texts(ot, texts.to_pylist())
-            ids = batch.column("id").cast(pa.string())
-            if ids.null_count:
-                raise ShardError(f"{src}: {ids.null_count} documents have a null id")
-            if cfg.shuffle_seed is None:
-                keys = pa.nulls(len(ids), pa.uint64())
-            else:
-                keys = pa.array(shuffle_keys(ids, cfg.shuffle_seed))
-            writer.write_batch(pa.record_batch([
-                ids, input_ids, pa.array(np.diff(input_ids.offsets.to_numpy()).astype(np.int32)),
-                batch.column("source").cast(pa.string()), batch.column("position").cast(pa.int64()),
-                keys], schema=schema))
+            job = (batch, pool.submit(encode_raw, ot, texts.to_pylist()))
+            if pending is not None:
+                writer.write_batch(spool_batch(ot, src, pending[0], pending[1].result(), cfg, schema))
+            pending = job
+        if pending is not None:
+            writer.write_batch(spool_batch(ot, src, pending[0], pending[1].result(), cfg, schema))
     os.replace(tmp, dst)
+
+
+def spool_batch(ot: OpenTokenizer, src: Path, batch: pa.RecordBatch, encodings: list[Any],
+                cfg: ShardConfig, schema: pa.Schema) -> pa.RecordBatch:
+    """One spool record batch from an input batch and its encodings."""
+    input_ids = to_arrow(ot, encodings)
+    ids = batch.column("id").cast(pa.string())
+    if ids.null_count:
+        raise ShardError(f"{src}: {ids.null_count} documents have a null id")
+    if cfg.shuffle_seed is None:
+        keys = pa.nulls(len(ids), pa.uint64())
+    else:
+        keys = pa.array(shuffle_keys(ids, cfg.shuffle_seed))
+    return pa.record_batch([
+        ids, input_ids, pa.array(np.diff(input_ids.offsets.to_numpy()).astype(np.int32)),
+        batch.column("source").cast(pa.string()), batch.column("position").cast(pa.int64()),
+        keys], schema=schema)
 
 
 class Spool:
