@@ -255,3 +255,18 @@ def test_jobs_tokenize_does_not_shadow_stdlib() -> None:
             "assert tokenize.generate_tokens and tokenize.open; print(inspect.getsource(linecache.getline)[:3])")
     done = subprocess.run([sys.executable, "-c", code, str(ROOT / "jobs")], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("def"), done.stderr
+
+
+@pytest.mark.slow
+def test_spark_engine_writes_the_same_bytes(tok_path: Path, corpus: Path, tmp_path: Path) -> None:
+    from tokenizer.shards_spark import spark_session, tokenize_with_spark
+
+    cfg = ShardConfig(shard_tokens=40_000, shuffle_seed=5, seq_len=512)
+    tokenize_to_shards(tok_path, corpus, tmp_path / "local", cfg)
+    spark = spark_session("local[2]")
+    try:
+        tokenize_with_spark(tok_path, corpus, tmp_path / "spark", cfg, spark=spark)
+    finally:
+        spark.stop()
+    assert files_bytes(tmp_path / "spark") == files_bytes(tmp_path / "local")
+    assert verify_shards(tmp_path / "spark") == []

@@ -395,12 +395,36 @@ def prepare_output(out: Path, header: dict[str, Any], overwrite: bool) -> dict[s
     return {s["file"]: s for s in old["shards"]}
 
 
+class LocalEngine:
+    """Runs both phases in this process (the tokenizer's own threads use every core)."""
+
+    def encode(self, ot: OpenTokenizer, cfg: ShardConfig, jobs: list[tuple[Path, Path]]) -> None:
+        """Spool each (input file, spool file) pair."""
+        for src, dst in jobs:
+            spool_file(ot, src, dst, cfg)
+            log.info("encoded %s", src)
+
+    def write(self, cfg: ShardConfig, spool_paths: list[Path], out: Path,
+              todo: list[tuple[int, np.ndarray]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Write each planned shard (index, document indices); yield its manifest entry."""
+        spool = Spool(spool_paths)
+        for i, indices in todo:
+            yield i, write_shard(spool.take(indices), out / shard_name(i), cfg)
+
+
 def tokenize_to_shards(tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
                        cfg: ShardConfig | None = None, overwrite: bool = False,
-                       after_shard: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Run both phases (resuming where a previous run stopped) and return the final manifest."""
+                       after_shard: Callable[[int], None] | None = None,
+                       engine: Any = None) -> dict[str, Any]:
+    """Run both phases (resuming where a previous run stopped) and return the final manifest.
+
+    ``engine`` runs the heavy parts (default :class:`LocalEngine`; see
+    :mod:`tokenizer.shards_spark`); the plan and the manifest stay here, so every engine writes
+    the same bytes.
+    """
     cfg = cfg or ShardConfig()
     cfg.check()
+    engine = engine or LocalEngine()
     if (warning := parallelism_warning()):
         log.warning(warning)
     ot = open_tokenizer(tokenizer, cfg.eos_token, cfg.bos_token)
@@ -415,36 +439,35 @@ def tokenize_to_shards(tokenizer: str | Path, input_dir: str | Path, output_dir:
     manifest = dict(header, complete=False, shards=sorted(done.values(), key=lambda s: s["file"]))
     write_manifest(out, manifest)
 
-    spool_paths = ensure_spool(ot, files, out / WORK_DIR, header, cfg)
+    spool_paths = spool_paths_for(files, out / WORK_DIR, header, cfg)
+    engine.encode(ot, cfg, [(f, p) for f, p in zip(files, spool_paths) if not p.exists()])
     spool = Spool(spool_paths)
     keys = None if cfg.shuffle_seed is None else spool.column("key")
     plan = plan_shards(spool.column("num_tokens"), keys, cfg.shard_tokens)
+    del spool
     manifest["planned_shards"] = len(plan)
-    entries: list[dict[str, Any]] = []
-    for i, indices in enumerate(plan):
-        name = shard_name(i)
-        prev = done.get(name)
-        if prev is not None and (out / name).is_file() and sha256_file(out / name) == prev["sha256"]:
-            entries.append(prev)
-        else:
-            entries.append(write_shard(spool.take(indices), out / name, cfg))
-            log.info("wrote %s: %d documents, %d tokens", name, entries[-1]["documents"],
-                     entries[-1]["tokens"])
-        manifest["shards"] = entries + [s for f, s in sorted(done.items()) if f > name]
+    entries = {name: e for name, e in done.items()
+               if (out / name).is_file() and sha256_file(out / name) == e.get("sha256")}
+    todo = [(i, idx) for i, idx in enumerate(plan) if shard_name(i) not in entries]
+    for i, entry in engine.write(cfg, spool_paths, out, todo):
+        entries[entry["file"]] = entry
+        log.info("wrote %s: %d documents, %d tokens", entry["file"], entry["documents"], entry["tokens"])
+        manifest["shards"] = sorted(entries.values(), key=lambda e: e["file"])
         write_manifest(out, manifest)
         if after_shard is not None:
             after_shard(i)
-    manifest["shards"] = entries
+    expected = [shard_name(i) for i in range(len(plan))]
+    if sorted(entries) != expected:
+        raise ShardError(f"{out}: shards {sorted(set(expected) ^ set(entries))} were not written; rerun to resume")
+    manifest["shards"] = [entries[name] for name in expected]
     manifest["complete"] = True
     write_manifest(out, manifest)
-    del spool
     shutil.rmtree(out / WORK_DIR, ignore_errors=True)
     return read_manifest(out)  # type: ignore[return-value]
 
 
-def ensure_spool(ot: OpenTokenizer, files: list[Path], work: Path, header: dict[str, Any],
-                 cfg: ShardConfig) -> list[Path]:
-    """Encode every input file not already spooled for this exact (tokenizer, inputs, config)."""
+def spool_paths_for(files: list[Path], work: Path, header: dict[str, Any], cfg: ShardConfig) -> list[Path]:
+    """Spool file of each input; spool files of a different (tokenizer, inputs, config) are removed."""
     stamp = {k: header[k] for k in ("tokenizer_sha256", "inputs", "eos_id", "bos_id", "dtype")}
     stamp["shuffle_seed"] = cfg.shuffle_seed
     stamp_path = work / "spool.json"
@@ -452,11 +475,4 @@ def ensure_spool(ot: OpenTokenizer, files: list[Path], work: Path, header: dict[
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(stamp_path, json.dumps(stamp, sort_keys=True).encode("utf-8"))
-    paths = []
-    for i, src in enumerate(files):
-        dst = work / f"spool-{i:05d}.arrow"
-        if not dst.exists():
-            spool_file(ot, src, dst, cfg)
-            log.info("encoded %s", src)
-        paths.append(dst)
-    return paths
+    return [work / f"spool-{i:05d}.arrow" for i in range(len(files))]
