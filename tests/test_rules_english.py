@@ -112,7 +112,7 @@ def test_gopher_repetition_edge_cases() -> None:
     assert repetition("") == "empty"
     # as in datatrove, a short text's one bigram is its "most frequent" one: too repetitive
     assert repetition("One single line of text.") == "top_2_gram_chars"
-    assert repetition("!!!! ???? ####") is None
+    assert repetition("!!!! ???? ####") == "top_2_gram_chars"  # all symbols: one bigram dominates
     mixed = "北京时间今天上午，新华社记者报道了 AI 大会的开幕。\nThe conference opened in Beijing this morning."
     assert repetition(mixed) is None
 
