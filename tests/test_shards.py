@@ -270,3 +270,28 @@ def test_spark_engine_writes_the_same_bytes(tok_path: Path, corpus: Path, tmp_pa
         spark.stop()
     assert files_bytes(tmp_path / "spark") == files_bytes(tmp_path / "local")
     assert verify_shards(tmp_path / "spark") == []
+
+
+def test_resume_after_sigkill_is_byte_identical(tok_path: Path, corpus: Path, tmp_path: Path) -> None:
+    cfg = dict(shard_tokens=25_000, seq_len=300)
+    tokenize_to_shards(tok_path, corpus, tmp_path / "full", ShardConfig(**cfg))
+    # A real kill -9 of the writing process right after its second shard (no cleanup runs).
+    code = ("import os, signal, sys; from tokenizer.shards import ShardConfig, tokenize_to_shards\n"
+            "def kill(i):\n    if i == 1: os.kill(os.getpid(), signal.SIGKILL)\n"
+            f"tokenize_to_shards(sys.argv[1], sys.argv[2], sys.argv[3], ShardConfig(**{cfg!r}), after_shard=kill)")
+    killed = subprocess.run([sys.executable, "-c", code, str(tok_path), str(corpus), str(tmp_path / "resumed")])
+    assert killed.returncode == -9
+    assert len(read_manifest(tmp_path / "resumed")["shards"]) == 2
+    assert (tmp_path / "resumed" / "_work").is_dir()  # the encode spool survives and is reused
+    tokenize_to_shards(tok_path, corpus, tmp_path / "resumed", ShardConfig(**cfg))
+    assert files_bytes(tmp_path / "resumed") == files_bytes(tmp_path / "full")
+
+
+def test_row_groups_hold_about_row_group_tokens(tok_path: Path, corpus: Path, tmp_path: Path) -> None:
+    tokenize_to_shards(tok_path, corpus, tmp_path / "out", ShardConfig(shard_tokens=10**9, row_group_tokens=20_000))
+    shard = pq.ParquetFile(tmp_path / "out" / "part-00000.parquet")
+    sizes = [sum(shard.read_row_group(g, columns=["num_tokens"]).column(0).to_pylist())
+             for g in range(shard.num_row_groups)]
+    longest = max(pq.read_table(tmp_path / "out" / "part-00000.parquet").column("num_tokens").to_pylist())
+    assert len(sizes) >= 5
+    assert all(20_000 <= n < 20_000 + longest for n in sizes[:-1]) and 0 < sizes[-1] < 20_000 + longest

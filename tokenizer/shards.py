@@ -331,6 +331,27 @@ def shard_name(i: int) -> str:
     return f"part-{i:05d}.parquet"
 
 
+def row_group_cuts(num_tokens: np.ndarray, group_tokens: int) -> list[int]:
+    """Row boundaries cutting a shard into row groups of about ``group_tokens`` tokens each.
+
+    A row group closes at the first row that brings it to ``group_tokens`` or more.
+
+    >>> row_group_cuts(np.array([4, 4, 4, 9, 1]), 8)
+    [0, 2, 4, 5]
+    >>> row_group_cuts(np.array([], dtype=np.int32), 8)
+    [0, 0]
+    """
+    cuts, acc = [0], 0
+    for i, n in enumerate(num_tokens.tolist()):
+        acc += n
+        if acc >= group_tokens:
+            cuts.append(i + 1)
+            acc = 0
+    if cuts[-1] != len(num_tokens) or len(cuts) == 1:
+        cuts.append(len(num_tokens))
+    return cuts
+
+
 def write_shard(table: pa.Table, path: Path, cfg: ShardConfig) -> dict[str, Any]:
     """Write one shard (temp file, then rename) and return its manifest entry."""
     documents = table.num_rows
@@ -338,11 +359,12 @@ def write_shard(table: pa.Table, path: Path, cfg: ShardConfig) -> dict[str, Any]
     if cfg.seq_len is not None:
         table = pack_table(table, cfg.seq_len)
     rows = table.num_rows
-    per_group = max(1, math.ceil(rows * cfg.row_group_tokens / max(tokens, 1)))
     dictionary = ["doc_sources"] if cfg.seq_len is not None else ["source"]
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, row_group_size=per_group, compression=cfg.compression,
-                   use_dictionary=dictionary)
+    cuts = row_group_cuts(table.column("num_tokens").to_numpy(), cfg.row_group_tokens)
+    with pq.ParquetWriter(tmp, table.schema, compression=cfg.compression, use_dictionary=dictionary) as w:
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            w.write_table(table.slice(lo, hi - lo), row_group_size=hi - lo)
     os.replace(tmp, path)
     return {"file": path.name, "documents": documents, "tokens": tokens, "rows": rows,
             "sha256": sha256_file(path)}
