@@ -295,3 +295,17 @@ def test_row_groups_hold_about_row_group_tokens(tok_path: Path, corpus: Path, tm
     longest = max(pq.read_table(tmp_path / "out" / "part-00000.parquet").column("num_tokens").to_pylist())
     assert len(sizes) >= 5
     assert all(20_000 <= n < 20_000 + longest for n in sizes[:-1]) and 0 < sizes[-1] < 20_000 + longest
+
+
+def test_cli_config_file_and_flag_override(tok_path: Path, corpus: Path, tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text("[shards]\nshard_tokens = 60000\nseq_len = 128\n")
+    job = [sys.executable, str(ROOT / "jobs" / "tokenize.py"), "--config", str(config), "--tokenizer",
+           str(tok_path), "--input", str(corpus), "--output", str(tmp_path / "out"), "--seq-len", "64"]
+    done = subprocess.run(job, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    cfg = read_manifest(tmp_path / "out")["config"]
+    assert (cfg["shard_tokens"], cfg["seq_len"]) == (60000, 64)
+    config.write_text("[shards]\nshard_token = 5\n")
+    bad = subprocess.run(job, capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown key(s) in [shards]: shard_token" in bad.stderr

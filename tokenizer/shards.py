@@ -73,6 +73,12 @@ class ShardConfig:
 
     def check(self) -> None:
         """Raise ValueError naming the bad field."""
+        for name, kind in (("shard_tokens", int), ("row_group_tokens", int), ("batch_docs", int),
+                           ("seq_len", (int, type(None))), ("shuffle_seed", (int, type(None))),
+                           ("eos_token", str), ("bos_token", (str, type(None))), ("compression", str)):
+            value = getattr(self, name)
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError(f"{name} has the wrong type: {value!r}")
         if self.shard_tokens <= 0:
             raise ValueError(f"shard_tokens must be positive, got {self.shard_tokens}")
         if self.seq_len is not None and self.seq_len <= 0:
