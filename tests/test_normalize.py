@@ -1,0 +1,72 @@
+"""normalize: each step on real-looking input, options, and the only drop (empty result)."""
+from __future__ import annotations
+
+import pytest
+
+from filters.normalize import Normalize, clean_whitespace, nfkc_keep_punct
+from pipeline.document import Document
+
+
+def norm(text: str, **kwargs: object) -> tuple[str | None, str]:
+    stage = Normalize(**kwargs)
+    stage.setup()
+    doc = Document("n", text)
+    return stage.apply(doc), doc.text
+
+
+def test_plain_text_is_unchanged() -> None:
+    text = "A plain English paragraph.\n\nAnother one, with a list:\n- item"
+    assert norm(text) == (None, text)
+
+
+def test_mojibake_is_repaired() -> None:
+    assert norm("The cafÃ© said donâ€™t wait")[1] == "The café said don’t wait"
+    assert norm("The cafÃ© said", fix_mojibake=False)[1] == "The cafÃ© said"
+
+
+def test_html_entities_and_leftover_tags() -> None:
+    reason, text = norm("Fish &amp; chips &lt;3 <b>today</b><br/>only<script>var x = 1;</script> a < b > c")
+    assert reason is None
+    assert text == "Fish & chips <3 todayonly a < b > c"
+    assert norm("<p>kept</p>", strip_html_tags=False)[1] == "<p>kept</p>"
+
+
+def test_nfkc_folds_fullwidth_forms_but_keeps_chinese_punctuation() -> None:
+    text = "新华社消息，ＡＩ大会在北京举行！参会人数达１２００人。"
+    assert norm(text)[1] == "新华社消息，AI大会在北京举行！参会人数达1200人。"
+    assert norm(text, keep_fullwidth_punct_chinese=False)[1] == "新华社消息,AI大会在北京举行!参会人数达1200人。"
+    # English text gets ordinary NFKC
+    assert norm("ﬁne ＡＢＣ，ok")[1] == "fine ABC,ok"
+    assert norm("ＡＢＣ", unicode_form=None)[1] == "ＡＢＣ"
+
+
+def test_invisible_and_control_characters_are_removed() -> None:
+    assert norm("zero\u200bwidth\ufeff soft\u00adhyphen\x07 bell")[1] == "zerowidth softhyphen bell"
+
+
+def test_whitespace_and_newlines() -> None:
+    assert norm("a\r\nb\u3000\u3000c\t d  \n\n\n\n\ne  ")[1] == "a\nb c d\n\ne"
+    assert clean_whitespace("x\n\n\n\ny", max_blank_lines=0) == "x\ny"
+
+
+def test_traditional_to_simplified_is_optional() -> None:
+    text = "這是一個關於經濟發展的報導。"
+    assert norm(text)[1] == text
+    assert norm(text, traditional_to_simplified=True)[1] == "这是一个关于经济发展的报导。"
+    # only Chinese documents are converted
+    english = "Taipei 臺北 is mentioned once in this English sentence about travel plans."
+    assert norm(english, traditional_to_simplified=True)[1] == english
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u200b\u200b", "<br/><p></p>", "\n\t\n"])
+def test_empty_after_normalization_is_the_only_drop(text: str) -> None:
+    assert norm(text)[0] == "empty_after_normalization"
+
+
+def test_one_line_and_symbols_pass() -> None:
+    assert norm("!!! ### ***") == (None, "!!! ### ***")
+    assert norm("Mixed 中英文 text，一行。")[0] is None
+
+
+def test_nfkc_keep_punct_helper() -> None:
+    assert nfkc_keep_punct("（注）：１") == "（注）：1"

@@ -1,0 +1,83 @@
+"""url_blocklist, pii_mask and special_characters: pass, fail with reason, edge cases."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from filters.blocklist import UrlBlocklist
+from filters.pii import PiiMask
+from filters.special_chars import SpecialCharacters, special_char_ratio
+from pipeline.config import ConfigError, parse_config, repo_root
+from pipeline.document import Document
+
+
+@pytest.fixture()
+def blocklist(tmp_path: Path) -> UrlBlocklist:
+    domains = tmp_path / "domains.txt"
+    domains.write_text("# comment\nspam-farm.example\nWWW.Casino.example\n", encoding="utf-8")
+    urls = tmp_path / "urls.txt"
+    urls.write_text("https://news.example/copied/\n", encoding="utf-8")
+    stage = UrlBlocklist(domains_path=str(domains), urls_path=str(urls))
+    stage.setup()
+    return stage
+
+
+def test_blocklist_keeps_unlisted(blocklist: UrlBlocklist) -> None:
+    assert blocklist.apply(Document("http://advocatesaz.org/tag/x/", "text")) is None
+    assert blocklist.apply(Document("d", "text", meta={"url": "https://news.example/original"})) is None
+
+
+def test_blocklist_drops_domains_subdomains_and_urls(blocklist: UrlBlocklist) -> None:
+    assert blocklist.apply(Document("d", "t", meta={"url": "http://spam-farm.example/a"})) == "blocked_domain"
+    assert blocklist.apply(Document("https://cdn.www.casino.example/x", "t")) == "blocked_domain"
+    assert blocklist.apply(Document("d", "t", meta={"url": "HTTPS://www.News.example/copied"})) == "blocked_url"
+
+
+def test_blocklist_edge_cases(blocklist: UrlBlocklist) -> None:
+    assert blocklist.apply(Document("no-url", "")) is None
+    assert blocklist.apply(Document("d", "t", meta={"url": "http://[bad"})) is None
+    assert UrlBlocklist().apply(Document("http://spam-farm.example/", "t")) is None  # no lists
+
+
+def test_blocklist_config_checks_paths() -> None:
+    table = {"stages": [{"stage": "url_blocklist", "domains_path": "data/blocklists/nope.txt"}]}
+    with pytest.raises(ConfigError, match="domains_path"):
+        parse_config(table, repo_root())
+    ok = {"stages": [{"stage": "url_blocklist", "domains_path": "data/blocklists/example_domains.txt"}]}
+    stage = parse_config(ok, repo_root()).stages[0]
+    stage.setup()
+    assert stage.apply(Document("http://x.spam-farm.example/", "t")) == "blocked_domain"
+
+
+def test_pii_masks_and_never_drops() -> None:
+    stage = PiiMask()
+    doc = Document("p", "请联系 13812345678 或 +86 139-1234-5678，邮箱 li.lei@example.com.cn。"
+                        " Call (555) 123-4567, server 10.0.0.254, ID 11010519491231002X.")
+    assert stage.apply(doc) is None
+    assert doc.text == ("请联系 <PHONE> 或 <PHONE>，邮箱 <EMAIL>。 Call <PHONE>, server <IP>, ID <ID>.")
+    assert doc.meta["pii"] == {"email": 1, "id": 1, "ip": 1, "phone": 3}
+
+
+def test_pii_leaves_numbers_that_are_not_pii() -> None:
+    text = "In 2019 it sold 3,700 units at 12.50 each; version 1.2.3.4.5; ISBN 978-3-16-148410-0; 1999-2003."
+    doc = Document("p", text)
+    assert PiiMask().apply(doc) is None
+    assert doc.text == text and "pii" not in doc.meta
+
+
+def test_pii_checksum_option_and_edge_cases() -> None:
+    bad_checksum = "身份证 110105194912310021"
+    assert PiiMask().mask(bad_checksum)[0] == "身份证 <ID>"
+    assert PiiMask(id_require_checksum=True).mask(bad_checksum)[0] == bad_checksum
+    assert PiiMask().mask("") == ("", {})
+    assert PiiMask(mask_emails=False).mask("a@b.com")[0] == "a@b.com"
+
+
+def test_special_characters() -> None:
+    stage = SpecialCharacters()
+    assert stage.apply(Document("s", "A normal sentence, with punctuation.")) is None
+    assert stage.apply(Document("s", "新华社北京电，会议今天举行。")) is None
+    assert stage.apply(Document("s", "=== >>> *** click here <<< ===")) == "too_many_special_chars"
+    assert stage.apply(Document("s", "")) is None
+    assert special_char_ratio("!!!") == 1.0
