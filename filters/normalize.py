@@ -28,6 +28,14 @@ _FTFY = ftfy.TextFixerConfig(
     uncurl_quotes=False,
     explain=False,
 )
+MOJIBAKE_HINT_RE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+    "|[\x80-\x9f\ud800-\udfff\x1b]"
+)
+"""What ftfy can repair leaves: a Latin-1 lead character followed by a continuation-like one
+(UTF-8 read as Latin-1/cp1252), C1 controls, surrogates, terminal escapes. ftfy runs only on
+texts with such a hint (it is the slowest step otherwise)."""
 FULLWIDTH_PUNCT_RE = re.compile("([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\ufe10-\ufe19\ufe30-\ufe4f])")
 """Full-width and vertical punctuation (，！？：；（）etc.) that NFKC would turn half-width."""
 _HTML_TAGS = (
@@ -102,7 +110,7 @@ class Normalize(Stage):
     def normalize(self, text: str, chinese: bool) -> str:
         """The normalized form of ``text`` (``chinese`` selects the punctuation option)."""
         ascii_only = text.isascii()
-        if self.fix_mojibake and not ascii_only:
+        if self.fix_mojibake and not ascii_only and MOJIBAKE_HINT_RE.search(text):
             text = ftfy.fix_text(text, _FTFY)
         if self.strip_html_tags and "<" in text:
             text = SCRIPT_RE.sub("", text)

@@ -27,6 +27,14 @@ PHONE_RE = re.compile(
 """Grouped phone numbers: +1 (555) 123-4567, 010-8888-6666, 0755 1234 5678 (separators required)."""
 IPV4_RE = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]|\.\d)")
 IPV6_RE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])")
+NUMBERS_RE = re.compile(
+    "(?=[\\d+(])(?:"
+    + "|".join(f"(?P<{kind}>{rx.pattern})" for kind, rx in
+               (("id", CN_ID_RE), ("ip", IPV4_RE), ("mobile", CN_MOBILE_RE), ("phone", PHONE_RE)))
+    + ")"
+)
+"""ID numbers, IPv4 addresses and phone numbers in one pass; tried only where a digit, '+'
+or '(' starts (IPv6 and e-mail addresses have their own passes, gated by ':' and '@')."""
 
 
 def id_checksum_ok(number: str) -> bool:
@@ -74,16 +82,24 @@ class PiiMask(Stage):
 
         if self.mask_emails and "@" in text:
             text = sub("email", EMAIL_RE, self.email_placeholder, text)
-        if self.mask_id_numbers:
-            check = id_checksum_ok if self.id_require_checksum else None
-            text = sub("id", CN_ID_RE, self.id_placeholder, text, check)
-        if self.mask_ips and "." in text:
-            text = sub("ip", IPV4_RE, self.ip_placeholder, text)
         if self.mask_ips and ":" in text:
             text = sub("ip", IPV6_RE, self.ip_placeholder, text)
-        if self.mask_phones:
-            text = sub("phone", CN_MOBILE_RE, self.phone_placeholder, text)
-            text = sub("phone", PHONE_RE, self.phone_placeholder, text)
+        enabled = {"id": self.mask_id_numbers, "ip": self.mask_ips,
+                   "mobile": self.mask_phones, "phone": self.mask_phones}
+        if any(enabled.values()):
+            placeholders = {"id": self.id_placeholder, "ip": self.ip_placeholder,
+                            "mobile": self.phone_placeholder, "phone": self.phone_placeholder}
+
+            def repl(m: re.Match[str]) -> str:
+                kind = m.lastgroup or ""
+                span = m.group(0)
+                if not enabled[kind] or (kind == "id" and self.id_require_checksum and not id_checksum_ok(span)):
+                    return span
+                key = "phone" if kind == "mobile" else kind
+                counts[key] = counts.get(key, 0) + 1
+                return placeholders[kind]
+
+            text = NUMBERS_RE.sub(repl, text)
         return text, counts
 
     def apply(self, doc: Document) -> str | None:

@@ -1,0 +1,188 @@
+"""Rule cascade vs datatrove's filters on the same web-like English corpus, in one run.
+
+Prints documents/s per core (CPU seconds of this single process) for:
+  * datatrove: GopherRepetition -> GopherQuality -> C4Quality -> FineWebQuality
+    (C4 bad words and language ID left out: they download at run time);
+  * ours, the same four rules (gopher_repetition, gopher_quality, c4_quality + c4_lines,
+    fineweb_quality);
+  * ours, the full cascade of configs/snippets/rules.toml (normalize, blocklist, all rules,
+    PII masking);
+their ratio, the share of identical keep/drop decisions, and our peak traced memory as
+the corpus grows (documents are streamed, so it should stay flat).
+
+Corpus: the English documents of data/sample/web_en (*.jsonl*, *.json.gz) cut into windows
+of consecutive lines (random start, random length), sometimes two windows of different
+pages joined, until the average document is about --avg-bytes (2.3 KB by default). Real
+lines and real boilerplate, web-like lengths; deterministic for a seed.
+
+    python bench/bench_rules.py                 # 3000 docs ours, 300 datatrove
+    python bench/bench_rules.py --docs 10000 --datatrove-docs 500
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import sys
+import time
+import tomllib
+import tracemalloc
+from pathlib import Path
+from typing import Callable, Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from filters import text_features as tf  # noqa: E402
+from pipeline.config import parse_config, repo_root, setup_stages  # noqa: E402
+from pipeline.document import Document  # noqa: E402
+from pipeline.stage import Stage  # noqa: E402
+
+
+def sample_pages() -> list[str]:
+    """English texts of the bundled sample."""
+    pages = []
+    folder = ROOT / "data/sample/web_en"
+    for path in sorted(folder.glob("*.jsonl*")) + sorted(folder.glob("*.json.gz")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    text = json.loads(line)["text"]
+                    if not tf.is_chinese_text(text) and len(text) > 200:
+                        pages.append(text)
+    return pages
+
+
+def web_like_corpus(count: int, avg_bytes: int, seed: int) -> list[str]:
+    """``count`` documents of windows of real lines, averaging about ``avg_bytes``."""
+    rng = random.Random(seed)
+    pages = [p.split("\n") for p in sample_pages()]
+    docs = []
+    while len(docs) < count:
+        parts = []
+        for _ in range(2 if rng.random() < 0.25 else 1):
+            lines = rng.choice(pages)
+            target = rng.expovariate(1 / avg_bytes) * (1.0 if parts else 1.9)  # page ends cut windows short
+            start = rng.randrange(len(lines))
+            window, size = [], 0
+            for line in lines[start:]:
+                if size >= target and window:
+                    break
+                window.append(line)
+                size += len(line.encode("utf-8")) + 1
+            parts.append("\n".join(window))
+        docs.append("\n".join(parts).strip() or lines[0])
+    return docs
+
+
+def cascade(path: Path) -> list[Stage]:
+    spec = parse_config(tomllib.loads(path.read_text(encoding="utf-8")), repo_root())
+    setup_stages(spec.stages)
+    return spec.stages
+
+
+def run_ours(stages: list[Stage], texts: list[str]) -> list[str | None]:
+    out = []
+    for i, text in enumerate(texts):
+        doc = Document(str(i), text)
+        out.append(next((f"{s.name}.{r}" for s in stages if (r := s.apply(doc))), None))
+    return out
+
+
+def run_datatrove(texts: list[str]) -> list[str | None]:
+    from datatrove.data import Document as DTDocument
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
+
+    filters = [GopherRepetitionFilter(), GopherQualityFilter(), C4QualityFilter(), FineWebQualityFilter()]
+    out = []
+    for i, text in enumerate(texts):
+        doc = DTDocument(text=text, id=str(i))
+        reason = None
+        for f in filters:
+            result = f.filter(doc)
+            if result is not True:
+                reason = result[1]
+                break
+        out.append(reason)
+    return out
+
+
+def timed(fn: Callable[[list[str]], list], texts: list[str]) -> tuple[list, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn(texts)
+    return result, time.process_time() - cpu, time.perf_counter() - wall
+
+
+def peak_memory(stages: list[Stage], texts: Iterator[str]) -> int:
+    tracemalloc.start()
+    for i, text in enumerate(texts):
+        doc = Document(str(i), text)
+        for s in stages:
+            if s.apply(doc):
+                break
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=3000, help="documents for our stages")
+    parser.add_argument("--datatrove-docs", type=int, default=300, help="first N documents also run through datatrove")
+    parser.add_argument("--avg-bytes", type=int, default=2300)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    texts = web_like_corpus(args.docs, args.avg_bytes, args.seed)
+    avg = sum(len(t.encode("utf-8")) for t in texts) / len(texts)
+    print(f"corpus: {len(texts)} docs, {avg:.0f} bytes on average (windows of real sample pages)")
+
+    full = cascade(ROOT / "configs/snippets/rules.toml")
+    same = [s for s in full if s.name in ("gopher_repetition", "gopher_quality", "c4_quality", "c4_lines", "fineweb_quality")]
+    run_ours(full, texts[:50])  # warm caches (regex compilation, word lists)
+    dt_texts = texts[: args.datatrove_docs]
+    run_datatrove(dt_texts[:5])  # load spaCy before timing
+
+    theirs, dt_cpu, dt_wall = timed(run_datatrove, dt_texts)
+    ours_same, same_cpu, same_wall = timed(lambda t: run_ours(same, t), texts)
+    ours_full, full_cpu, full_wall = timed(lambda t: run_ours(full, t), texts)
+
+    def rate(n: int, seconds: float) -> float:
+        return n / seconds if seconds else float("inf")
+
+    dt_rate = rate(len(dt_texts), dt_cpu)
+    print(f"{'':34}{'docs/s/core':>12}{'(wall)':>10}{'vs datatrove':>14}")
+    for label, n, cpu, wall in [
+        ("datatrove Gopher->C4->FineWeb", len(dt_texts), dt_cpu, dt_wall),
+        ("ours, same four rules", len(texts), same_cpu, same_wall),
+        ("ours, full cascade (rules.toml)", len(texts), full_cpu, full_wall),
+    ]:
+        print(f"{label:34}{rate(n, cpu):12.0f}{rate(n, wall):10.0f}{rate(n, cpu) / dt_rate:13.1f}x")
+
+    n = len(dt_texts)
+    agree = sum((a is None) == (b is None) for a, b in zip(theirs, ours_same[:n]))
+    agree_full = sum((a is None) == (b is None) for a, b in zip(theirs, ours_full[:n]))
+    kept = sum(r is None for r in theirs)
+    print(f"decision agreement with datatrove on {n} English docs (datatrove keeps {kept}):")
+    print(f"  same four rules: {agree}/{n} = {agree / n:.1%}")
+    print(f"  full cascade:    {agree_full}/{n} = {agree_full / n:.1%} (normalize, special characters etc. also act)")
+    for i, (a, b) in enumerate(zip(theirs, ours_same[:n])):
+        if (a is None) != (b is None):
+            print(f"    doc {i}: datatrove {a!r}, ours {b!r}")
+
+    print("peak traced memory of the full cascade as the corpus grows (streamed):")
+    for factor in (1, 2, 4):
+        size = max(1, len(texts) // 4) * factor
+        stream = (texts[i % len(texts)] for i in range(size))
+        print(f"  {size:7d} docs: {peak_memory(full, stream) / 2**20:6.2f} MiB")
+
+
+if __name__ == "__main__":
+    main()
