@@ -53,7 +53,7 @@ _GLUE = (  # inner characters spaCy does not split between word characters
     r"|(?<!\d)[+*^]|[+*^](?![\d-])"
     rf"|[^\s\w.,:<>=/+*^~'’…\-–—©®°{HAN}\u2190-\u2bff\U0001F000-\U0001FAFF])"
 )
-_WORD = rf"(?:(?<!\S)[/\\|^@~-]+)?{_W}+(?:{_GLUE}+{_W}+)*(?:[/\\|^@=~-]+(?!\S))?"
+_WORD = rf"(?:(?<!\S)[/\\|^@~\x00-\x08\x0e-\x1b\x7f-]+)?{_W}+(?:{_GLUE}+{_W}+)*(?:[/\\|^@=~-]+(?!\S))?"
 TOKEN_RE = re.compile(
     rf"""
     (?:https?://|www\.)\S+?(?=[.,;:!?)\]}}"'’”]*(?:\s|$))       # URL, trailing punctuation split
