@@ -133,6 +133,8 @@ def _checked_document(
     doc_id = f"{source}:{position}" if doc_id is None or doc_id == "" else str(doc_id)
     extra = {k: v for k, v in record.items() if k not in (cfg.text_field, cfg.id_field)}
     meta: dict[str, Any] = {"input": extra} if extra else {}
+    if isinstance(extra.get("url"), str):
+        meta["url"] = extra["url"]  # provenance that URL-based stages read
     return Document(doc_id, text, source, position, meta)
 
 

@@ -30,7 +30,7 @@ def test_good_jsonl_uses_id_field_or_derives_one(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "a.jsonl", [{"id": "x1", "text": "hello", "url": "u"}, {"text": "world"}])
     docs = read(path)
     assert [d.id for d in docs] == ["x1", "a.jsonl:2"]
-    assert docs[0].meta == {"input": {"url": "u"}}
+    assert docs[0].meta == {"input": {"url": "u"}, "url": "u"}
     assert [d.position for d in docs] == [1, 2]
 
 
@@ -122,5 +122,5 @@ def test_warc_html_is_extracted_with_url_and_record_id() -> None:
     assert len(docs) >= 15
     first = docs[0]
     assert first.id.startswith("urn:uuid:")
-    assert first.meta["input"]["url"].startswith("https://")
+    assert first.meta["url"].startswith("https://") and first.meta["input"]["date"]
     assert "<div" not in first.text and len(first.text) > 200
