@@ -274,6 +274,7 @@ def _final(
             data["dedup_duplicate_of"] = dup_of_id
         return json.dumps(data, ensure_ascii=False)
 
+    df = df.withColumn("text_in", F.col("text"))
     df = df.withColumn("rw", apply_removals("text", "units", "status"))
     df = df.withColumn("status", F.when(F.col("rw.short"), F.lit(STATUS_SHORT)).otherwise(F.col("status")))
     df = df.withColumn("text", F.col("rw.text"))
@@ -285,7 +286,9 @@ def _final(
     for code, (st, rs) in REASONS.items():
         stage = F.when(F.col("status") == code, F.lit(st)).otherwise(stage)
         reason = F.when(F.col("status") == code, F.lit(rs)).otherwise(reason)
-    return df.select(*columns, "status", "label", "n_removed", "file_idx", "row_index", stage.alias("stage"), reason.alias("reason"))
+    return df.select(
+        *columns, "status", "label", "n_removed", "file_idx", "row_index", "text_in", stage.alias("stage"), reason.alias("reason")
+    )
 
 
 def _write_parts(
@@ -359,7 +362,7 @@ def _report(result: DedupResult, out: "DataFrame", clusters: "DataFrame | None",
             members = (
                 out.where(F.col("label") == row["label"])
                 .orderBy("file_idx", "row_index")
-                .select("id", F.substring("text", 1, 200).alias("text"))
+                .select("id", F.substring("text_in", 1, 200).alias("text"))
                 .limit(EXAMPLE_MEMBERS)
                 .collect()
             )

