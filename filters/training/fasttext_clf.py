@@ -18,6 +18,12 @@ from filters.fasttext_text import fasttext_tokens, label_probability
 from filters.model_files import load_fasttext
 
 
+MAX_NAN_RETRIES = 8
+"""fasttext-numpy2 0.10.4 sometimes stops with "Encountered NaN" on identical input, seed
+and settings (seen here in about half the runs on small data); runs that finish give
+identical models. So we rerun the same training, up to this many times."""
+
+
 @dataclass
 class ClassifierReport:
     """Held-out scores of the positive class at ``threshold``."""
@@ -30,13 +36,16 @@ class ClassifierReport:
     precision: float
     recall: float
     threshold: float = 0.5
+    attempts: int = 1
+    """Training runs needed (see MAX_NAN_RETRIES)."""
 
     def summary(self) -> str:
         """One line for the training job's output."""
         f1 = 2 * self.precision * self.recall / (self.precision + self.recall or 1.0)
         return (
             f"held-out: {self.test_positive} positive / {self.test_negative} negative documents; "
-            f"precision {self.precision:.3f} recall {self.recall:.3f} F1 {f1:.3f} at p >= {self.threshold}"
+            f"precision {self.precision:.3f} recall {self.recall:.3f} F1 {f1:.3f} at p >= {self.threshold} "
+            f"({self.attempts} training run(s))"
         )
 
 
@@ -119,10 +128,19 @@ def train_classifier(
         with train_file.open("w", encoding="utf-8") as fh:
             for label, text in examples:
                 fh.write(f"__label__{label} {text}\n")
-        model = fasttext.train_supervised(
-            input=str(train_file), epoch=epoch, lr=lr, dim=dim, wordNgrams=word_ngrams,
-            bucket=bucket, minCount=1, loss="softmax", thread=1, seed=seed, verbose=0,
-        )  # fmt: skip
+        for attempt in range(MAX_NAN_RETRIES + 1):
+            try:
+                model = fasttext.train_supervised(
+                    input=str(train_file), epoch=epoch, lr=lr, dim=dim, wordNgrams=word_ngrams,
+                    bucket=bucket, minCount=1, loss="softmax", thread=1, seed=seed, verbose=0,
+                )  # fmt: skip
+                attempts = attempt + 1
+                break
+            except RuntimeError as exc:  # "Encountered NaN."
+                if "NaN" not in str(exc) or attempt == MAX_NAN_RETRIES:
+                    raise RuntimeError(
+                        f"fastText training hit NaN {attempt + 1} times (lower --lr if it diverges): {exc}"
+                    ) from exc
         if out.suffix == ".ftz":
             model.quantize(input=str(train_file), qnorm=True, retrain=False, cutoff=quantize_cutoff)
         tmp_out = out.with_name(out.name + ".tmp")
@@ -133,7 +151,10 @@ def train_classifier(
     truth = [True] * len(pos_test) + [False] * len(neg_test)
     scores = [positive_probability(saved, t, labels[0]) for t in test]
     precision, recall = precision_recall(scores, truth, 0.5)
-    return ClassifierReport(str(out), len(pos_train), len(neg_train), len(pos_test), len(neg_test), precision, recall)
+    return ClassifierReport(
+        str(out), len(pos_train), len(neg_train), len(pos_test), len(neg_test), precision, recall,
+        attempts=attempts,
+    )
 
 
 def positive_probability(model: object, text: str, label: str) -> float:

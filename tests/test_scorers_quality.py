@@ -1,0 +1,96 @@
+"""quality_classifier: a tiny fastText model trained from the bundled sample, errors, pickling."""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import fasttext
+import pytest
+
+from filters.quality import QualityClassifier
+from filters.training.fasttext_clf import classifier_job, train_classifier
+from filters.training.corpus import read_texts
+from pipeline.config import ConfigError, parse_config, setup_stages
+from pipeline.document import Document
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB_EN = ROOT / "data" / "sample" / "web_en"
+POSITIVE = [str(WEB_EN / f) for f in ("multiple_files__cc_en_head-0091.jsonl.gz", "multiple_files__cc_en_head-0174.jsonl.gz",
+                                      "demos_data_mixture_data_redpajama-c4-refined.jsonl")]
+NEGATIVE = [str(WEB_EN / f) for f in ("provided_documents__000.json.gz", "warc__sample-0000.warc.gz",
+                                      "demos_data_process_loop_data_demo-dataset.jsonl")]
+
+CLEAN = (
+    "The city is located on the northern bank of the river and has a population of about two "
+    "hundred thousand people. It is known for its university, which was founded in the "
+    "sixteenth century, and for its historic market square."
+)
+SPAM = "cheap replica watches buy now best price free shipping discount casino bonus click here cheap cheap"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("quality") / "quality.bin"
+    report = train_classifier(list(read_texts(POSITIVE)), list(read_texts(NEGATIVE)), str(out), ("hq", "lq"),
+                              dim=32, bucket=50_000)  # fmt: skip
+    assert 0.0 <= report.precision <= 1.0 and 0.0 <= report.recall <= 1.0
+    assert report.test_positive > 0 and report.test_negative > 0
+    return out
+
+
+def test_clean_paragraph_scores_higher_than_keyword_spam(tiny_model: Path) -> None:
+    stage = QualityClassifier(model_path=str(tiny_model))
+    clean, spam = Document("c", CLEAN, meta={"language": "en"}), Document("s", SPAM, meta={"language": "en"})
+    reasons = stage.apply_batch([clean, spam])
+    assert clean.meta["quality_score"] > spam.meta["quality_score"]
+    assert reasons == [None, "low_quality_score"]
+
+
+def test_other_languages_pass_unscored_unless_configured(tiny_model: Path) -> None:
+    doc = Document("z", "这是一个中文文档。", meta={"language": "zh"})
+    assert QualityClassifier(model_path=str(tiny_model)).apply(doc) is None and "quality_score" not in doc.meta
+    QualityClassifier(model_path=str(tiny_model), languages=[], min_score=0.0).apply(doc)
+    assert 0.0 <= doc.meta["quality_score"] <= 1.0
+
+
+def test_job_prints_held_out_precision_and_recall(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "q.bin"
+    assert classifier_job(["--positive", *POSITIVE, "--negative", *NEGATIVE, "--output", str(out),
+                           "--bucket", "50000"], "test", ("hq", "lq")) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "precision" in printed and "recall" in printed
+    assert sorted(fasttext.load_model(str(out)).labels) == ["__label__hq", "__label__lq"]
+
+
+def test_bundled_model_separates_clean_from_spam() -> None:
+    stage = QualityClassifier()
+    clean, spam = Document("c", CLEAN, meta={"language": "en"}), Document("s", SPAM, meta={"language": "en"})
+    stage.apply_batch([clean, spam])
+    assert clean.meta["quality_score"] > 0.5 > spam.meta["quality_score"]
+
+
+def test_pickles_without_model_and_scores_identically(tiny_model: Path) -> None:
+    stage = QualityClassifier(model_path=str(tiny_model))
+    stage.setup()
+    clone = pickle.loads(pickle.dumps(stage))
+    assert clone == stage and not hasattr(clone, "_model")
+    a, b = Document("c", CLEAN, meta={"language": "en"}), Document("c", CLEAN, meta={"language": "en"})
+    stage.apply(a)
+    clone.setup()
+    clone.apply(b)
+    assert a.meta == b.meta
+
+
+def test_wrong_label_and_corrupt_model_fail_setup_naming_the_key(tiny_model: Path, tmp_path: Path) -> None:
+    spec = parse_config({"stages": [{"stage": "quality_classifier", "model_path": str(tiny_model), "label": "wiki"}]}, tmp_path)
+    with pytest.raises(ConfigError, match=r"label: 'wiki' is not a label"):
+        setup_stages(spec.stages)
+    (tmp_path / "bad.ftz").write_bytes(b"\x00" * 64)
+    spec = parse_config({"stages": [{"stage": "quality_classifier", "model_path": "bad.ftz"}]}, tmp_path)
+    with pytest.raises(ConfigError, match=r"\(quality_classifier\): setup failed: model_path: not a readable fastText model"):
+        setup_stages(spec.stages)
+
+
+def test_missing_model_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\(quality_classifier\)\.model_path: file not found"):
+        parse_config({"stages": [{"stage": "quality_classifier", "model_path": "models/none.ftz"}]}, tmp_path)
