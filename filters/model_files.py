@@ -26,7 +26,7 @@ def existing(path: str, key: str) -> Path:
     """``resolve(path)``, or :class:`ModelFileError` naming ``key`` if it is not a file."""
     p = resolve(path)
     if not p.is_file():
-        raise ModelFileError(f"{key}: model file not found: {p}")
+        raise ModelFileError(f"{key}: file not found: {p}")
     return p
 
 
