@@ -58,6 +58,8 @@ class LanguageId(Stage):
         self._model = load_fasttext(self.model_path, "model_path")
 
     def _is_mixed(self, text: str) -> bool:
+        if not _HAN_RE.search(text):  # fast path: no Han character, nothing to mix
+            return False
         share, letters = han_share(text)
         return letters > 0 and self.mixed_min_share <= share <= 1.0 - self.mixed_min_share
 
