@@ -9,7 +9,9 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The repository root replaces this script's folder on sys.path: jobs/tokenize.py would
+# otherwise shadow the standard library's tokenize module.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from pipeline.clean import CleanOptions, clean  # noqa: E402
 from pipeline.config import ConfigError, load_config  # noqa: E402
@@ -27,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="default: spark under spark-submit, else local")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="local engine: parallel worker processes (default: all cores)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. stages.gopher_quality.min_doc_words=30")
     parser.add_argument("--overwrite", action="store_true", help="delete the output directory first")
     parser.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
     return parser.parse_args(argv)
@@ -35,7 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        spec = load_config(args.config)
+        spec = load_config(args.config, args.set)
         options = CleanOptions(args.engine, max(1, args.workers), args.overwrite, not args.quiet)
         stats = clean(spec, args.input, args.output, options)
     except (ConfigError, UsageError, AccountingError) as exc:

@@ -183,8 +183,45 @@ def parse_config(data: dict[str, Any], base_dir: Path, path: str = "<config>") -
     return RunSpec(input_cfg, run_cfg, stages, sections, path, data)
 
 
-def load_config(path: str | Path) -> RunSpec:
-    """Read and validate a TOML config file; relative model paths resolve from the repo root."""
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """Apply one ``KEY=VALUE`` to parsed config data, in place.
+
+    KEY is ``section.key`` or ``stages.<stage name>.key``; VALUE is a TOML value (bare
+    words are taken as strings).
+
+    >>> data = {"stages": [{"stage": "gopher_quality", "min_doc_words": 50}]}
+    >>> apply_override(data, "stages.gopher_quality.min_doc_words=30")
+    >>> apply_override(data, "input.text_field=content")
+    >>> data
+    {'stages': [{'stage': 'gopher_quality', 'min_doc_words': 30}], 'input': {'text_field': 'content'}}
+    """
+    key, sep, raw = assignment.partition("=")
+    parts = key.strip().split(".")
+    if not sep or len(parts) < 2 or not all(parts):
+        raise ConfigError(f"--set {assignment!r}: expected section.key=value or stages.<stage>.key=value")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    if parts[0] == "stages":
+        if len(parts) != 3:
+            raise ConfigError(f"--set {key}: expected stages.<stage>.key")
+        tables = [t for t in data.get("stages", []) if t.get("stage") == parts[1]]
+        if not tables:
+            raise ConfigError(f"--set {key}: no stage {parts[1]!r} in the config")
+        tables[0][parts[2]] = value
+    else:
+        table = data.setdefault(parts[0], {})
+        for part in parts[1:-1]:
+            table = table.setdefault(part, {})
+        table[parts[-1]] = value
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec:
+    """Read and validate a TOML config file (plus ``KEY=VALUE`` overrides).
+
+    Relative model paths resolve from the repo root.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -192,6 +229,8 @@ def load_config(path: str | Path) -> RunSpec:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    for assignment in overrides or []:
+        apply_override(data, assignment)
     return parse_config(data, repo_root(), str(path))
 
 
