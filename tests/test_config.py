@@ -73,3 +73,22 @@ def test_bundled_cleaning_configs_load(name: str) -> None:
 
     spec = load_config(Path(__file__).parent.parent / "configs" / name)
     setup_stages(spec.stages)
+
+
+def test_config_reference_doc_is_current() -> None:
+    from pipeline.reference import config_reference
+
+    doc = Path(__file__).parent.parent / "docs" / "config_reference.md"
+    assert doc.read_text(encoding="utf-8") == config_reference(), \
+        "regenerate: python -m pipeline.reference > docs/config_reference.md"
+
+
+def test_set_override_changes_a_stage_threshold() -> None:
+    from pipeline.config import load_config
+
+    root = Path(__file__).parent.parent
+    spec = load_config(root / "configs" / "default.toml", ["stages.gopher_quality.min_doc_words=30"])
+    (gopher,) = [s for s in spec.stages if s.name == "gopher_quality"]
+    assert gopher.min_doc_words == 30
+    with pytest.raises(ConfigError, match="no stage 'nope' in the config"):
+        load_config(root / "configs" / "default.toml", ["stages.nope.x=1"])
