@@ -328,12 +328,11 @@ def _write_parts(
             parts = sorted(Path(tmp, f"file_idx={index}").glob("part-*.parquet"))
             if len(parts) > 1:
                 raise RuntimeError(f"{tmp}: file_idx={index} was written as {len(parts)} files, expected one")
-            if parts:
-                table = pq.read_table(parts[0]).select(schema.names).cast(schema)
+            if parts:  # Spark wrote it: rename into place, the data never passes the driver
+                fs.move(str(parts[0]), final)
             else:
-                table = schema.empty_table()
-            pq.write_table(table, final + ".tmp")
-            fs.move(final + ".tmp", final)
+                pq.write_table(schema.empty_table(), final + ".tmp")
+                fs.move(final + ".tmp", final)
     import shutil
 
     shutil.rmtree(tmp_root, ignore_errors=True)
