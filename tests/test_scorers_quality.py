@@ -32,7 +32,7 @@ SPAM = "cheap replica watches buy now best price free shipping discount casino b
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("quality") / "quality.bin"
     report = train_classifier(list(read_texts(POSITIVE)), list(read_texts(NEGATIVE)), str(out), ("hq", "lq"),
-                              dim=32, bucket=50_000)  # fmt: skip
+                              dim=32)  # fmt: skip
     assert 0.0 <= report.precision <= 1.0 and 0.0 <= report.recall <= 1.0
     assert report.test_positive > 0 and report.test_negative > 0
     return out
@@ -56,7 +56,7 @@ def test_other_languages_pass_unscored_unless_configured(tiny_model: Path) -> No
 def test_job_prints_held_out_precision_and_recall(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "q.bin"
     assert classifier_job(["--positive", *POSITIVE, "--negative", *NEGATIVE, "--output", str(out),
-                           "--bucket", "50000"], "test", ("hq", "lq")) == 0  # fmt: skip
+                           ], "test", ("hq", "lq")) == 0  # fmt: skip
     printed = capsys.readouterr().out
     assert "precision" in printed and "recall" in printed
     assert sorted(fasttext.load_model(str(out)).labels) == ["__label__hq", "__label__lq"]

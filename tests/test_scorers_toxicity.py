@@ -72,7 +72,7 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ] * 5
     clean = list(read_texts([str(ROOT / "data" / "sample" / "web_en" / "demos_data_mixture_data_redpajama-c4-refined.jsonl")]))
     out = tmp_path_factory.mktemp("toxicity") / "toxicity.bin"
-    train_classifier(toxic, clean, str(out), ("toxic", "clean"), dim=32, bucket=50_000, chunk_tokens=0)
+    train_classifier(toxic, clean, str(out), ("toxic", "clean"), dim=32, chunk_tokens=0)
     return out
 
 
