@@ -45,6 +45,73 @@ def word_pattern(terms: list[str]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
+class WordMatcher:
+    """Counts whole-word and whole-phrase hits of a term list, as :func:`word_pattern` would.
+
+    Terms made of word tokens are looked up in sets over the document's tokens (one pass,
+    no 400-way regex alternation); the few terms with punctuation (``s&m``) use a regex.
+    A phrase hit counts once, not also as hits of its words.
+
+    >>> m = WordMatcher(["ass", "bad word", "word", "s&m"])
+    >>> m.count("a bad  word; class ass, ASS and s&m. word")
+    5
+    >>> m.count("bad-word 中ass")  # a hyphen is no phrase gap; a Han neighbour is no word boundary
+    1
+    """
+
+    def __init__(self, terms: list[str]) -> None:
+        token = re.compile(f"^[^\\W{HAN}]+$")
+        self.single: set[str] = set()
+        self.phrases: dict[str, list[tuple[str, ...]]] = {}
+        rest = []
+        for term in sorted({t.lower() for t in terms}, key=len, reverse=True):
+            words = term.split()
+            if not words or not all(token.match(w) for w in words):
+                rest.append(term)
+            elif len(words) == 1:
+                self.single.add(words[0])
+            else:
+                self.phrases.setdefault(words[0], []).append(tuple(words[1:]))
+        self.regex = word_pattern(rest) if rest else None
+
+    def count(self, text: str) -> int:
+        lowered = text.lower()
+        spans = [(m.start(), m.end()) for m in _WORD_RE.finditer(lowered)]
+        tokens = [lowered[a:b] for a, b in spans]
+        hits = sum(map(self.single.__contains__, tokens))
+        has_han = _HAN_RE.search(lowered) is not None
+        if has_han and hits:  # a Han character next to a token is a word character
+            hits = sum(1 for t, span in zip(tokens, spans) if t in self.single and _bounded(lowered, *span))
+        if self.phrases:
+            hits += self._phrase_hits(lowered, tokens, spans, has_han)
+        if self.regex is not None:
+            hits += len(self.regex.findall(text))
+        return hits
+
+    def _phrase_hits(self, text: str, tokens: list[str], spans: list[tuple[int, int]], has_han: bool) -> int:
+        hits, i, n = 0, 0, len(tokens)
+        while i < n:
+            width = 1
+            for rest in self.phrases.get(tokens[i], ()):
+                k = len(rest)
+                if tuple(tokens[i + 1:i + 1 + k]) == rest and all(
+                    text[spans[j][1]:spans[j + 1][0]].isspace() for j in range(i, i + k)
+                ) and (not has_han or _bounded(text, spans[i][0], spans[i + k][1])):
+                    inner = sum(1 for t in tokens[i:i + k + 1] if t in self.single)
+                    hits += 1 - inner  # the words were counted as single hits already
+                    width = k + 1
+                    break
+            i += width
+        return hits
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` has no word character on either side."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
+
+
 def substring_pattern(terms: list[str], min_chars: int = 2) -> re.Pattern[str] | None:
     """Regex for substring matches of the Chinese ``terms`` with a Han character and at
     least ``min_chars`` characters.
@@ -79,7 +146,7 @@ class Toxicity(Stage):
         for lang, path in self.wordlists.items():
             terms = read_terms(existing(path, f"wordlists.{lang}"))
             (sub_terms if lang in self.SUBSTRING_LANGUAGES else word_terms).extend(terms)
-        self._words = word_pattern(word_terms) if word_terms else None
+        self._words = WordMatcher(word_terms) if word_terms else None
         self._substrings = substring_pattern(sub_terms)
         self._model = load_fasttext(self.model_path, "model_path") if self.model_path else None
 
@@ -87,7 +154,7 @@ class Toxicity(Stage):
         """Word-list hits in ``text`` and their density (see the module docstring)."""
         if not hasattr(self, "_words"):
             self.setup()
-        hits = len(self._words.findall(text)) if self._words else 0
+        hits = self._words.count(text) if self._words else 0
         han = 0
         if self._substrings is not None and _HAN_RE.search(text):
             hits += len(self._substrings.findall(text))
