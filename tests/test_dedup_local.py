@@ -135,10 +135,10 @@ def test_labeled_set_precision_and_recall(real: list[str]) -> None:
     assert m["precision_strict"] >= 0.95, m
 
 
-def test_config_snippet_loads_and_rejects_bad_keys() -> None:
-    data = tomllib.loads(Path("configs/snippets/dedup.toml").read_text())
-    spec = parse_config(data, Path("."))
-    assert spec.sections["dedup"] == DedupConfig()  # the snippet states the defaults
+def test_default_config_dedup_section_loads_and_bad_keys_are_rejected() -> None:
+    data = tomllib.loads((Path(__file__).parent.parent / "configs/default.toml").read_text())
+    spec = parse_config({"dedup": data["dedup"]}, Path("."))
+    assert spec.sections["dedup"] == DedupConfig()  # the default config states the defaults
     with pytest.raises(ConfigError, match="dedup.num_perms: unknown key"):
         parse_config({"dedup": {"num_perms": 64}}, Path("."))
     with pytest.raises(ConfigError, match="minhash_threshold"):
