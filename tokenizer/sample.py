@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import orjson
+
 JSON_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
 SUFFIXES = JSON_SUFFIXES + (".parquet", ".txt", ".txt.gz")
 SAMPLE_FILE = "sample.jsonl"
@@ -92,8 +94,8 @@ def iter_file(path: Path) -> Iterator[str]:
                 if not line.strip():
                     continue
                 try:
-                    text = json.loads(line)["text"]
-                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    text = orjson.loads(line)["text"]
+                except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
                     raise ValueError(f"{path}:{lineno}: expected a JSON object with a 'text' field ({exc})") from exc
                 if text:
                     yield text
@@ -114,6 +116,15 @@ def iter_documents(paths: Iterable[str | Path]) -> Iterator[tuple[str, str]]:
 def hashes_of(paths: Iterable[str | Path]) -> set[str]:
     """Text hashes of all documents in ``paths`` (e.g. the evaluation sets)."""
     return {text_hash(t) for _, t in iter_documents(paths)}
+
+
+def _plain_text_bytes(paths: Iterable[str | Path]) -> float:
+    """Total size of the inputs when all are uncompressed json/txt files (an upper bound of
+    their text bytes: JSON escapes only add bytes); infinity otherwise."""
+    files = expand_inputs(paths)
+    if any(f.name.lower().endswith((".gz", ".zst", ".parquet")) for f in files):
+        return float("inf")
+    return sum(f.stat().st_size for f in files)
 
 
 @dataclass
@@ -141,6 +152,8 @@ def sample_documents(
     exclude = exclude or set()
     info = info if info is not None else SampleInfo(0, 0, 0, 0)
     fraction = 1.0
+    if max_bytes is not None and _plain_text_bytes(paths) <= max_bytes:
+        max_bytes = None  # the texts cannot exceed their uncompressed files: take everything, one pass
     if max_bytes is not None:  # pass 1: sizes only, to set the keep fraction
         total = 0
         for _, text in iter_documents(paths):

@@ -57,10 +57,10 @@ def write_lines(texts: Iterable[str], path: Path) -> int:
     n = 0
     with open(path, "w", encoding="utf-8") as fh:
         for text in texts:
-            for line in text.split("\n"):
-                if line.strip():
-                    fh.write(line + "\n")
-                    n += 1
+            kept = [line for line in text.split("\n") if line and not line.isspace()]
+            if kept:
+                fh.write("\n".join(kept) + "\n")
+                n += len(kept)
     return n
 
 
