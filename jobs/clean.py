@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="default: spark under spark-submit, else local")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="local engine: parallel worker processes (default: all cores)")
+    parser.add_argument("--tasks", type=int, default=None,
+                        help="local engine: datatrove tasks sharing the input files (default: --workers)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. stages.gopher_quality.min_doc_words=30")
     parser.add_argument("--overwrite", action="store_true", help="delete the output directory first")
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         spec = load_config(args.config, args.set)
-        options = CleanOptions(args.engine, max(1, args.workers), args.overwrite, not args.quiet)
+        options = CleanOptions(args.engine, max(1, args.workers), args.tasks, args.overwrite, not args.quiet)
         stats = clean(spec, args.input, args.output, options)
     except (ConfigError, UsageError, AccountingError) as exc:
         print(f"error: {exc}", file=sys.stderr)

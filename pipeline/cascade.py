@@ -71,7 +71,7 @@ class Cascade:
                 record.bytes_removed += text_bytes(doc)
                 key = f"{stage.name}.{reason}"
                 stats.removed[key] += 1
-                stats.add_example(key, doc.id)
+                stats.add_example(key, doc.id, doc.text)
             alive = survivors
         return outcomes
 

@@ -24,6 +24,8 @@ class CleanOptions:
 
     engine: str = "local"
     workers: int = 1
+    tasks: int | None = None
+    """Local engine: datatrove tasks (default: one per worker)."""
     overwrite: bool = False
     show_progress: bool = True
 
@@ -41,7 +43,7 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
         return run_spark(spec, tasks, out_dir, kept_subdir)
     from pipeline.local_engine import run_local
 
-    return run_local(spec, tasks, out_dir, kept_subdir, options.workers, options.show_progress)
+    return run_local(spec, tasks, out_dir, kept_subdir, options.workers, options.show_progress, options.tasks)
 
 
 def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:

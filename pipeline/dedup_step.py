@@ -67,9 +67,10 @@ def run_dedup_step(spec: RunSpec, tasks: list[PartTask], out_dir: str, cascade_k
         merged.stages[level] = StageStats(documents_in=docs, bytes_in=size, removed=removed,
                                           bytes_removed=bytes_removed[level], bytes_out=after,
                                           seconds=seconds or 0.0)
-        for key in result["removed"]:
-            if key.split(".", 1)[0] == level:
-                for example in result.get("report", {}).get("examples", {}).get(key, [])[:3]:
-                    merged.add_example(key, str(example))
+        if level == "dedup_minhash":
+            for cluster in result.get("report", {}).get("example_clusters", []):
+                for member in cluster["members"]:
+                    if member["id"] != cluster["kept"]:
+                        merged.add_example("dedup_minhash.near_duplicate", member["id"], member["text"])
         docs, size = docs - removed, after
     return merged

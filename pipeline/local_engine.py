@@ -47,13 +47,17 @@ class CleanParts(PipelineStep):
 
 
 def run_local(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str = "kept",
-              workers: int = 1, show_progress: bool = True) -> list[Stats]:
-    """Run every part with datatrove's local executor; returns the parts' stats in order."""
-    world = max(1, min(workers, len(tasks)))
+              workers: int = 1, show_progress: bool = True, ranks: int | None = None) -> list[Stats]:
+    """Run every part with datatrove's local executor; returns the parts' stats in order.
+
+    ``ranks`` datatrove tasks (default: ``workers``) share the parts by index; ``workers`` of
+    them run at once.
+    """
+    world = max(1, min(ranks or workers, len(tasks)))
     executor = LocalPipelineExecutor(
         pipeline=[CleanParts(spec, tasks, out_dir, kept_subdir, show_progress)],
         tasks=world,
-        workers=world,
+        workers=max(1, min(workers, world)),
         logging_dir=str(Path(out_dir) / "_logs" / "datatrove"),
         skip_completed=False,
     )

@@ -35,9 +35,10 @@ def funnel_markdown(stats: Stats) -> str:
 
 
 def write_funnel(stats: Stats, out_dir: str | Path) -> None:
-    """Write ``funnel.md`` and ``funnel.png`` (documents and bytes left after each step)."""
+    """Write ``funnel.md``, ``funnel.png`` (what is left after each step) and ``removals.md``."""
     out = Path(out_dir)
     atomic_write_text(out / "funnel.md", "# Retention funnel\n\n" + funnel_markdown(stats))
+    atomic_write_text(out / "removals.md", removals_markdown(stats))
     import matplotlib
 
     matplotlib.use("Agg")
@@ -61,6 +62,20 @@ def write_funnel(stats: Stats, out_dir: str | Path) -> None:
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
     tmp.replace(out / "funnel.png")
+
+
+def removals_markdown(stats: Stats) -> str:
+    """Per-reason removal counts with example documents, for tuning thresholds."""
+    lines = ["# Removals by reason", "",
+             "Every document a stage removed, by `stage.reason`, with up to three examples "
+             "(all of them are in `rejected/`).", "",
+             "| reason | documents | examples (id: first 200 characters) |", "|---|---:|---|"]
+    for reason, count in sorted(stats.removed.items(), key=lambda item: (-item[1], item[0])):
+        shown = "<br>".join(
+            f"`{e['id']}`: " + " ".join(e["text"].split()).replace("|", "\\|") for e in stats.examples.get(reason, [])
+        )
+        lines.append(f"| `{reason}` | {count:,} | {shown} |")
+    return "\n".join(lines) + "\n"
 
 
 def summary_table(stats: Stats) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 MAX_EXAMPLES = 3
+EXAMPLE_CHARS = 200
 
 
 class AccountingError(RuntimeError):
@@ -51,7 +52,8 @@ class Stats:
     removed: Counter = field(default_factory=Counter)
     quarantine_errors: Counter = field(default_factory=Counter)
     stages: dict[str, StageStats] = field(default_factory=dict)
-    examples: dict[str, list[str]] = field(default_factory=dict)
+    examples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    """Reason -> up to three removed documents: ``{"id", "text"}`` (text cut to 200 chars)."""
     read_seconds: float = 0.0
     write_seconds: float = 0.0
     parts: int = 0
@@ -62,10 +64,11 @@ class Stats:
             self.stages[name] = StageStats()
         return self.stages[name]
 
-    def add_example(self, reason: str, doc_id: str) -> None:
-        ids = self.examples.setdefault(reason, [])
-        if len(ids) < MAX_EXAMPLES:
-            ids.append(doc_id)
+    def add_example(self, reason: str, doc_id: str, text: str = "") -> None:
+        """Remember a removed document for the removals report (the first three per reason)."""
+        found = self.examples.setdefault(reason, [])
+        if len(found) < MAX_EXAMPLES:
+            found.append({"id": doc_id, "text": text[:EXAMPLE_CHARS]})
 
     def __add__(self, other: "Stats") -> "Stats":
         stages = {name: StageStats() + s for name, s in self.stages.items()}

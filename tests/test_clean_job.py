@@ -53,7 +53,9 @@ def test_every_document_is_kept_removed_or_quarantined(tmp_path: Path) -> None:
     saved = json.loads((out / "stats.json").read_text())
     assert saved["removed"] == {"test_long_enough.too_short": 1}
     assert saved["quarantine_errors"] == {"empty_file": 1, "invalid_utf8": 1, "malformed_json": 1, "missing_text": 1}
-    assert saved["examples"] == {"test_long_enough.too_short": ["a2"]}
+    assert saved["examples"] == {"test_long_enough.too_short": [{"id": "a2", "text": "short"}]}
+    removals = (out / "removals.md").read_text()
+    assert "| `test_long_enough.too_short` | 1 | `a2`: short |" in removals
     assert saved["stages"]["test_long_enough"]["documents_in"] == 3
     assert {r["id"] for r in read_dir(out / "kept")} == {"a1", "b.jsonl.gz:1"}
     (rejected,) = read_dir(out / "rejected")
