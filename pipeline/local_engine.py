@@ -29,6 +29,10 @@ class CleanParts(PipelineStep):
         self.show_progress = show_progress
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):  # noqa: ANN001 - datatrove's signature
+        if not self.show_progress:
+            from loguru import logger
+
+            logger.disable("datatrove")
         mine = [t for t in self.tasks if t.index % world_size == rank]
         todo = [t for t in mine if load_part_stats(self.out_dir, t) is None]
         if not todo:
@@ -54,6 +58,10 @@ def run_local(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: s
     them run at once.
     """
     world = max(1, min(ranks or workers, len(tasks)))
+    if not show_progress:
+        from loguru import logger
+
+        logger.disable("datatrove")  # quiet: no executor banners or stats blocks on stderr
     executor = LocalPipelineExecutor(
         pipeline=[CleanParts(spec, tasks, out_dir, kept_subdir, show_progress)],
         tasks=world,
