@@ -210,6 +210,12 @@ def read_warc(path: str, raw: BinaryIO, cfg: InputConfig, source: str) -> Iterat
     try:
         for record in ArchiveIterator(raw):
             position += 1
+            body = record.content_stream().read()
+            if record.rec_headers.get_header("Content-Length") is None or getattr(record.raw_stream, "limit", 0):
+                # warcio ends quietly at a cut; a record without its full length is the sign
+                yield Quarantined(source, position, "truncated",
+                                  f"WARC record {position} is cut short (truncated file?)", _snippet(body), len(body))
+                continue
             kind = record.rec_type
             if kind not in ("response", "conversion"):
                 continue
@@ -217,7 +223,6 @@ def read_warc(path: str, raw: BinaryIO, cfg: InputConfig, source: str) -> Iterat
             record_id = record.rec_headers.get_header("WARC-Record-ID") or f"{source}:{position}"
             fields = {"id": record_id.strip("<>"), "url": url,
                       "date": record.rec_headers.get_header("WARC-Date")}
-            body = record.content_stream().read()
             if kind == "response":
                 ctype = record.http_headers.get_header("Content-Type") if record.http_headers else ""
                 if "html" not in (ctype or "").lower():

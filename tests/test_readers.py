@@ -124,3 +124,14 @@ def test_warc_html_is_extracted_with_url_and_record_id() -> None:
     assert first.id.startswith("urn:uuid:")
     assert first.meta["url"].startswith("https://") and first.meta["input"]["date"]
     assert "<div" not in first.text and len(first.text) > 200
+
+
+def test_truncated_warc_keeps_whole_records_and_quarantines_the_cut(tmp_path: Path) -> None:
+    full = Path(__file__).parent.parent / "data/sample/web_en/warc__sample-0000.warc.gz"
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(full.read_bytes()[:100_000])
+    records = read(cut)
+    docs = [r for r in records if isinstance(r, Document)]
+    (bad,) = only_quarantined(records)
+    assert 0 < len(docs) < len([r for r in read(full) if isinstance(r, Document)])
+    assert bad.kind == "truncated" and "cut short" in bad.error
