@@ -88,11 +88,46 @@ def _decompressed(path: str, raw: BinaryIO) -> BinaryIO:
     if lower.endswith(".gz"):
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if lower.endswith(".zst"):
+        return io.BufferedReader(ZstdReader(raw), buffer_size=1 << 20)  # type: ignore[return-value]
+    return raw
+
+
+class ZstdReader(io.RawIOBase):
+    """Decompresses concatenated zstd frames; a stream cut inside a frame raises EOFError
+    (zstandard's own stream reader ends quietly there)."""
+
+    def __init__(self, raw: BinaryIO, chunk: int = 1 << 20) -> None:
         import zstandard
 
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
-    return raw
+        self._zstd = zstandard
+        self._raw = raw
+        self._chunk = chunk
+        self._decoder = zstandard.ZstdDecompressor().decompressobj()
+        self._fed = False
+        self._pending = b""
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._offset >= len(self._pending):
+            self._pending, self._offset = b"", 0
+            data = self._raw.read(self._chunk)
+            if not data:
+                if self._fed and not self._decoder.eof:
+                    raise EOFError("zstd stream ended before the end of its frame")
+                return 0
+            while data:
+                if self._decoder.eof:  # the next frame starts here
+                    self._decoder = self._zstd.ZstdDecompressor().decompressobj()
+                self._fed = True
+                self._pending += self._decoder.decompress(data)
+                data = self._decoder.unused_data if self._decoder.eof else b""
+        n = min(len(buffer), len(self._pending) - self._offset)
+        buffer[:n] = memoryview(self._pending)[self._offset:self._offset + n]
+        self._offset += n
+        return n
 
 
 def _make_document(

@@ -135,3 +135,14 @@ def test_truncated_warc_keeps_whole_records_and_quarantines_the_cut(tmp_path: Pa
     (bad,) = only_quarantined(records)
     assert 0 < len(docs) < len([r for r in read(full) if isinstance(r, Document)])
     assert bad.kind == "truncated" and "cut short" in bad.error
+
+
+def test_truncated_zstd_is_reported_as_truncated_not_as_bad_json(tmp_path: Path) -> None:
+    raw = "\n".join(json.dumps({"text": f"doc {i} " * 30}) for i in range(2000)).encode()
+    data = zstandard.ZstdCompressor().compress(raw)
+    (tmp_path / "cut.jsonl.zst").write_bytes(data[: len(data) // 2])
+    (tmp_path / "two.jsonl.zst").write_bytes(data + zstandard.ZstdCompressor().compress(b'\n{"text": "x"}\n'))
+    records = read(tmp_path / "cut.jsonl.zst")
+    (bad,) = only_quarantined(records)
+    assert bad.kind == "truncated" and "EOFError" in bad.error and bad.position == len(records)
+    assert len([r for r in read(tmp_path / "two.jsonl.zst") if isinstance(r, Document)]) == 2001
