@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", required=True, nargs="+", help="directory of parquet parts, or files")
     parser.add_argument("--output", required=True, help="output directory")
     parser.add_argument("--engine", choices=("local", "spark"), default="local")
-    parser.add_argument("--master", default="local[*]", help="Spark master (spark engine)")
+    parser.add_argument("--master", default=None,
+                        help="Spark master (spark engine); default: spark-submit's, else local[*]")
     args = parser.parse_args(argv)
     spec = load_config(args.config)
     cfg = spec.sections.get("dedup", DedupConfig())
@@ -53,11 +54,10 @@ def main(argv: list[str] | None = None) -> int:
 
         result = run_dedup_local(cfg, files, kept, rejected, work)
     else:
-        from pyspark.sql import SparkSession
-
         from dedup.spark import run_dedup_spark
+        from pipeline.spark_engine import spark_session
 
-        spark = SparkSession.builder.master(args.master).appName("dedup").getOrCreate()
+        spark = spark_session("dedup", args.master)
         try:
             result = run_dedup_spark(spark, cfg, files, kept, rejected, work)
         finally:

@@ -8,6 +8,7 @@ mode, or a shared filesystem on a cluster).
 """
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 import pyarrow as pa
@@ -19,21 +20,21 @@ from pipeline.stats import Stats
 STATS_SCHEMA = "index long, stats string"
 
 
-def spark_session(app_name: str = "pretrain-clean"):  # noqa: ANN201 - pyspark type
-    """The active session (under spark-submit) or a local one with all cores."""
+def spark_session(app_name: str = "pretrain-clean", master: str | None = None):  # noqa: ANN201
+    """The active session; else a new one on ``master`` if given; else with spark-submit's
+    settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores."""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    return (
-        SparkSession.builder.appName(app_name)
-        .master("local[*]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.appName(app_name)
+    if master:
+        builder = builder.master(master)
+    elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
+        builder = builder.master("local[*]").config("spark.ui.enabled", "false").config(
+            "spark.sql.shuffle.partitions", "8")
+    return builder.getOrCreate()
 
 
 def _part_runner(spec: RunSpec, out_dir: str, kept_subdir: str):  # noqa: ANN202

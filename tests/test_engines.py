@@ -71,3 +71,22 @@ def test_spark_submit_runs_the_job_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "kept 1 of 2 documents (0 removed, 1 quarantined)" in result.stdout
     assert json.loads((tmp_path / "out" / "stats.json").read_text())["quarantine_errors"] == {"malformed_json": 1}
+
+
+@pytest.mark.slow
+def test_spark_submit_master_is_not_overridden(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    script = tmp_path / "which_master.py"
+    script.write_text(
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from pipeline.spark_engine import spark_session\n"
+        "print('MASTER', spark_session().sparkContext.master)\n"
+    )
+    submit = shutil.which("spark-submit", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    result = subprocess.run([submit, "--master", "local[1]", str(script)], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+    assert "MASTER local[1]" in result.stdout, result.stderr[-2000:]

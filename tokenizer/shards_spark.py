@@ -29,16 +29,12 @@ from tokenizer.shards import (OpenTokenizer, ShardConfig, Spool, open_tokenizer,
 
 
 def spark_session(master: str | None = None):  # noqa: ANN201 - pyspark type
-    """The active session (under spark-submit), else a new one (``master`` or local[*])."""
-    from pyspark.sql import SparkSession
+    """The shared session rules (``pipeline.spark_engine.spark_session``), one row per Arrow batch."""
+    from pipeline.spark_engine import spark_session as shared_session
 
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    builder = (SparkSession.builder.appName("tokenize-shards")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.execution.arrow.maxRecordsPerBatch", "1"))
-    return builder.master(master or "local[*]").getOrCreate()
+    session = shared_session("tokenize-shards", master)
+    session.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "1")
+    return session
 
 
 def _encode_task(tokenizer: str, cfg: ShardConfig) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
