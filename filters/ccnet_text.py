@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
+from functools import lru_cache
 from typing import Iterable
 
 UNICODE_PUNCT = {
@@ -26,14 +28,30 @@ _NON_PRINTING_RE = re.compile("[" + "".join(map(chr, [*range(0, 32), *range(127,
 _DIGIT_RE = re.compile(r"\d")
 
 
+@lru_cache(maxsize=1)
+def _combining_marks() -> re.Pattern[str]:
+    """A character class of every ``Mn`` (non-spacing mark) code point, built once."""
+    ranges, start, prev = [], None, None
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) == "Mn":
+            if start is None:
+                start = code
+            prev = code
+        elif start is not None:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+            start = None
+    return re.compile("[" + "".join(ranges) + "]")
+
+
 def strip_accents(line: str) -> str:
-    """Drop combining marks after NFD decomposition.
+    """Drop combining marks after NFD decomposition (ASCII lines pass untouched).
 
     >>> strip_accents("Café déjà vu")
     'Cafe deja vu'
     """
-    nfd = unicodedata.normalize("NFD", line)
-    return "".join(c for c in nfd if unicodedata.category(c) != "Mn")
+    if line.isascii():
+        return line
+    return _combining_marks().sub("", unicodedata.normalize("NFD", line))
 
 
 def normalize_line(line: str) -> str:

@@ -36,9 +36,16 @@ def tokenized_lines(text: str, sp: Any | None) -> list[str]:
 
 
 def doc_perplexity(lm: Any, sp: Any | None, text: str) -> float:
-    """CCNet document perplexity of ``text`` under KenLM model ``lm`` (``inf`` if no text)."""
-    lines = tokenized_lines(text, sp)
-    return perplexity(*doc_log10_score((lm.score(line), len(line.split())) for line in lines))
+    """CCNet document perplexity of ``text`` under KenLM model ``lm`` (``inf`` if no text).
+
+    Same tokens as :func:`tokenized_lines` (what the model was trained on), counted from the
+    piece lists instead of re-splitting the joined lines.
+    """
+    lines = [n for n in (normalize_line(line) for line in text.split("\n")) if n]
+    if not lines:
+        return perplexity(0.0, 0)
+    pieces = [line.split() for line in lines] if sp is None else sp.encode(lines, out_type=str)
+    return perplexity(*doc_log10_score((lm.score(" ".join(p)), len(p)) for p in pieces))
 
 
 def bucket(value: float, head_cutoff: float, tail_cutoff: float) -> str:
