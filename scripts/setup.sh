@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v java >/dev/null 2>&1; then
-  echo "setup: installing Java 17 for Spark" >&2
-  apt-get update -q && apt-get install -y -q openjdk-17-jre-headless
+  echo "setup: installing a Java runtime for Spark (17, else the distribution's default, e.g. 21)" >&2
+  apt-get update -q
+  apt-get install -y -q openjdk-17-jre-headless || apt-get install -y -q default-jre-headless
 fi
 
 PYTHON=${PYTHON:-python3}
