@@ -25,6 +25,10 @@ from typing import Any
 from pipeline.stage import REGISTRY, ModelPath, Stage
 
 
+OFF = "off"
+"""The config value that turns an optional threshold off (the field becomes ``None``)."""
+
+
 class ConfigError(ValueError):
     """A config problem, with the key it concerns in the message."""
 
@@ -120,6 +124,8 @@ def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path
             known = ", ".join(sorted(fields)) or "none"
             raise ConfigError(f"{where}.{key}: unknown key (known keys: {known})")
         hint = hints[key]
+        if value == OFF and _type_ok(None, hint):
+            value = None  # TOML has no null: "off" switches one optional rule off
         if not _type_ok(value, hint):
             raise ConfigError(
                 f"{where}.{key}: expected {_type_name(hint)}, got {type(value).__name__} {value!r}"

@@ -92,3 +92,10 @@ def test_set_override_changes_a_stage_threshold() -> None:
     assert gopher.min_doc_words == 30
     with pytest.raises(ConfigError, match="no stage 'nope' in the config"):
         load_config(root / "configs" / "default.toml", ["stages.nope.x=1"])
+
+
+def test_off_turns_one_optional_threshold_off() -> None:
+    spec = parse({"stages": [{"stage": "test_long_enough", "model_path": "off"}]})
+    assert spec.stages[0].model_path is None
+    with pytest.raises(ConfigError, match="min_chars: expected int, got str 'off'"):
+        parse({"stages": [{"stage": "test_long_enough", "min_chars": "off"}]})
