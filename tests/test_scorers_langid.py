@@ -96,3 +96,13 @@ def test_corrupt_model_fails_setup_naming_the_key(tmp_path: Path) -> None:
     spec = parse_config({"stages": [{"stage": "language_id", "model_path": "lid.ftz"}]}, tmp_path)
     with pytest.raises(ConfigError, match=r"stages\[0\] \(language_id\): setup failed: model_path: not a readable fastText model"):
         setup_stages(spec.stages)
+
+
+def test_short_chinese_review_with_ascii_punctuation_is_chinese(stage: LanguageId) -> None:
+    review = "书的质量很差,味道也很大.看一会就眼睛疼"  # whole-text LID-176 says en 0.12
+    doc = Document("r", review)
+    assert stage.apply(doc) is None
+    assert doc.meta["language"] == "zh" and doc.meta["language_score"] >= 0.5
+    unsegmented = LanguageId(space_han=False)
+    unsegmented.setup()
+    assert unsegmented.apply(Document("r", review)) == "low_language_score"
