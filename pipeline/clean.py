@@ -1,7 +1,6 @@
 """The main job: plan parts, run the cascade on an engine, dedup, account, report."""
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +48,8 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
 def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
     """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats."""
     tasks = plan_tasks(expand_inputs(inputs))
+    worker_cascade(spec)  # load every model now: a bad model fails before any output exists
     prepare_output(out_dir, fingerprint(spec.raw, tasks), options.overwrite)
-    worker_cascade(spec)  # load every model now: a bad model fails before any work
     with_dedup = dedup_enabled(spec)
     kept_subdir = CASCADE_KEPT if with_dedup else "kept"
     parts = run_engine(spec, tasks, out_dir, kept_subdir, options)
@@ -66,8 +65,3 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
     if options.show_progress:
         print(summary_table(stats), file=sys.stderr)
     return stats
-
-
-def read_stats(out_dir: str | Path) -> dict:
-    """The ``stats.json`` of a finished run."""
-    return json.loads((Path(out_dir) / "stats.json").read_text(encoding="utf-8"))
