@@ -5,12 +5,14 @@ import glob
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 from pathlib import Path
 from typing import Any
 
 from pipeline.parts import PartTask
 from pipeline.readers import is_supported
+from pipeline.storage import expand_uri, input_size, is_uri
 from pipeline.writers import atomic_write_text
 
 RUN_FILE = "_run.json"
@@ -27,6 +29,14 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     """
     files: set[str] = set()
     for pattern in patterns:
+        if is_uri(pattern):
+            found_uris = expand_uri(pattern, is_supported)
+            if found_uris is None:
+                raise UsageError(f"input not found: {pattern}")
+            if not found_uris:
+                raise UsageError(f"no input files (.jsonl, .json.gz, .parquet, .warc.gz, .html, ...) in: {pattern}")
+            files.update(found_uris)
+            continue
         matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
         found = []
         for match in matches:
@@ -47,10 +57,11 @@ def plan_tasks(files: list[str]) -> list[PartTask]:
     """One task per file; source names are paths relative to the inputs' common folder."""
     if not files:
         return []
-    root = os.path.commonpath([os.path.dirname(f) for f in files])
+    names = [f.split("://", 1)[-1] for f in files]  # URIs compare by their path part
+    root = posixpath.commonpath([posixpath.dirname(n) for n in names])
     return [
-        PartTask(index, path, os.path.relpath(path, root), os.path.getsize(path))
-        for index, path in enumerate(files)
+        PartTask(index, path, posixpath.relpath(name, root), input_size(path))
+        for index, (path, name) in enumerate(zip(files, names))
     ]
 
 

@@ -13,11 +13,11 @@ import gzip
 import io
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
 from pipeline.config import InputConfig
 from pipeline.document import Document
+from pipeline.storage import input_size, open_input
 
 RAW_SNIPPET_CHARS = 1000
 
@@ -314,7 +314,8 @@ def read_records(path: str, cfg: InputConfig, source: str,
                  on_open: Callable[[CountingReader], None] | None = None) -> Iterator[Record]:
     """All records of one input file; an unopenable file is one quarantine record."""
     try:
-        handle = open(path, "rb")
+        handle = open_input(path)
+        size = input_size(path)
     except OSError as exc:
         yield Quarantined(source, 0, "unreadable_file", f"cannot open file: {exc.strerror or exc}")
         return
@@ -322,7 +323,7 @@ def read_records(path: str, cfg: InputConfig, source: str,
     if on_open is not None:
         on_open(counting)
     with io.BufferedReader(counting, buffer_size=1 << 20) as raw:
-        if Path(path).stat().st_size == 0:
+        if size == 0:
             yield Quarantined(source, 0, "empty_file", "file is empty")
             return
         yield from reader_for(path)(path, raw, cfg, source)
