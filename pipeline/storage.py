@@ -5,6 +5,7 @@ and on every executor. Outputs are local paths (or a shared mount); see docs/pla
 """
 from __future__ import annotations
 
+import os
 import posixpath
 from typing import Any, BinaryIO
 
@@ -50,8 +51,6 @@ def input_size(path: str) -> int:
     if is_uri(path):
         fs, inner = _filesystem(path)
         return int(fs.size(inner))
-    import os
-
     return os.path.getsize(path)
 
 
