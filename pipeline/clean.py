@@ -11,7 +11,7 @@ from pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
 from pipeline.report import summary_table, write_funnel
 from pipeline.stats import Stats
 from pipeline.worker import worker_cascade
-from pipeline.writers import atomic_write_text
+from pipeline.atomic import atomic_write_text
 
 CASCADE_KEPT = "_cascade_kept"
 """Where cascade survivors go when dedup runs after the cascade (dedup writes ``kept/``)."""

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from pipeline.config import RunSpec
 from pipeline.parts import PartTask
 from pipeline.stats import StageStats, Stats
-from pipeline.writers import atomic_write_text
+from pipeline.atomic import atomic_write_text
 
 DONE_FILE = "_dedup.json"
 LEVELS = ("dedup_exact", "dedup_minhash", "dedup_paragraph")

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from pipeline.atomic import atomic_write_text
 from pipeline.cascade import Cascade, Outcome, text_bytes
 from pipeline.config import RunSpec
 from pipeline.document import Document
 from pipeline.readers import CountingReader, Quarantined, read_records
 from pipeline.stats import Stats
 from pipeline.writers import (
-    KEPT_SCHEMA, QUARANTINE_SCHEMA, REJECTED_SCHEMA, AtomicParquetWriter,
-    atomic_write_text, outcome_columns, quarantine_columns,
+    KEPT_SCHEMA, QUARANTINE_SCHEMA, REJECTED_SCHEMA, AtomicParquetWriter, outcome_columns,
+    quarantine_columns,
 )
 
 PARTS_DIR = "_parts"

@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.parts import PartTask
 from pipeline.readers import is_supported
 from pipeline.storage import expand_uri, input_size, is_uri
-from pipeline.writers import atomic_write_text
+from pipeline.atomic import atomic_write_text
 
 RUN_FILE = "_run.json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.stats import Stats
-from pipeline.writers import atomic_write_text
+from pipeline.atomic import atomic_write_text
 
 
 def funnel_rows(stats: Stats) -> list[tuple[str, int, int]]:

@@ -95,3 +95,23 @@ def test_jobs_train_and_report_end_to_end(tmp_path: Path) -> None:
     with open(tmp_path / "rep/report.csv", encoding="utf-8") as fh:
         names = {r["tokenizer"] for r in csv.DictReader(fh)}
     assert names == {"spm", "bpe", "gpt2", "cl100k"}
+
+
+def test_failed_report_leaves_the_previous_report_in_place(tmp_path) -> None:
+    from pipeline.atomic import staged_files
+
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "report.md").write_text("previous")
+    (out / "notes.txt").write_text("the user's own file")
+    try:
+        with staged_files(out) as staging:
+            (staging / "report.md").write_text("half written")
+            raise RuntimeError("killed mid-report")
+    except RuntimeError:
+        pass
+    assert (out / "report.md").read_text() == "previous"
+    with staged_files(out) as staging:
+        (staging / "report.md").write_text("new")
+    assert (out / "report.md").read_text() == "new" and (out / "notes.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
+from pipeline.atomic import staged_files
 from tokenizer.load import TokenizerLike
 from tokenizer.sample import HASHES_FILE, iter_documents, text_hash
 
@@ -182,9 +183,8 @@ def run_report(
     notes = [f"Held-out check: evaluation documents hashed against the training samples of "
              f"{', '.join(sorted(trained)) or 'no tokenizer (none of ours)'}: "
              + ("no overlap." if not problems else "OVERLAP: " + "; ".join(problems))]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(rows, out / "report.csv")
-    write_markdown(rows, baseline, notes, out / "report.md")
-    write_chart(rows, out / "report.png")
+    with staged_files(out_dir) as out:
+        write_csv(rows, out / "report.csv")
+        write_markdown(rows, baseline, notes, out / "report.md")
+        write_chart(rows, out / "report.png")
     return rows

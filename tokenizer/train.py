@@ -7,6 +7,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from pipeline.atomic import staged_files
 from tokenizer.config import TokenizerConfig
 from tokenizer.sample import HASHES_FILE, SampleInfo, hashes_of, sample_documents, text_hash
 
@@ -26,8 +27,13 @@ def train_tokenizer(
     ``train_info.json`` into ``out_dir``; return the info written."""
     if kind not in KINDS:
         raise ValueError(f"--kind must be one of {KINDS}, got {kind!r}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with staged_files(out_dir) as staging:  # a killed run never leaves a half-written tokenizer
+        return _train_into(kind, inputs, staging, cfg, vocab_size)
+
+
+def _train_into(
+    kind: str, inputs: Sequence[str | Path], out: Path, cfg: TokenizerConfig, vocab_size: int | None
+) -> dict[str, object]:
     start = time.perf_counter()
     exclude = hashes_of(cfg.sample.exclude) if cfg.sample.exclude else set()
     info = SampleInfo(0, 0, 0, 0)
