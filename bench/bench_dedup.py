@@ -19,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dedup.config import DedupConfig  # noqa: E402
-from dedup.evaluation import build_labeled_set, detected_pairs, load_sample_texts, pair_metrics  # noqa: E402
-from dedup.features import NearDupHasher  # noqa: E402
+from pretrain_clean.dedup.config import DedupConfig
+from pretrain_clean.dedup.evaluation import build_labeled_set, detected_pairs, load_sample_texts, pair_metrics
+from pretrain_clean.dedup.features import NearDupHasher
 
 SAMPLE = "data/sample/web_en"
 
@@ -132,7 +131,7 @@ def generate(directory: Path, n: int, seed: int = 0, per_part: int = 50_000) -> 
 
 def e2e_child(directory: str) -> None:
     """Run local near-dup + exact dedup on ``directory/in`` and print JSON figures."""
-    from dedup.local import run_dedup_local
+    from pretrain_clean.dedup.local import run_dedup_local
 
     base = Path(directory)
     files = sorted(str(p) for p in (base / "in").glob("*.parquet"))

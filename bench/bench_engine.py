@@ -3,7 +3,7 @@
     python bench/bench_engine.py [--docs 40000]
 
 Builds a web-like corpus (~2.3 KB documents cut from the bundled English sample) in a temp
-folder, then times, each in a fresh process, our local engine with `configs/minimal.toml` and
+folder, then times, each in a fresh process, our local engine with the bundled `minimal` config and
 datatrove's JsonlReader -> ParquetWriter on LocalPipelineExecutor. Prints documents/s (CPU-time
 based, per core), the ratio, and peak RSS.
 """
@@ -70,7 +70,7 @@ def main() -> None:
         corpus = Path(tmp) / "in"
         size = build_corpus(corpus, args.docs)
         print(f"corpus: {args.docs:,} documents, {size / 1e6:.1f} MB of text, {size / args.docs:,.0f} B/doc")
-        ours = timed([sys.executable, "jobs/clean.py", "--config", "configs/minimal.toml", "--input", str(corpus),
+        ours = timed([sys.executable, "jobs/clean.py", "--config", "minimal", "--input", str(corpus),
                       "--output", f"{tmp}/ours", "--workers", "1", "--quiet"])
         theirs = timed([sys.executable, "-c", DATATROVE, str(corpus), f"{tmp}/datatrove"])
     print(f"{'':<28}{'wall s':>8}{'CPU s':>8}{'docs/s/core':>13}")

@@ -5,7 +5,7 @@ Prints documents/s per core (CPU seconds of this single process) for:
     (C4 bad words and language ID left out: they download at run time);
   * ours, the same four rules (gopher_repetition, gopher_quality, c4_quality + c4_lines,
     fineweb_quality);
-  * ours, the full cascade of the rule stages of configs/default.toml (normalize, blocklist, all rules,
+  * ours, the full cascade of the rule stages of the bundled default config (normalize, blocklist, all rules,
     PII masking);
 their ratio, the share of identical keep/drop decisions, and our peak traced memory as
 the corpus grows (documents are streamed, so it should stay flat).
@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from filters import text_features as tf  # noqa: E402
-from pipeline.config import parse_config, repo_root, setup_stages  # noqa: E402
-from pipeline.document import Document  # noqa: E402
-from pipeline.stage import Stage  # noqa: E402
+from pretrain_clean.paths import CONFIGS
+from pretrain_clean.filters import text_features as tf
+from pretrain_clean.pipeline.config import parse_config, setup_stages
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import Stage
 
 
 def sample_pages() -> list[str]:
@@ -83,7 +83,7 @@ RULE_STAGES = ("normalize", "url_blocklist", "gopher_repetition", "gopher_qualit
 
 
 def cascade(path: Path) -> list[Stage]:
-    spec = parse_config(tomllib.loads(path.read_text(encoding="utf-8")), repo_root())
+    spec = parse_config(tomllib.loads(path.read_text(encoding="utf-8")), CONFIGS)
     setup_stages(spec.stages)
     return spec.stages
 
@@ -149,7 +149,7 @@ def main() -> None:
     avg = sum(len(t.encode("utf-8")) for t in texts) / len(texts)
     print(f"corpus: {len(texts)} docs, {avg:.0f} bytes on average (windows of real sample pages)")
 
-    full = [s for s in cascade(ROOT / "configs/default.toml") if s.name in RULE_STAGES]
+    full = [s for s in cascade(CONFIGS / "default.toml") if s.name in RULE_STAGES]
     same = [s for s in full if s.name in ("gopher_repetition", "gopher_quality", "c4_quality", "c4_lines", "fineweb_quality")]
     run_ours(full, texts[:50])  # warm caches (regex compilation, word lists)
     dt_texts = texts[: args.datatrove_docs]

@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from filters.ccnet_text import normalize_line  # noqa: E402
-from filters.fasttext_text import fasttext_tokens  # noqa: E402
-from filters.langid import LanguageId  # noqa: E402
-from filters.perplexity import Perplexity  # noqa: E402
-from filters.quality import QualityClassifier  # noqa: E402
-from filters.toxicity import Toxicity, read_terms, word_pattern  # noqa: E402
-from filters.training.corpus import read_texts  # noqa: E402
-from pipeline.document import Document  # noqa: E402
+from pretrain_clean.paths import RESOURCES
+from pretrain_clean.filters.ccnet_text import normalize_line
+from pretrain_clean.filters.fasttext_text import fasttext_tokens
+from pretrain_clean.filters.langid import LanguageId
+from pretrain_clean.filters.perplexity import Perplexity
+from pretrain_clean.filters.quality import QualityClassifier
+from pretrain_clean.filters.toxicity import Toxicity, read_terms, word_pattern
+from pretrain_clean.filters.training.corpus import read_texts
+from pretrain_clean.pipeline.document import Document
 
 
 def sample_texts(n: int) -> list[str]:
@@ -77,7 +77,7 @@ def main() -> None:
                     if n:
                         lm.score(" ".join(sp.encode(n, out_type=str)))
 
-    en_regex = word_pattern(read_terms(ROOT / "data/wordlists/ldnoobw/en"))
+    en_regex = word_pattern(read_terms(RESOURCES / "wordlists/ldnoobw/en"))
     rows = [
         ("language_id", lambda: in_batches(lid, fresh(), args.batch),
          "fastText predict, whole docs", lambda: lid._model.predict([t.replace("\n", " ") for t in texts], k=1)),

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from warcio.archiveiterator import ArchiveIterator
 
-from tokenizer.shards import ShardConfig, tokenize_to_shards
+from pretrain_clean.tokenizer.shards import ShardConfig, tokenize_to_shards
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -109,7 +109,7 @@ def main() -> None:
     ap.add_argument("--tokenizer", help="tokenizer.json (default: train a BPE-8000 on the sample)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--batch-docs", type=int, default=ShardConfig.batch_docs)
-    ap.add_argument("--seq-len", type=int, default=None, help="also pack (as jobs/tokenize.py --seq-len)")
+    ap.add_argument("--seq-len", type=int, default=None, help="also pack (as pretrain-clean shards --seq-len)")
     ap.add_argument("--shuffle-seed", type=int, default=None)
     args = ap.parse_args()
 

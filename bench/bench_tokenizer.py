@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from tokenizer.sample import iter_documents  # noqa: E402
-from tokenizer.train_bpe import BpeOptions, special_tokens  # noqa: E402
-from tokenizer.train_spm import SpmOptions, spm_trainer_args, write_lines  # noqa: E402
+from pretrain_clean.paths import CONFIGS
+from pretrain_clean.tokenizer.sample import iter_documents
+from pretrain_clean.tokenizer.train_bpe import BpeOptions, special_tokens
+from pretrain_clean.tokenizer.train_spm import SpmOptions, spm_trainer_args, write_lines
 
 
 def build_corpus(path: Path, mb: float) -> int:
@@ -128,7 +128,7 @@ def main() -> None:
     lines = work / "corpus_lines.txt"
     write_lines(texts, lines)
     config = work / "bench.toml"
-    config.write_text((ROOT / "configs/tokenizer.toml").read_text().replace('exclude = ["data/eval"]', "exclude = []"))
+    config.write_text((CONFIGS / "tokenizer.toml").read_text().replace('exclude = ["bundled:eval"]', "exclude = []"))
     print(f"text: {size / 1e6:.1f} MB, {len(texts)} documents; vocab {args.vocab_size}; cores {os.cpu_count()}")
 
     py = sys.executable
@@ -155,7 +155,7 @@ def main() -> None:
     import sentencepiece as spm
     from tokenizers import Tokenizer
 
-    from tokenizer.load import load_tokenizer
+    from pretrain_clean.tokenizer.load import load_tokenizer
 
     sample, acc = [], 0
     for t in texts:

@@ -18,27 +18,27 @@ echo "== 1/5 train scorer models into $M"
 bash jobs/train_models.sh "$M"
 
 echo "== 2/5 clean data/sample -> $OUT/clean ($ENGINE engine)"
-CLEAN_ARGS=(--config configs/default.toml --input data/sample --output "$OUT/clean"
+CLEAN_ARGS=(--config default --input data/sample --output "$OUT/clean"
   --set "stages.perplexity.models={en=\"$M/kenlm/en.arpa.bin\", zh=\"$M/kenlm/zh.arpa.bin\"}"
   --set "stages.quality_classifier.model_path=\"$M/quality/en.ftz\"")
 if [ "$ENGINE" = spark ]; then
   spark-submit --master "local[*]" jobs/clean.py "${CLEAN_ARGS[@]}"
 else
-  python jobs/clean.py --engine local "${CLEAN_ARGS[@]}"
+  pretrain-clean clean --engine local "${CLEAN_ARGS[@]}"
 fi
 
 echo "== 3/5 train tokenizers on the cleaned text"
-python jobs/train_tokenizer.py --kind spm --vocab-size 8000 --input "$OUT/clean" --output "$OUT/tokenizers/spm"
-python jobs/train_tokenizer.py --kind bpe --vocab-size 8000 --input "$OUT/clean" --output "$OUT/tokenizers/bpe"
+pretrain-clean train-tokenizer --kind spm --vocab-size 8000 --input "$OUT/clean" --output "$OUT/tokenizers/spm"
+pretrain-clean train-tokenizer --kind bpe --vocab-size 8000 --input "$OUT/clean" --output "$OUT/tokenizers/bpe"
 
 echo "== 4/5 compression report"
-python jobs/report_tokenizers.py --tokenizer spm="$OUT/tokenizers/spm/tokenizer.model" \
+pretrain-clean report-tokenizers --tokenizer spm="$OUT/tokenizers/spm/tokenizer.model" \
   bpe="$OUT/tokenizers/bpe/tokenizer.json" --output "$OUT/tokenizer_report"
 
 echo "== 5/5 tokenized shards"
-python jobs/tokenize.py --tokenizer "$OUT/tokenizers/bpe/tokenizer.json" --input "$OUT/clean" \
+pretrain-clean shards --tokenizer "$OUT/tokenizers/bpe/tokenizer.json" --input "$OUT/clean" \
   --output "$OUT/shards" --shard-tokens 100000
-python jobs/verify_shards.py "$OUT/shards"
+pretrain-clean verify-shards "$OUT/shards"
 
 echo
 echo "done: $OUT/clean/{kept,rejected,quarantine}/, stats.json, funnel.md/png, dedup_report.md;"

@@ -1,48 +1,6 @@
-"""Train a tokenizer on a sample of the cleaned corpus (or any text input).
-
-    python jobs/train_tokenizer.py --kind spm|bpe --vocab-size N --input PATH... --output DIR
-
-Writes DIR/tokenizer.json (and DIR/tokenizer.model for spm), special_tokens_map.json,
-tokenizer_config.json, sample_hashes.txt and train_info.json. Other options come from
-configs/tokenizer.toml.
-"""
-from __future__ import annotations
-
-import os
+"""Entry point for `spark-submit jobs/train_tokenizer.py ARGS`; the same as `pretrain-clean train-tokenizer ARGS`."""
 import sys
 
-# Replace this script's directory on sys.path by the repository root before other imports:
-# jobs/ holds tokenize.py, which would shadow the standard library's tokenize module.
-sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from pretrain_clean.cli.main import run
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-from dataclasses import replace  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from tokenizer.config import load_config  # noqa: E402
-from tokenizer.train import KINDS, train_tokenizer  # noqa: E402
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--kind", choices=KINDS, required=True)
-    ap.add_argument("--vocab-size", type=int, help="overrides [spm]/[bpe] vocab_size")
-    ap.add_argument("--input", nargs="+", required=True, help="cleaned-corpus dirs, parquet, jsonl(.gz/.zst) or txt")
-    ap.add_argument("--output", required=True)
-    ap.add_argument("--config", default="configs/tokenizer.toml")
-    ap.add_argument("--max-bytes", type=int, help="overrides [sample] max_bytes (0 = everything)")
-    ap.add_argument("--seed", type=int, help="overrides [sample] seed")
-    args = ap.parse_args(argv)
-    cfg = load_config(args.config)
-    if args.max_bytes is not None:
-        cfg.sample = replace(cfg.sample, max_bytes=args.max_bytes or None)
-    if args.seed is not None:
-        cfg.sample = replace(cfg.sample, seed=args.seed)
-    info = train_tokenizer(args.kind, args.input, args.output, cfg, args.vocab_size)
-    print(json.dumps({k: info[k] for k in ("kind", "sample", "seconds")}))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+sys.exit(run("train-tokenizer", sys.argv[1:]))

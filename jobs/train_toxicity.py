@@ -1,19 +1,6 @@
-"""Train the fastText toxicity classifier: toxic text (positive) vs clean text (negative).
-
-    python jobs/train_toxicity.py --positive PATH... --negative PATH... --output MODEL
-
-Writes a fastText model (MODEL ending in .ftz: quantized, small) and prints precision/recall
-of the positive label on a held-out split. Inputs: .txt (one document per line),
-.jsonl/.json[.gz|.zst] ("text" field), .parquet, .warc[.gz], .html, or folders of them.
-"""
-from __future__ import annotations
-
-import os
+"""Entry point for `spark-submit jobs/train_toxicity.py ARGS`; the same as `pretrain-clean train-toxicity ARGS`."""
 import sys
 
-sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from pretrain_clean.cli.main import run
 
-from filters.training.fasttext_clf import classifier_job  # noqa: E402
-
-if __name__ == "__main__":
-    sys.exit(classifier_job(None, __doc__, ("toxic", "clean")))
+sys.exit(run("train-toxicity", sys.argv[1:]))

@@ -15,10 +15,11 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 . .venv/bin/activate
-python -m pip install -q --upgrade pip
+# The venv's own pip, not upgraded: what a user has (a test installs it the same way, non-editable).
 python -m pip install -q -e ".[test]"
 
-if [ -f scripts/build_kenlm.sh ]; then
-  bash scripts/build_kenlm.sh
-fi
+bash scripts/build_kenlm.sh
+for tool in build/kenlm/bin/*; do   # lmplz and build_binary on the venv's PATH
+  ln -sf "$PWD/$tool" .venv/bin/
+done
 echo "setup: done (activate with: . .venv/bin/activate)" >&2

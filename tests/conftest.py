@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def write_jsonl(path: Path, records: list, compress: bool = False) -> Path:
@@ -39,7 +38,6 @@ def spark():
         .appName("tests")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.executorEnv.PYTHONPATH", str(ROOT))
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")

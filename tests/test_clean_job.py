@@ -12,8 +12,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from conftest import ROOT, write_jsonl
-from pipeline.clean import CleanOptions, clean
-from pipeline.config import parse_config
+from pretrain_clean.pipeline.clean import CleanOptions, clean
+from pretrain_clean.pipeline.config import parse_config
 from test_config import LongEnough  # noqa: F401 - registers the test stage
 
 JOB = [sys.executable, str(ROOT / "jobs" / "clean.py")]
@@ -68,7 +68,7 @@ def test_every_document_is_kept_removed_or_quarantined(tmp_path: Path) -> None:
 
 
 def test_missing_input_is_a_one_line_error(tmp_path: Path) -> None:
-    result = run_job("--config", "configs/minimal.toml", "--input", str(tmp_path / "nope.jsonl"),
+    result = run_job("--config", "minimal", "--input", str(tmp_path / "nope.jsonl"),
                      "--output", str(tmp_path / "out"))
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: input not found: {tmp_path / 'nope.jsonl'}"
@@ -79,7 +79,7 @@ def test_unwritable_output_is_an_error_before_work(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "a.jsonl", [{"text": "x"}])
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    result = run_job("--config", "configs/minimal.toml", "--input", str(tmp_path / "a.jsonl"),
+    result = run_job("--config", "minimal", "--input", str(tmp_path / "a.jsonl"),
                      "--output", str(blocker / "out"))
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: output directory is not writable: {blocker / 'out'}")
@@ -96,7 +96,7 @@ def test_bad_config_is_an_error_naming_the_key(tmp_path: Path) -> None:
 def test_rerun_with_other_config_needs_overwrite(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "in" / "a.jsonl", [{"text": "hello world"}])
     out = str(tmp_path / "out")
-    assert run_job("--config", "configs/minimal.toml", "--input", str(tmp_path / "in"), "--output", out,
+    assert run_job("--config", "minimal", "--input", str(tmp_path / "in"), "--output", out,
                    "--quiet").returncode == 0
     other = tmp_path / "other.toml"
     other.write_text('[input]\nmax_text_bytes = 100\n')
@@ -110,7 +110,7 @@ def test_rerun_after_kill_completes_and_matches_uninterrupted_run(tmp_path: Path
     for i in range(40):
         write_jsonl(tmp_path / "in" / f"f{i:02d}.jsonl",
                     [{"text": f"file {i} document {j} " * 30} for j in range(400)] + ["not json"])
-    args = ["--config", "configs/minimal.toml", "--input", str(tmp_path / "in"), "--workers", "1", "--quiet"]
+    args = ["--config", "minimal", "--input", str(tmp_path / "in"), "--workers", "1", "--quiet"]
     killed = tmp_path / "killed"
     proc = subprocess.Popen([*JOB, *args, "--output", str(killed)], cwd=ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

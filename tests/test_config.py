@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import ConfigError, parse_config, setup_stages
-from pipeline.document import Document
-from pipeline.stage import ModelPath, Stage
+from pretrain_clean.paths import CONFIGS
+from pretrain_clean.pipeline.config import ConfigError, parse_config, setup_stages
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import ModelPath, Stage
 
 
 @dataclass
@@ -69,14 +70,14 @@ def test_corrupt_model_fails_setup_naming_the_stage(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["default.toml", "minimal.toml"])
 def test_bundled_cleaning_configs_load(name: str) -> None:
-    from pipeline.config import load_config
+    from pretrain_clean.pipeline.config import load_config
 
-    spec = load_config(Path(__file__).parent.parent / "configs" / name)
+    spec = load_config(CONFIGS / name)
     setup_stages(spec.stages)
 
 
 def test_config_reference_doc_is_current() -> None:
-    from pipeline.reference import config_reference
+    from pretrain_clean.pipeline.reference import config_reference
 
     doc = Path(__file__).parent.parent / "docs" / "config_reference.md"
     assert doc.read_text(encoding="utf-8") == config_reference(), \
@@ -84,14 +85,14 @@ def test_config_reference_doc_is_current() -> None:
 
 
 def test_set_override_changes_a_stage_threshold() -> None:
-    from pipeline.config import load_config
+    from pretrain_clean.pipeline.config import load_config
 
     root = Path(__file__).parent.parent
-    spec = load_config(root / "configs" / "default.toml", ["stages.gopher_quality.min_doc_words=30"])
+    spec = load_config(CONFIGS / "default.toml", ["stages.gopher_quality.min_doc_words=30"])
     (gopher,) = [s for s in spec.stages if s.name == "gopher_quality"]
     assert gopher.min_doc_words == 30
     with pytest.raises(ConfigError, match="no stage 'nope' in the config"):
-        load_config(root / "configs" / "default.toml", ["stages.nope.x=1"])
+        load_config(CONFIGS / "default.toml", ["stages.nope.x=1"])
 
 
 def test_off_turns_one_optional_threshold_off() -> None:

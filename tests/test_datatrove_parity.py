@@ -40,11 +40,11 @@ from datatrove.pipeline.filters import (  # noqa: E402
     GopherRepetitionFilter,
 )
 
-from filters import text_features as tf  # noqa: E402
-from filters.c4 import C4Lines, C4Quality  # noqa: E402
-from filters.fineweb import FineWebQuality  # noqa: E402
-from filters.gopher import GopherQuality, GopherRepetition  # noqa: E402
-from pipeline.document import Document  # noqa: E402
+from pretrain_clean.filters import text_features as tf  # noqa: E402
+from pretrain_clean.filters.c4 import C4Lines, C4Quality  # noqa: E402
+from pretrain_clean.filters.fineweb import FineWebQuality  # noqa: E402
+from pretrain_clean.filters.gopher import GopherQuality, GopherRepetition  # noqa: E402
+from pretrain_clean.pipeline.document import Document  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED_DIFFERENCES: dict[str, str] = {}

@@ -8,18 +8,19 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from conftest import ROOT, write_jsonl
-from pipeline.clean import CleanOptions, clean
-from pipeline.config import load_config
+from pretrain_clean.paths import CONFIGS
+from pretrain_clean.pipeline.clean import CleanOptions, clean
+from pretrain_clean.pipeline.config import load_config
 
 
 def test_dedup_job_on_a_cleaned_corpus(tmp_path: Path) -> None:
     text = "A long enough paragraph about rivers, valleys and the towns along their banks. " * 3
     write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": "a", "text": text}, {"id": "b", "text": text},
                                               {"id": "c", "text": "Something else entirely, " * 10}])
-    clean(load_config(ROOT / "configs" / "minimal.toml"), [str(tmp_path / "in")], str(tmp_path / "clean"),
+    clean(load_config(CONFIGS / "minimal.toml"), [str(tmp_path / "in")], str(tmp_path / "clean"),
           CleanOptions(show_progress=False))
     result = subprocess.run(
-        [sys.executable, str(ROOT / "jobs" / "dedup.py"), "--config", str(ROOT / "configs" / "default.toml"),
+        [sys.executable, str(ROOT / "jobs" / "dedup.py"), "--config", str(CONFIGS / "default.toml"),
          "--input", str(tmp_path / "clean" / "kept"), "--output", str(tmp_path / "dedup")],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
     )

@@ -9,12 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dedup.config import DedupConfig
-from dedup.evaluation import build_labeled_set, detected_pairs, edit, load_sample_texts, pair_metrics
-from dedup.features import NearDupHasher
-from dedup.hashing import normalize
-from dedup.local import run_dedup_local
-from pipeline.config import ConfigError, parse_config
+from pretrain_clean.paths import CONFIGS
+from pretrain_clean.dedup.config import DedupConfig
+from pretrain_clean.dedup.evaluation import build_labeled_set, detected_pairs, edit, load_sample_texts, pair_metrics
+from pretrain_clean.dedup.features import NearDupHasher
+from pretrain_clean.dedup.hashing import normalize
+from pretrain_clean.dedup.local import run_dedup_local
+from pretrain_clean.pipeline.config import ConfigError, parse_config
 
 import random
 
@@ -136,7 +137,7 @@ def test_labeled_set_precision_and_recall(real: list[str]) -> None:
 
 
 def test_default_config_dedup_section_loads_and_bad_keys_are_rejected() -> None:
-    data = tomllib.loads((Path(__file__).parent.parent / "configs/default.toml").read_text())
+    data = tomllib.loads((CONFIGS / "default.toml").read_text())
     spec = parse_config({"dedup": data["dedup"]}, Path("."))
     assert spec.sections["dedup"] == DedupConfig()  # the default config states the defaults
     with pytest.raises(ConfigError, match="dedup.num_perms: unknown key"):

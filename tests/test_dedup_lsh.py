@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dedup.lsh import band_keys, candidate_probability, optimal_param
+from pretrain_clean.dedup.lsh import band_keys, candidate_probability, optimal_param
 
 
 def _text_dedup_optimal_param(threshold: float, num_perm: int, fp_w: float, fn_w: float) -> tuple[int, int]:

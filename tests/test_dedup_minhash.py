@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from dedup.config import DedupConfig
-from dedup.evaluation import edit, load_sample_texts
-from dedup.features import NearDupHasher
-from dedup.hashing import jaccard, shingle_hashes_batch, shingle_set, tokens
-from dedup.minhash import EMPTY, Permutations, estimate_jaccard, signatures
+from pretrain_clean.dedup.config import DedupConfig
+from pretrain_clean.dedup.evaluation import edit, load_sample_texts
+from pretrain_clean.dedup.features import NearDupHasher
+from pretrain_clean.dedup.hashing import jaccard, shingle_hashes_batch, shingle_set, tokens
+from pretrain_clean.dedup.minhash import EMPTY, Permutations, estimate_jaccard, signatures
 
 import random
 

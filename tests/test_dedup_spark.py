@@ -7,9 +7,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from dedup.config import DedupConfig
-from dedup.evaluation import edit, load_sample_texts
-from dedup.local import run_dedup_local
+from pretrain_clean.dedup.config import DedupConfig
+from pretrain_clean.dedup.evaluation import edit, load_sample_texts
+from pretrain_clean.dedup.local import run_dedup_local
 from tests.test_dedup_local import write_parts
 
 
@@ -18,7 +18,7 @@ def test_spark_and_local_outputs_identical(tmp_path: Path) -> None:
     pytest.importorskip("pyspark")
     from pyspark.sql import SparkSession
 
-    from dedup.spark import run_dedup_spark
+    from pretrain_clean.dedup.spark import run_dedup_spark
 
     real = load_sample_texts("data/sample/web_en", min_words=1)
     rng = random.Random(0)

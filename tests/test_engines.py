@@ -8,8 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import ROOT
-from pipeline.clean import CleanOptions, clean
-from pipeline.config import load_config
+from pretrain_clean.paths import CONFIGS
+from pretrain_clean.pipeline.clean import CleanOptions, clean
+from pretrain_clean.pipeline.config import load_config
 
 SAMPLE = str(ROOT / "data" / "sample")
 
@@ -24,7 +25,7 @@ def table_rows(folder: Path, columns: list[str]) -> list[tuple]:
 
 @pytest.mark.slow
 def test_spark_and_local_keep_the_same_documents_with_the_same_scores(tmp_path: Path, spark) -> None:
-    spec = load_config(ROOT / "configs" / "default.toml")
+    spec = load_config(CONFIGS / "default.toml")
     local = clean(spec, [SAMPLE], str(tmp_path / "local"), CleanOptions("local", workers=2, show_progress=False))
     on_spark = clean(spec, [SAMPLE], str(tmp_path / "spark"), CleanOptions("spark", show_progress=False))
     assert local.documents_in > 2000 and 0 < local.kept < local.documents_in
@@ -41,9 +42,8 @@ def test_spark_and_local_keep_the_same_documents_with_the_same_scores(tmp_path: 
 def test_spark_submit_is_the_default_engine_under_spark_submit(monkeypatch) -> None:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("clean_job", ROOT / "jobs" / "clean.py")
-    job = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(job)
+    from pretrain_clean.cli import clean as job
+
     argv = ["--config", "c", "--input", "i", "--output", "o"]
     assert job.parse_args(argv).engine == "local"
     monkeypatch.setenv("PYSPARK_GATEWAY_PORT", "12345")
@@ -64,7 +64,7 @@ def test_spark_submit_runs_the_job_end_to_end(tmp_path: Path) -> None:
     assert submit, "spark-submit comes with pyspark"
     result = subprocess.run(
         [submit, "--master", "local[1]", "--conf", "spark.ui.enabled=false", str(ROOT / "jobs" / "clean.py"),
-         "--config", str(ROOT / "configs" / "minimal.toml"), "--input", str(tmp_path / "in"),
+         "--config", str(CONFIGS / "minimal.toml"), "--input", str(tmp_path / "in"),
          "--output", str(tmp_path / "out"), "--quiet"],
         capture_output=True, text=True, timeout=300, env={**os.environ, "PYSPARK_PYTHON": sys.executable},
     )
@@ -82,8 +82,7 @@ def test_spark_submit_master_is_not_overridden(tmp_path: Path) -> None:
 
     script = tmp_path / "which_master.py"
     script.write_text(
-        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-        "from pipeline.spark_engine import spark_session\n"
+        "from pretrain_clean.pipeline.spark_engine import spark_session\n"
         "print('MASTER', spark_session().sparkContext.master)\n"
     )
     submit = shutil.which("spark-submit", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])

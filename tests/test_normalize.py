@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from filters.normalize import Normalize, clean_whitespace, nfkc_keep_punct
-from pipeline.document import Document
+from pretrain_clean.filters.normalize import Normalize, clean_whitespace, nfkc_keep_punct
+from pretrain_clean.pipeline.document import Document
 
 
 def norm(text: str, **kwargs: object) -> tuple[str | None, str]:

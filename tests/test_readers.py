@@ -11,9 +11,9 @@ import pytest
 import zstandard
 
 from conftest import write_jsonl
-from pipeline.config import InputConfig
-from pipeline.document import Document
-from pipeline.readers import Quarantined, read_records
+from pretrain_clean.pipeline.config import InputConfig
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.readers import Quarantined, read_records
 
 CFG = InputConfig()
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from filters.chinese import ChineseQuality, longest_run_fraction
-from pipeline.config import load_stage_modules
-from pipeline.document import Document
-from pipeline.stage import REGISTRY
+from pretrain_clean.filters.chinese import ChineseQuality, longest_run_fraction
+from pretrain_clean.pipeline.config import load_stage_modules
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 NEWS = (

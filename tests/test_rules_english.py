@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from filters.c4 import C4Lines, C4Quality, count_sentences
-from filters.fineweb import FineWebQuality
-from filters.gopher import GopherQuality, GopherRepetition
-from filters import text_features as tf
-from pipeline.document import Document
+from pretrain_clean.filters.c4 import C4Lines, C4Quality, count_sentences
+from pretrain_clean.filters.fineweb import FineWebQuality
+from pretrain_clean.filters.gopher import GopherQuality, GopherRepetition
+from pretrain_clean.filters import text_features as tf
+from pretrain_clean.pipeline.document import Document
 
 PROSE = (
     "The city council met on Tuesday to discuss the new budget for public libraries.\n"

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from filters.blocklist import UrlBlocklist
-from filters.pii import PiiMask
-from filters.special_chars import SpecialCharacters, special_char_ratio
-from pipeline.config import ConfigError, parse_config, repo_root
-from pipeline.document import Document
+from pretrain_clean.filters.blocklist import UrlBlocklist
+from pretrain_clean.filters.pii import PiiMask
+from pretrain_clean.filters.special_chars import SpecialCharacters, special_char_ratio
+from pretrain_clean.pipeline.config import ConfigError, parse_config
+from pretrain_clean.pipeline.document import Document
 
 
 @pytest.fixture()
@@ -41,11 +41,11 @@ def test_blocklist_edge_cases(blocklist: UrlBlocklist) -> None:
 
 
 def test_blocklist_config_checks_paths() -> None:
-    table = {"stages": [{"stage": "url_blocklist", "domains_path": "data/blocklists/nope.txt"}]}
+    table = {"stages": [{"stage": "url_blocklist", "domains_path": "bundled:blocklists/nope.txt"}]}
     with pytest.raises(ConfigError, match="domains_path"):
-        parse_config(table, repo_root())
-    ok = {"stages": [{"stage": "url_blocklist", "domains_path": "data/blocklists/example_domains.txt"}]}
-    stage = parse_config(ok, repo_root()).stages[0]
+        parse_config(table, Path.cwd())
+    ok = {"stages": [{"stage": "url_blocklist", "domains_path": "bundled:blocklists/example_domains.txt"}]}
+    stage = parse_config(ok, Path.cwd()).stages[0]
     stage.setup()
     assert stage.apply(Document("http://x.spam-farm.example/", "t")) == "blocked_domain"
 

@@ -6,10 +6,10 @@ import pickle
 
 import pytest
 
-from filters import text_features as tf
-from pipeline.config import load_stage_modules
-from pipeline.document import Document
-from pipeline.stage import REGISTRY
+from pretrain_clean.filters import text_features as tf
+from pretrain_clean.pipeline.config import load_stage_modules
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import REGISTRY
 
 OUR_STAGES = [
     "normalize", "gopher_repetition", "gopher_quality", "c4_quality", "c4_lines",

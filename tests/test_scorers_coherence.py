@@ -7,8 +7,8 @@ import pickle
 import statistics
 
 from conftest import ROOT
-from filters.coherence import Coherence, blocks, coherence
-from pipeline.document import Document
+from pretrain_clean.filters.coherence import Coherence, blocks, coherence
+from pretrain_clean.pipeline.document import Document
 
 RIVER = (
     "The Danube rises in the Black Forest and flows east through ten countries.\n\n"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from filters.langid import LanguageId
-from pipeline.config import ConfigError, parse_config, setup_stages
-from pipeline.document import Document
+from pretrain_clean.filters.langid import LanguageId
+from pretrain_clean.pipeline.config import ConfigError, parse_config, setup_stages
+from pretrain_clean.pipeline.document import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import kenlm
 import pytest
 
-from filters.perplexity import Perplexity
-from filters.training.kenlm_lm import find_kenlm_tool, train_kenlm
-from pipeline.config import ConfigError, parse_config, setup_stages
-from pipeline.document import Document
+from pretrain_clean.filters.perplexity import Perplexity
+from pretrain_clean.filters.training.kenlm_lm import find_kenlm_tool, train_kenlm
+from pretrain_clean.pipeline.config import ConfigError, parse_config, setup_stages
+from pretrain_clean.pipeline.document import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -43,7 +43,7 @@ def _lmplz_or_skip() -> None:
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _lmplz_or_skip()
-    from filters.training.corpus import read_texts
+    from pretrain_clean.filters.training.corpus import read_texts
 
     out = tmp_path_factory.mktemp("kenlm") / "en.arpa.bin"
     train_kenlm(REFERENCE, str(out), order=3, vocab_size=4000,
@@ -124,10 +124,10 @@ def test_bad_bucket_name_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_train_kenlm_without_lmplz_says_how_to_build_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import filters.training.kenlm_lm as mod
+    import pretrain_clean.filters.training.kenlm_lm as mod
 
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("KENLM_BIN", raising=False)
-    monkeypatch.setattr(mod, "repo_root", lambda: tmp_path)
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match="scripts/build_kenlm.sh"):
         mod.find_kenlm_tool("lmplz")

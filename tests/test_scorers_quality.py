@@ -7,11 +7,11 @@ from pathlib import Path
 import fasttext
 import pytest
 
-from filters.quality import QualityClassifier
-from filters.training.fasttext_clf import classifier_job, train_classifier
-from filters.training.corpus import read_texts
-from pipeline.config import ConfigError, parse_config, setup_stages
-from pipeline.document import Document
+from pretrain_clean.filters.quality import QualityClassifier
+from pretrain_clean.filters.training.fasttext_clf import classifier_job, train_classifier
+from pretrain_clean.filters.training.corpus import read_texts
+from pretrain_clean.pipeline.config import ConfigError, parse_config, setup_stages
+from pretrain_clean.pipeline.document import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_EN = ROOT / "data" / "sample" / "web_en"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from filters.toxicity import Toxicity
-from filters.training.corpus import read_texts
-from filters.training.fasttext_clf import train_classifier
-from pipeline.config import ConfigError, parse_config, setup_stages
-from pipeline.document import Document
+from pretrain_clean.filters.toxicity import Toxicity
+from pretrain_clean.filters.training.corpus import read_texts
+from pretrain_clean.filters.training.fasttext_clf import train_classifier
+from pretrain_clean.pipeline.config import ConfigError, parse_config, setup_stages
+from pretrain_clean.pipeline.document import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 

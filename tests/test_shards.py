@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-from tokenizer.manifest import ShardError, read_manifest
-from tokenizer.packing import unpack_documents
-from tokenizer.shards import ShardConfig, open_tokenizer, tokenize_to_shards
-from tokenizer.verify import verify_shards
+from pretrain_clean.tokenizer.manifest import ShardError, read_manifest
+from pretrain_clean.tokenizer.packing import unpack_documents
+from pretrain_clean.tokenizer.shards import ShardConfig, open_tokenizer, tokenize_to_shards
+from pretrain_clean.tokenizer.verify import verify_shards
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -178,7 +178,7 @@ def test_changing_tokenizer_needs_overwrite(tok_path: Path, corpus: Path, texts:
     other = train_bpe(texts[:40], tmp_path / "other.json", 400, ["<|endoftext|>"])
     with pytest.raises(ShardError, match="tokenizer_sha256.*--overwrite"):
         tokenize_to_shards(other, corpus, out, ShardConfig(shard_tokens=50_000))
-    job = [sys.executable, str(ROOT / "jobs" / "tokenize.py"), "--tokenizer", str(other),
+    job = [sys.executable, str(ROOT / "jobs" / "shards.py"), "--tokenizer", str(other),
            "--input", str(corpus), "--output", str(out), "--shard-tokens", "50000"]
     failed = subprocess.run(job, capture_output=True, text=True)
     assert failed.returncode == 2 and "--overwrite" in failed.stderr
@@ -249,8 +249,10 @@ def test_bos_and_wide_vocab(texts: list[str], tmp_path: Path) -> None:
     assert verify_shards(out) == []
 
 
-def test_jobs_tokenize_does_not_shadow_stdlib() -> None:
-    # Scripts in jobs/ have jobs/ first on sys.path, so ``import tokenize`` finds jobs/tokenize.py.
+def test_jobs_folder_shadows_no_stdlib_module() -> None:
+    # Scripts in jobs/ have jobs/ first on sys.path: no file there may be named like a stdlib module.
+    names = {p.stem for p in (ROOT / "jobs").glob("*.py")}
+    assert not names & set(sys.stdlib_module_names)
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import tokenize, linecache, inspect; "
             "assert tokenize.generate_tokens and tokenize.open; print(inspect.getsource(linecache.getline)[:3])")
     done = subprocess.run([sys.executable, "-c", code, str(ROOT / "jobs")], capture_output=True, text=True)
@@ -259,7 +261,7 @@ def test_jobs_tokenize_does_not_shadow_stdlib() -> None:
 
 @pytest.mark.slow
 def test_spark_engine_writes_the_same_bytes(tok_path: Path, corpus: Path, tmp_path: Path) -> None:
-    from tokenizer.shards_spark import spark_session, tokenize_with_spark
+    from pretrain_clean.tokenizer.shards_spark import spark_session, tokenize_with_spark
 
     cfg = ShardConfig(shard_tokens=40_000, shuffle_seed=5, seq_len=512)
     tokenize_to_shards(tok_path, corpus, tmp_path / "local", cfg)
@@ -276,7 +278,7 @@ def test_resume_after_sigkill_is_byte_identical(tok_path: Path, corpus: Path, tm
     cfg = dict(shard_tokens=25_000, seq_len=300)
     tokenize_to_shards(tok_path, corpus, tmp_path / "full", ShardConfig(**cfg))
     # A real kill -9 of the writing process right after its second shard (no cleanup runs).
-    code = ("import os, signal, sys; from tokenizer.shards import ShardConfig, tokenize_to_shards\n"
+    code = ("import os, signal, sys; from pretrain_clean.tokenizer.shards import ShardConfig, tokenize_to_shards\n"
             "def kill(i):\n    if i == 1: os.kill(os.getpid(), signal.SIGKILL)\n"
             f"tokenize_to_shards(sys.argv[1], sys.argv[2], sys.argv[3], ShardConfig(**{cfg!r}), after_shard=kill)")
     killed = subprocess.run([sys.executable, "-c", code, str(tok_path), str(corpus), str(tmp_path / "resumed")])
@@ -300,7 +302,7 @@ def test_row_groups_hold_about_row_group_tokens(tok_path: Path, corpus: Path, tm
 def test_cli_config_file_and_flag_override(tok_path: Path, corpus: Path, tmp_path: Path) -> None:
     config = tmp_path / "run.toml"
     config.write_text("[shards]\nshard_tokens = 60000\nseq_len = 128\n")
-    job = [sys.executable, str(ROOT / "jobs" / "tokenize.py"), "--config", str(config), "--tokenizer",
+    job = [sys.executable, str(ROOT / "jobs" / "shards.py"), "--config", str(config), "--tokenizer",
            str(tok_path), "--input", str(corpus), "--output", str(tmp_path / "out"), "--seq-len", "64"]
     done = subprocess.run(job, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

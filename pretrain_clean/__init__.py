@@ -1,0 +1,1 @@
+"""Pretraining-data pipeline: normalize, filter, score, dedup, tokenize; local or Spark."""

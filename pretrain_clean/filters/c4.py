@@ -1,0 +1,169 @@
+"""C4 rules (Raffel et al. 2020, "Exploring the Limits of Transfer Learning", Sec. 2.2).
+
+C4 both removes lines and drops pages. Deciding and rewriting are separate stages here:
+
+* ``c4_quality`` decides on the page as C4 would: drop on "lorem ipsum" or a curly brace in
+  a line C4 keeps so far, or fewer than ``min_num_sentences`` sentences in the lines it keeps.
+  It does not change the text.
+* ``c4_lines`` then removes the lines C4 removes (no terminal punctuation, fewer than 3 words,
+  a word over 1000 characters, "javascript", cookie/policy phrases; Wikipedia-style
+  citations are cut from kept lines) and rejoins the kept lines with newlines.
+
+Together, in this order, they give datatrove's ``C4QualityFilter`` (without its bad-words
+part, which downloads its list at run time): same decisions on English text and
+the same rewritten text. Both read one line scan, cached per document, so keep their line
+keys equal. Chinese documents are skipped by default (C4's terminal punctuation is Latin).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, fields
+from typing import ClassVar, NamedTuple
+
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import Stage
+from pretrain_clean.filters import text_features as tf
+
+CITATION_RE = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
+END_PUNCTUATION = (".", "?", "!", '"', "'")
+POLICY_SUBSTRINGS = (
+    "terms of use",
+    "privacy policy",
+    "cookie policy",
+    "uses cookies",
+    "use of cookies",
+    "use cookies",
+)
+SENTENCE_END_CHARS = frozenset(
+    "!.?։؟۔܀܁܂߹।॥၊။።፧፨᙮᜵᜶᠃᠉᥄᥅᪨᪩᪪᪫᭚᭛᭞᭟᰻᰼᱾᱿‼‽⁇⁈⁉⸮⸼꓿꘎꘏꛳꛷꡶꡷꣎꣏꤯꧈꧉꩝꩞꩟꫰꫱꯫﹒﹖﹗！．？"
+    "𐩖𐩗𑁇𑁈𑂾𑂿𑃀𑃁𑅁𑅂𑅃𑇅𑇆𑇍𑇞𑇟𑈸𑈹𑈻𑈼𑊩𑑋𑑌𑗂𑗃𑗉𑗊𑗋𑗌𑗍𑗎𑗏𑗐𑗑𑗒𑗓𑗔𑗕𑗖𑗗𑙁𑙂𑜼𑜽𑜾𑩂𑩃𑪛𑪜𑱁𑱂𖩮𖩯𖫵𖬷𖬸𖭄𛲟𝪈｡。"
+)
+"""Sentence-final characters of spaCy's rule-based sentencizer (what datatrove counts with)."""
+
+
+def _is_punct(token: str) -> bool:
+    return all(unicodedata.category(ch).startswith("P") for ch in token)
+
+
+def count_sentences(tokens: list[str]) -> int:
+    """Sentences in a token list, by the sentencizer rule: a new sentence starts at the first
+    non-punctuation token after a sentence-final mark.
+
+    >>> count_sentences(tf.tokenize("It rains. Mr. Smith stays home! Does he? Yes."))
+    4
+    """
+    if not tokens:
+        return 0
+    count, seen_end = 1, False
+    for tok in tokens:
+        if tok in SENTENCE_END_CHARS:
+            seen_end = True
+        elif seen_end and not _is_punct(tok):
+            count += 1
+            seen_end = False
+    return count
+
+
+class LineScan(NamedTuple):
+    """Result of C4's line pass over a document."""
+
+    kept: list[tuple[int, str]]
+    """(index in ``tf.lines``, line as C4 keeps it: stripped, citations cut)."""
+    lorem_ipsum: bool
+    """A line that passed the punctuation and length checks says "lorem ipsum"."""
+    curly_bracket: bool
+    """A line that also passed the javascript check holds a "{"."""
+
+
+@dataclass
+class _C4LineRules(Stage):
+    """The line-removal keys shared by ``c4_quality`` and ``c4_lines``."""
+
+    remove_citations: bool = True
+    filter_no_terminal_punct: bool = True
+    min_words_per_line: int | None = 3
+    max_word_length: int | None = 1000
+    filter_javascript: bool = True
+    filter_policy: bool = True
+    skip_chinese: bool = True
+
+    def _line_key(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(_C4LineRules))
+
+    def scan(self, doc: Document) -> LineScan:
+        """C4's line pass (datatrove's order of checks), cached per document and keys."""
+        return doc.cached(f"c4_scan{self._line_key()}", self._scan)
+
+    def _scan(self, doc: Document) -> LineScan:
+        kept: list[tuple[int, str]] = []
+        lorem = curly = False
+        for index, raw in enumerate(tf.lines(doc)):
+            line = raw.strip()
+            words = line.split()
+            if self.max_word_length is not None and any(len(w) > self.max_word_length for w in words):
+                continue
+            if self.remove_citations and "[" in line:
+                line = CITATION_RE.sub("", line)
+            if self.filter_no_terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith("...")):
+                continue
+            if self.min_words_per_line is not None and len(words) < self.min_words_per_line:
+                continue
+            lower = line.lower()
+            lorem = lorem or "lorem ipsum" in lower
+            if self.filter_javascript and "javascript" in lower:
+                continue
+            curly = curly or "{" in line
+            if self.filter_policy and any(p in lower for p in POLICY_SUBSTRINGS):
+                continue
+            kept.append((index, line))
+        return LineScan(kept, lorem, curly)
+
+
+@dataclass
+class C4Quality(_C4LineRules):
+    """Drop pages C4 drops; leaves the text as is (``c4_lines`` removes the lines)."""
+
+    name: ClassVar[str] = "c4_quality"
+
+    min_num_sentences: int | None = 5
+    """Sentences counted in the lines C4 keeps (spaCy-sentencizer rule, regex tokens)."""
+    filter_lorem_ipsum: bool = True
+    filter_curly_bracket: bool = True
+
+    def apply(self, doc: Document) -> str | None:
+        if self.skip_chinese and tf.is_chinese(doc):
+            return None
+        scan = self.scan(doc)
+        if self.filter_lorem_ipsum and scan.lorem_ipsum:
+            return "lorem_ipsum"
+        if self.filter_curly_bracket and scan.curly_bracket:
+            return "curly_bracket"
+        if self.min_num_sentences is not None and self.min_num_sentences > 0:
+            total = 0
+            for _, line in scan.kept:
+                toks = tf.tokenize(line)
+                total += count_sentences(toks)
+                if total >= self.min_num_sentences:
+                    break
+            else:
+                return "too_few_sentences"
+        return None
+
+
+@dataclass
+class C4Lines(_C4LineRules):
+    """Remove the lines C4 removes; drops a page only if no line is left."""
+
+    name: ClassVar[str] = "c4_lines"
+
+    def apply(self, doc: Document) -> str | None:
+        if self.skip_chinese and tf.is_chinese(doc):
+            return None
+        scan = self.scan(doc)
+        text = "\n".join(line for _, line in scan.kept).strip()
+        if not text:
+            return "no_lines_left"
+        if text != doc.text:
+            doc.text = text
+        return None

@@ -1,0 +1,150 @@
+"""Chinese heuristic rules (``chinese_quality``), in the spirit of Yi (Young et al. 2024,
+Sec. 2.1: length, punctuation, garbled text, repetition heuristics for Chinese web text) and
+YAYI 2 (Luo et al. 2023, Sec. 2.2).
+
+English rules count space-separated words, Latin stop words and Latin terminal punctuation,
+so they remove nearly all Chinese text; this stage judges Chinese documents instead (it
+lets every other document through). "Words" of Chinese text are Han characters
+(:mod:`filters.text_features`). Thresholds were chosen so that ordinary news and
+encyclopedia pages pass (tests/test_rules_chinese.py) while garbled, list-like, repetitive
+or too short pages do not; tune them with the runner's per-rule report.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.filters import text_features as tf
+from pretrain_clean.filters.gopher import bundled, load_word_list
+
+ZH_PUNCT = "，。！？；：、“”‘’（）《》〈〉【】『』「」…—·～﹏"
+ZH_PUNCT_RE = re.compile(f"[{ZH_PUNCT}]")
+ZH_TERMINAL = tuple("。！？；…”’）」』》:：.!?;\"')")
+"""Line endings that close a sentence in Chinese text (Chinese and Latin marks)."""
+GARBLED_RE = re.compile(
+    "[\ufffd\ue000-\uf8ff\ud800-\udfff\U000f0000-\U0010ffff]|锟斤拷|烫烫烫|屯屯屯|[ÃÂâ][\x80-\xbf€™œ¢£¤¥¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿]"
+)
+"""Replacement characters, private-use characters, and classic mojibake sequences."""
+
+
+def _opencc_chars(name: str) -> frozenset[str]:
+    """Characters that an OpenCC character table changes and never maps to themselves."""
+    import opencc
+
+    path = Path(opencc.__file__).parent / "dictionary" / name
+    out = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, _, values = line.partition("\t")
+        if len(key) == 1 and key not in values.split():
+            out.add(key)
+    return frozenset(out)
+
+
+def longest_run_fraction(text: str, min_run: int) -> float:
+    """Share of non-space characters inside runs of ``min_run`` or more identical characters.
+
+    >>> round(longest_run_fraction("哈哈哈哈哈哈好的", 5), 2)
+    0.75
+    """
+    if not text:
+        return 0.0
+    run_chars = sum(len(m.group(0)) for m in re.finditer(rf"(\S)\1{{{min_run - 1},}}", text))
+    visible = len(text) - sum(1 for ch in text if ch.isspace())
+    return run_chars / visible if visible else 0.0
+
+
+@dataclass
+class ChineseQuality(Stage):
+    """Rules for Chinese documents (by ``meta["language"]`` or Han-character share)."""
+
+    name: ClassVar[str] = "chinese_quality"
+
+    min_chars: int | None = 100
+    """Non-whitespace characters (Chinese length is counted in characters, not words)."""
+    max_chars: int | None = 200_000
+    min_han_ratio: float | None = 0.4
+    """Han characters per non-whitespace character."""
+    min_punct_per_han: float | None = 0.02
+    """Chinese punctuation per Han character: below this, keyword lists and SEO spam."""
+    max_punct_per_han: float | None = 0.5
+    max_garbled_ratio: float | None = 0.01
+    """Replacement/private-use characters and mojibake sequences per character."""
+    max_script_mix: float | None = 0.25
+    """Share of the minority script among traditional-only and simplified-only characters."""
+    min_script_chars: int = 20
+    """Script mixing is judged only with at least this many script-specific characters."""
+    char_run_length: int = 5
+    max_char_run_ratio: float | None = 0.1
+    """Share of characters inside runs of ``char_run_length``+ identical characters."""
+    min_terminal_lines_ratio: float | None = 0.12
+    """Share of non-blank lines ending like a sentence (FineWeb's line_punct rule)."""
+    short_line_length: int = 10
+    max_short_lines_ratio: float | None = 0.67
+    max_dup_line_chars_ratio: float | None = 0.1
+    """Characters in lines repeating an earlier line, per character."""
+    min_stop_words: int | None = 2
+    stop_words_path: ModelPath | None = None
+    """One entry per line; None = bundled:stopwords/zh.txt. Distinct entries found as substrings."""
+
+    def setup(self) -> None:
+        self._stop_words = load_word_list(self.stop_words_path or bundled("bundled:stopwords/zh.txt"))
+        if self.max_script_mix is not None:
+            self._trad = _opencc_chars("TSCharacters.txt")
+            self._simp = _opencc_chars("STCharacters.txt")
+
+    def apply(self, doc: Document) -> str | None:
+        if not tf.is_chinese(doc):
+            return None
+        if getattr(self, "_stop_words", None) is None:
+            self.setup()
+        text = doc.text
+        visible = len(text) - sum(1 for ch in text if ch.isspace())
+        if self.min_chars is not None and visible < self.min_chars:
+            return "too_few_chars"
+        if self.max_chars is not None and visible > self.max_chars:
+            return "too_many_chars"
+        if visible == 0:
+            return "empty"
+        han = len(tf.HAN_RE.findall(text))
+        if self.min_han_ratio is not None and han / visible < self.min_han_ratio:
+            return "too_few_han_chars"
+        punct = len(ZH_PUNCT_RE.findall(text))
+        if self.min_punct_per_han is not None and punct < self.min_punct_per_han * han:
+            return "too_little_punctuation"
+        if self.max_punct_per_han is not None and punct > self.max_punct_per_han * han:
+            return "too_much_punctuation"
+        if self.max_garbled_ratio is not None:
+            garbled = sum(len(m) for m in GARBLED_RE.findall(text))
+            if garbled / visible > self.max_garbled_ratio:
+                return "garbled_text"
+        if self.max_script_mix is not None:
+            counts = tf.word_counts(doc)
+            trad = sum(c for ch, c in counts.items() if ch in self._trad)
+            simp = sum(c for ch, c in counts.items() if ch in self._simp)
+            if trad + simp >= self.min_script_chars and min(trad, simp) / (trad + simp) > self.max_script_mix:
+                return "mixed_traditional_simplified"
+        if self.max_char_run_ratio is not None:
+            if longest_run_fraction(text, self.char_run_length) > self.max_char_run_ratio:
+                return "repeated_characters"
+        lines = [line.strip() for line in tf.lines(doc) if line.strip()]
+        if self.min_terminal_lines_ratio is not None:
+            ending = sum(1 for line in lines if line.endswith(ZH_TERMINAL))
+            if ending / len(lines) < self.min_terminal_lines_ratio:
+                return "few_terminated_lines"
+        if self.max_short_lines_ratio is not None:
+            short = sum(1 for line in lines if len(line) <= self.short_line_length)
+            if short / len(lines) > self.max_short_lines_ratio:
+                return "too_many_short_lines"
+        if self.max_dup_line_chars_ratio is not None:
+            if tf.find_duplicates(lines)[1] / visible > self.max_dup_line_chars_ratio:
+                return "duplicate_line_chars"
+        if self.min_stop_words is not None:
+            found = sum(1 for w in self._stop_words if w in text)
+            if found < self.min_stop_words:
+                return "too_few_stop_words"
+        return None
+

@@ -1,0 +1,64 @@
+"""FineWeb line rules (Penedo et al. 2024, "The FineWeb Datasets", Sec. 3.3 and App.).
+
+Thresholds default to FineWeb's, as datatrove's ``FineWebQualityFilter`` uses them:
+too few lines ending in punctuation, too many short lines, too many characters in
+duplicated lines, too many newlines per word (lists). Decisions on English text match
+datatrove's. Chinese documents are skipped by default: ``chinese_quality`` has the same
+line rules with character-based lengths.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from datatrove.utils.text import TERMINAL_PUNCTUATION
+
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import Stage
+from pretrain_clean.filters import text_features as tf
+
+_STOP_CHARS = tuple(TERMINAL_PUNCTUATION)
+
+
+@dataclass
+class FineWebQuality(Stage):
+    """FineWeb's heuristic rules over the document's non-blank lines."""
+
+    name: ClassVar[str] = "fineweb_quality"
+
+    line_punct_thr: float | None = 0.12
+    """Minimum share of lines ending in terminal punctuation."""
+    line_punct_exclude_zero: bool = False
+    """Let documents with no punctuated line at all through (FineWeb's option)."""
+    short_line_thr: float | None = 0.67
+    """Maximum share of lines of at most ``short_line_length`` characters."""
+    short_line_length: int = 30
+    char_duplicates_ratio: float | None = 0.01
+    """Maximum share of (non-newline) characters in lines that repeat an earlier line."""
+    new_line_ratio: float | None = 0.3
+    """Maximum newlines per word (list-like pages)."""
+    skip_chinese: bool = True
+
+    def apply(self, doc: Document) -> str | None:
+        if self.skip_chinese and tf.is_chinese(doc):
+            return None
+        text = doc.text
+        lines = [line for line in text.split("\n") if line.strip()]
+        if not lines:
+            return "empty"
+        if self.line_punct_thr is not None:
+            ratio = sum(1 for line in lines if line.endswith(_STOP_CHARS)) / len(lines)
+            if ratio < self.line_punct_thr and not (ratio == 0 and self.line_punct_exclude_zero):
+                return "few_punctuated_lines"
+        if self.short_line_thr is not None:
+            ratio = sum(1 for line in lines if len(line) <= self.short_line_length) / len(lines)
+            if ratio > self.short_line_thr:
+                return "too_many_short_lines"
+        if self.char_duplicates_ratio is not None:
+            ratio = tf.find_duplicates(lines)[1] / (len(text) - text.count("\n"))
+            if ratio > self.char_duplicates_ratio:
+                return "duplicate_line_chars"
+        if self.new_line_ratio is not None:
+            if text.count("\n") / len(tf.words(doc)) > self.new_line_ratio:
+                return "too_many_newlines_per_word"
+        return None

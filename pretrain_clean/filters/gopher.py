@@ -1,0 +1,166 @@
+"""Gopher quality and repetition rules (Rae et al. 2021, "Scaling Language Models", App. A).
+
+Thresholds default to the paper's (Table A1 and Sec. A.1.1), as datatrove's
+``GopherQualityFilter`` and ``GopherRepetitionFilter`` use them; decisions on English text
+match datatrove's (tests/test_datatrove_parity.py). Words come from
+:mod:`filters.text_features`, split once per document.
+
+Language: ``gopher_quality`` counts English words and English stop words, so by default it
+lets Chinese documents through (``skip_chinese``): ``chinese_quality`` judges those.
+``gopher_repetition`` applies to every language; for Chinese its "words" are characters.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from pretrain_clean.paths import resolve_path
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.filters import text_features as tf
+
+
+def load_word_list(path: str | Path) -> frozenset[str]:
+    """Words of a one-word-per-line file; blank lines and ``#`` comments are skipped."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FileNotFoundError(f"word list {path}: cannot read it ({exc})") from exc
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    )
+
+
+def bundled(relative: str) -> Path:
+    """A resource shipped in the package (``bundled:...`` paths, see :mod:`pretrain_clean.paths`)."""
+    return Path(resolve_path(relative))
+
+
+@dataclass
+class GopherQuality(Stage):
+    """Gopher quality rules: length, mean word length, symbols, bullets, alpha words, stop words.
+
+    Counts follow datatrove: "words" excludes pure-punctuation tokens for the length and
+    mean-length rules; the ratios divide by all tokens.
+    """
+
+    name: ClassVar[str] = "gopher_quality"
+
+    min_doc_words: int | None = 50
+    max_doc_words: int | None = 100_000
+    min_avg_word_length: float | None = 3
+    max_avg_word_length: float | None = 10
+    max_symbol_word_ratio: float | None = 0.1
+    """Both '#' and ellipses ('...', '…') per word."""
+    max_bullet_lines_ratio: float | None = 0.9
+    max_ellipsis_lines_ratio: float | None = 0.3
+    min_alpha_words_ratio: float | None = 0.8
+    """Share of words with at least one letter (datatrove's ``max_non_alpha_words_ratio``)."""
+    min_stop_words: int | None = 2
+    stop_words_path: ModelPath | None = None
+    """One word per line; None = bundled:stopwords/en.txt (Gopher's 8 words). Case-sensitive."""
+    skip_chinese: bool = True
+
+    def setup(self) -> None:
+        self._stop_words = load_word_list(self.stop_words_path or bundled("bundled:stopwords/en.txt"))
+
+    def apply(self, doc: Document) -> str | None:
+        if self.skip_chinese and tf.is_chinese(doc):
+            return None
+        if getattr(self, "_stop_words", None) is None:
+            self.setup()
+        text = doc.text
+        words = tf.words(doc)
+        n_words = len(words)
+        n_content, content_chars = tf.non_symbol_words(doc)
+        if self.min_doc_words is not None and n_content < self.min_doc_words:
+            return "too_few_words"
+        if self.max_doc_words is not None and n_content > self.max_doc_words:
+            return "too_many_words"
+        if n_content == 0:  # only reachable with min_doc_words off
+            return "no_words"
+        mean = content_chars / n_content
+        if self.min_avg_word_length is not None and mean < self.min_avg_word_length:
+            return "mean_word_length_too_short"
+        if self.max_avg_word_length is not None and mean > self.max_avg_word_length:
+            return "mean_word_length_too_long"
+        if self.max_symbol_word_ratio is not None:
+            if text.count("#") / n_words > self.max_symbol_word_ratio:
+                return "too_many_hashes"
+            if (text.count("...") + text.count("…")) / n_words > self.max_symbol_word_ratio:
+                return "too_many_ellipses"
+        lines = tf.lines(doc)
+        if self.max_bullet_lines_ratio is not None:
+            bullets = sum(1 for s in lines if s.lstrip().startswith(("•", "-")))
+            if bullets / len(lines) > self.max_bullet_lines_ratio:
+                return "too_many_bullet_lines"
+        if self.max_ellipsis_lines_ratio is not None:
+            ellipsis = sum(1 for s in lines if s.rstrip().endswith(("...", "…")))
+            if ellipsis / len(lines) > self.max_ellipsis_lines_ratio:
+                return "too_many_ellipsis_lines"
+        if self.min_alpha_words_ratio is not None:
+            if tf.alpha_word_count(doc) / n_words < self.min_alpha_words_ratio:
+                return "too_few_alpha_words"
+        if self.min_stop_words is not None:
+            if len(self._stop_words.intersection(tf.word_counts(doc))) < self.min_stop_words:
+                return "too_few_stop_words"
+        return None
+
+
+@dataclass
+class GopherRepetition(Stage):
+    """Gopher repetition rules: duplicate lines/paragraphs and repeated n-grams (Table A1).
+
+    ``top_ngrams``: [n, max fraction of characters in the most frequent n-gram];
+    ``dup_ngrams``: [n, max fraction of characters in repeated n-grams]. Fractions are
+    of the whole text's characters.
+    """
+
+    name: ClassVar[str] = "gopher_repetition"
+
+    dup_line_frac: float | None = 0.3
+    dup_para_frac: float | None = 0.3
+    dup_line_char_frac: float | None = 0.2
+    dup_para_char_frac: float | None = 0.2
+    top_ngrams: list[list[float]] = field(default_factory=lambda: [[2, 0.2], [3, 0.18], [4, 0.16]])
+    dup_ngrams: list[list[float]] = field(
+        default_factory=lambda: [[5, 0.15], [6, 0.14], [7, 0.13], [8, 0.12], [9, 0.11], [10, 0.10]]
+    )
+
+    def __post_init__(self) -> None:
+        for key in ("top_ngrams", "dup_ngrams"):
+            for pair in getattr(self, key):
+                if len(pair) != 2 or int(pair[0]) != pair[0] or pair[0] < 2:
+                    raise ValueError(f"{key}: each entry must be [n, fraction] with integer n >= 2, got {pair}")
+
+    def apply(self, doc: Document) -> str | None:
+        text = doc.text
+        if not text:
+            return "empty"
+        size = len(text)
+        paras = tf.paragraphs(doc)
+        dup, dup_chars = tf.find_duplicates(paras)
+        if self.dup_para_frac is not None and dup / len(paras) > self.dup_para_frac:
+            return "duplicate_paragraphs"
+        if self.dup_para_char_frac is not None and dup_chars / size > self.dup_para_char_frac:
+            return "duplicate_paragraph_chars"
+        lines = doc.cached("newline_runs", lambda d: re.split(r"\n+", d.text))
+        dup, dup_chars = tf.find_duplicates(lines)
+        if self.dup_line_frac is not None and dup / len(lines) > self.dup_line_frac:
+            return "duplicate_lines"
+        if self.dup_line_char_frac is not None and dup_chars / size > self.dup_line_char_frac:
+            return "duplicate_line_chars"
+        max_n = int(max((n for n, _ in self.top_ngrams + self.dup_ngrams), default=1))
+        if max_n < 2:
+            return None
+        stats = tf.doc_ngram_stats(doc, max_n)
+        for n, frac in self.top_ngrams:
+            if stats.top_chars[int(n)] / size > frac:
+                return f"top_{int(n)}_gram_chars"
+        for n, frac in self.dup_ngrams:
+            if stats.dup_chars[int(n)] / size > frac:
+                return f"duplicate_{int(n)}_gram_chars"
+        return None

@@ -1,0 +1,142 @@
+"""The ``normalize`` stage: the first step of the cascade (Yi, Young et al. 2024, Sec. 2.1;
+YAYI 2, Luo et al. 2023, Sec. 2.2: normalization before heuristic rules).
+
+In order: mojibake repair (ftfy), HTML entities and leftover tags, Unicode normalization
+(NFKC by default; in Chinese text full-width punctuation is kept, as Yi does), removal of
+invisible and control characters, optional traditional -> simplified Chinese (OpenCC),
+whitespace and newline cleanup. It rewrites text and never judges it; the only drop is a
+text left empty (``empty_after_normalization``).
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import ftfy
+
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import Stage
+from pretrain_clean.filters import text_features as tf
+
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,  # done below, for every text
+    normalization=None,  # done below, with the Chinese punctuation option
+    fix_character_width=False,  # NFKC does it, minus the kept punctuation
+    uncurl_quotes=False,
+    explain=False,
+)
+MOJIBAKE_HINT_RE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+    "|[\x80-\x9f\ud800-\udfff\x1b]"
+)
+"""What ftfy can repair leaves: a Latin-1 lead character followed by a continuation-like one
+(UTF-8 read as Latin-1/cp1252), C1 controls, surrogates, terminal escapes. ftfy runs only on
+texts with such a hint (it is the slowest step otherwise)."""
+FULLWIDTH_PUNCT_RE = re.compile("([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\ufe10-\ufe19\ufe30-\ufe4f])")
+"""Full-width and vertical punctuation (，！？：；（）etc.) that NFKC would turn half-width."""
+_HTML_TAGS = (
+    "a|abbr|b|blockquote|body|br|button|center|code|div|em|font|form|h[1-6]|head|hr|html|i|iframe|img"
+    "|input|label|li|link|meta|nav|noscript|ol|option|p|pre|section|select|small|span|strong|sub|sup"
+    "|table|tbody|td|textarea|tfoot|th|thead|title|tr|u|ul|article|aside|footer|header|main|figure"
+    "|figcaption|svg|path|source|video|audio|picture"
+)
+TAG_RE = re.compile(rf"</?(?:{_HTML_TAGS})(?:\s[^<>]*)?/?>|<!--.*?-->", re.I | re.S)
+SCRIPT_RE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+INVISIBLE_RE = re.compile(
+    "[\u00ad\u200b\u2060-\u2064\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]"
+)
+"""Soft hyphen, zero-width space, word joiner, BOM, bidi marks, C0/C1 controls (not \\t \\n \\r)."""
+LINE_BREAK_RE = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+SPACE_RE = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+BLANK_RUN_RE = re.compile(r"\n{3,}")
+
+
+def nfkc_keep_punct(text: str, form: str = "NFKC") -> str:
+    """Unicode-normalize ``text`` but leave full-width punctuation as it is.
+
+    >>> nfkc_keep_punct("ＡＢＣ１２３，你好！")
+    'ABC123，你好！'
+    """
+    parts = FULLWIDTH_PUNCT_RE.split(text)
+    return "".join(p if i % 2 else unicodedata.normalize(form, p) for i, p in enumerate(parts))
+
+
+def clean_whitespace(text: str, max_blank_lines: int = 1) -> str:
+    """Unify line breaks, turn other spaces into one space, strip lines, cap blank lines.
+
+    >>> clean_whitespace("a\\u3000 b \\r\\n\\r\\n\\r\\n\\tc  ")
+    'a b\\n\\nc'
+    """
+    text = LINE_BREAK_RE.sub("\n", text)
+    text = SPACE_RE.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = "\n".join(line.strip(" ") for line in text.split("\n"))
+    text = BLANK_RUN_RE.sub("\n" * (max_blank_lines + 1), text) if max_blank_lines >= 0 else text
+    return text.strip()
+
+
+@dataclass
+class Normalize(Stage):
+    """Repair and normalize text; each step can be turned off."""
+
+    name: ClassVar[str] = "normalize"
+
+    fix_mojibake: bool = True
+    """ftfy: mis-decoded UTF-8 ("donâ€™t" -> "don’t"), C1 controls, surrogates."""
+    unescape_html: bool = True
+    strip_html_tags: bool = True
+    """Leftover tags of common HTML elements, comments, and script/style blocks."""
+    unicode_form: Literal["NFKC", "NFC", "NFKD", "NFD"] | None = "NFKC"
+    keep_fullwidth_punct_chinese: bool = True
+    """Yi keeps full-width punctuation in Chinese text; other full-width forms still fold."""
+    remove_invisible: bool = True
+    traditional_to_simplified: bool = False
+    """OpenCC t2s on Chinese documents (slow: pure Python; off by default)."""
+    clean_whitespace: bool = True
+    max_blank_lines: int = 1
+    """Runs of blank lines are cut to this many (paragraph breaks survive)."""
+
+    def setup(self) -> None:
+        if self.traditional_to_simplified:
+            from opencc import OpenCC
+
+            self._t2s = OpenCC("t2s")
+
+    def normalize(self, text: str, chinese: bool) -> str:
+        """The normalized form of ``text`` (``chinese`` selects the punctuation option)."""
+        ascii_only = text.isascii()
+        if self.fix_mojibake and not ascii_only and MOJIBAKE_HINT_RE.search(text):
+            text = ftfy.fix_text(text, _FTFY)
+        if self.strip_html_tags and "<" in text:
+            text = SCRIPT_RE.sub("", text)
+            text = TAG_RE.sub("", text)
+        if self.unescape_html and "&" in text:
+            text = html.unescape(text)
+            ascii_only = ascii_only and text.isascii()
+        if self.unicode_form and not ascii_only and not unicodedata.is_normalized(self.unicode_form, text):
+            if chinese and self.keep_fullwidth_punct_chinese:
+                text = nfkc_keep_punct(text, self.unicode_form)
+            else:
+                text = unicodedata.normalize(self.unicode_form, text)
+        if self.remove_invisible:
+            text = INVISIBLE_RE.sub("", text)
+        if self.traditional_to_simplified and chinese:
+            if getattr(self, "_t2s", None) is None:
+                self.setup()
+            text = self._t2s.convert(text)
+        if self.clean_whitespace:
+            text = clean_whitespace(text, self.max_blank_lines)
+        return text
+
+    def apply(self, doc: Document) -> str | None:
+        text = self.normalize(doc.text, tf.is_chinese(doc))
+        if not text.strip():
+            return "empty_after_normalization"
+        if text != doc.text:
+            doc.text = text
+        return None

@@ -1,0 +1,152 @@
+"""KenLM perplexity per language, CCNet style (``perplexity`` stage).
+
+Wenzek et al., 2020 ("CCNet"): each line is normalized (:func:`filters.ccnet_text.normalize_line`),
+cut into SentencePiece pieces, scored by a 5-gram KenLM model of the document's language, and
+the document's perplexity is ``10 ** (-sum log10 p / tokens)``. Documents fall in the
+``head``/``middle``/``tail`` bucket by the language's 30th and 60th perplexity percentiles
+(CCNet's ``PerplexityBucket`` defaults), computed on a sample of the corpus being filtered.
+
+Model layout follows CCNet's: ``en.arpa.bin`` with ``en.sp.model`` (tokenizer) beside it; our
+trainer also writes ``en.cutoffs.json`` (percentiles 0..100 of a sample's perplexities).
+One deviation: CCNet normalizes the whole document at once, which deletes the newlines with
+the other control characters and glues lines together; we normalize and score line by line,
+as the model was trained.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pretrain_clean.filters.ccnet_text import doc_log10_score, normalize_line, perplexity
+from pretrain_clean.filters.model_files import ModelFileError, load_kenlm, load_sentencepiece, resolve, sidecar
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import Stage
+
+BUCKETS = ("head", "middle", "tail")
+
+
+def tokenized_lines(text: str, sp: Any | None) -> list[str]:
+    """Normalized, non-empty lines of ``text`` as space-joined SentencePiece pieces."""
+    lines = [n for n in (normalize_line(line) for line in text.split("\n")) if n]
+    if sp is None or not lines:
+        return lines
+    return [" ".join(pieces) for pieces in sp.encode(lines, out_type=str)]
+
+
+def doc_perplexity(lm: Any, sp: Any | None, text: str) -> float:
+    """CCNet document perplexity of ``text`` under KenLM model ``lm`` (``inf`` if no text).
+
+    Same tokens as :func:`tokenized_lines` (what the model was trained on), counted from the
+    piece lists instead of re-splitting the joined lines.
+    """
+    lines = [n for n in (normalize_line(line) for line in text.split("\n")) if n]
+    if not lines:
+        return perplexity(0.0, 0)
+    pieces = [line.split() for line in lines] if sp is None else sp.encode(lines, out_type=str)
+    return perplexity(*doc_log10_score((lm.score(" ".join(p)), len(p)) for p in pieces))
+
+
+def bucket(value: float, head_cutoff: float, tail_cutoff: float) -> str:
+    """CCNet's bucket: ``head`` below the head cut-off, ``middle`` below the tail one.
+
+    >>> [bucket(v, 100.0, 300.0) for v in (50.0, 100.0, 299.9, 300.0)]
+    ['head', 'middle', 'middle', 'tail']
+    """
+    if value < head_cutoff:
+        return "head"
+    return "middle" if value < tail_cutoff else "tail"
+
+
+def read_cutoffs(path: str, head_percentile: int, tail_percentile: int, key: str) -> tuple[float, float]:
+    """Head and tail cut-offs from a ``.cutoffs.json`` written by ``jobs/train_kenlm.py``."""
+    p = resolve(path)
+    try:
+        percentiles = json.loads(p.read_text(encoding="utf-8"))["percentiles"]
+        return float(percentiles[str(head_percentile)]), float(percentiles[str(tail_percentile)])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"{key}: cannot read percentile cut-offs from {p} ({exc!r})") from exc
+
+
+@dataclass
+class Perplexity(Stage):
+    """Write ``perplexity`` and ``perplexity_bucket``; drop above ``max_perplexity`` or by bucket.
+
+    Documents whose ``meta["language"]`` (set by ``language_id``) has no model pass unscored.
+    """
+
+    name: ClassVar[str] = "perplexity"
+    models: dict[str, str] = field(
+        default_factory=lambda: {"en": "bundled:models/kenlm/en.arpa.bin", "zh": "bundled:models/kenlm/zh.arpa.bin"}
+    )
+    """Language -> KenLM model (ARPA or binary)."""
+    tokenizers: dict[str, str] = field(default_factory=dict)
+    """Language -> SentencePiece model; default ``<model>.sp.model`` if it exists; "" = none
+    (the model was trained on whitespace tokens)."""
+    cutoffs: dict[str, list[float]] = field(default_factory=dict)
+    """Language -> [head, tail] perplexity cut-offs; default from ``<model>.cutoffs.json``."""
+    head_percentile: int = 30
+    tail_percentile: int = 60
+    max_perplexity: dict[str, float] = field(default_factory=dict)
+    """Language -> drop documents with a higher perplexity (a language left out: no limit)."""
+    drop_buckets: list[str] = field(default_factory=list)
+    """Buckets to drop, e.g. ["tail"] (CCNet's tail is the least Wikipedia-like 40%)."""
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.drop_buckets) - set(BUCKETS))
+        if unknown:
+            raise ValueError(f"drop_buckets: unknown bucket(s) {unknown} (known: {', '.join(BUCKETS)})")
+        for lang, pair in self.cutoffs.items():
+            if len(pair) != 2 or pair[0] > pair[1]:
+                raise ValueError(f"cutoffs.{lang}: expected [head, tail] with head <= tail, got {pair}")
+        if not 0 <= self.head_percentile <= self.tail_percentile <= 100:
+            raise ValueError("head_percentile/tail_percentile: need 0 <= head <= tail <= 100")
+
+    def setup(self) -> None:
+        self._lms: dict[str, Any] = {}
+        self._sps: dict[str, Any | None] = {}
+        self._cutoffs: dict[str, tuple[float, float]] = {}
+        for lang, path in self.models.items():
+            self._lms[lang] = load_kenlm(path, f"models.{lang}")
+            sp_path = self.tokenizers.get(lang)
+            if sp_path is None:
+                default = sidecar(path, ".sp.model")
+                sp_path = default if resolve(default).is_file() else ""
+            self._sps[lang] = load_sentencepiece(sp_path, f"tokenizers.{lang}") if sp_path else None
+            if lang in self.cutoffs:
+                head, tail = self.cutoffs[lang]
+                self._cutoffs[lang] = (float(head), float(tail))
+            elif resolve(sidecar(path, ".cutoffs.json")).is_file():
+                self._cutoffs[lang] = read_cutoffs(
+                    sidecar(path, ".cutoffs.json"), self.head_percentile, self.tail_percentile,
+                    f"models.{lang} (cutoffs file)",
+                )
+        missing = sorted(set(self.models) - set(self._cutoffs)) if self.drop_buckets else []
+        if missing:
+            raise ModelFileError(
+                f"drop_buckets needs cut-offs for {missing}: set cutoffs.<lang> or train with "
+                "jobs/train_kenlm.py, which writes <model>.cutoffs.json"
+            )
+
+    def score(self, text: str, language: str) -> float | None:
+        """Perplexity of ``text`` in ``language``, or ``None`` without a model for it."""
+        if not hasattr(self, "_lms"):
+            self.setup()
+        lm = self._lms.get(language)
+        return None if lm is None else doc_perplexity(lm, self._sps[language], text)
+
+    def apply(self, doc: Document) -> str | None:
+        language = doc.meta.get("language", "")
+        value = self.score(doc.text, language)
+        if value is None or math.isinf(value):  # no model for the language, or no text to score
+            return None
+        doc.meta["perplexity"] = value
+        if language in self._cutoffs:
+            doc.meta["perplexity_bucket"] = name = bucket(value, *self._cutoffs[language])
+            if name in self.drop_buckets:
+                return f"{name}_bucket"
+        limit = self.max_perplexity.get(language)
+        if limit is not None and value > limit:
+            return "high_perplexity"
+        return None

@@ -1,0 +1,42 @@
+"""Special-character ratio (``special_characters``): pages dominated by symbols.
+
+Characters that are neither letters, digits nor whitespace (punctuation, symbols, emoji,
+box drawing) per character; data-juicer's ``special_characters_filter`` and the BigScience
+ROOTS filters use this ratio with a 0.25 maximum for web text. Language-agnostic: Han
+characters count as letters, Chinese punctuation as special (news text has ~10-15%).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import Stage
+
+SPECIAL_RE = re.compile(r"[^\w\s]|_")
+
+
+def special_char_ratio(text: str) -> float:
+    """Share of non-whitespace characters that are not letters or digits.
+
+    >>> special_char_ratio("ab, c!"), special_char_ratio("")
+    (0.4, 0.0)
+    """
+    special = len(SPECIAL_RE.findall(text))
+    visible = len(text) - sum(1 for ch in text if ch.isspace()) if not text.isascii() else len(text) - sum(text.count(c) for c in " \n\t\r\x0b\x0c")
+    return special / visible if visible else 0.0
+
+
+@dataclass
+class SpecialCharacters(Stage):
+    """Drop documents where special characters exceed ``max_ratio`` of visible characters."""
+
+    name: ClassVar[str] = "special_characters"
+
+    max_ratio: float | None = 0.25
+
+    def apply(self, doc: Document) -> str | None:
+        if self.max_ratio is not None and special_char_ratio(doc.text) > self.max_ratio:
+            return "too_many_special_chars"
+        return None

@@ -1,0 +1,296 @@
+"""Words, lines, paragraphs and n-gram statistics, computed once per document.
+
+Every rule reads these through ``doc.cached(...)`` so a document is split once, whatever
+the number of rules. Splitting is regex based (no spaCy):
+
+* English and other space-delimited text: :func:`tokenize` mimics the token boundaries of
+  spaCy's blank English tokenizer (what datatrove's Gopher/FineWeb filters count), closely
+  enough that keep/drop decisions match datatrove (see tests/test_datatrove_parity.py):
+  punctuation split off words, ``n't``/``'s``-style clitics split, numbers like ``3,700``
+  and initialisms like ``U.S.`` kept whole, URLs and e-mails kept whole.
+* Chinese (Han) characters are one token each, so "word" counts of Chinese text are
+  character counts and n-grams are character n-grams; Latin runs inside Chinese text stay
+  words.
+
+Language: :func:`is_chinese` trusts ``doc.meta["language"]`` when a language-ID stage set
+it, and otherwise looks at the share of Han characters among letters.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from itertools import count
+from typing import NamedTuple, Sequence
+
+from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
+
+from pretrain_clean.pipeline.document import Document
+
+_PUNCT = frozenset(PUNCTUATION_SET)
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+HAN_RE = re.compile(f"[{HAN}]")
+_NON_HAN_LETTER_RE = re.compile(f"[^\\W\\d_{HAN}]")
+CHINESE_MIN_HAN_RATIO = 0.3
+"""A document is Chinese when Han characters are at least this share of its letters."""
+
+_W = f"[^\\W{HAN}]"  # a word character that is not a Han character
+_L = f"[^\\W\\d_{HAN}]"  # a letter that is not a Han character
+_CLITIC = r"['’](?:[sSmMdD]|re|RE|ve|VE|ll|LL)"
+_ABBREV = (
+    "Mr|Mrs|Ms|Dr|Prof|Rev|Gen|Gov|Sen|Rep|Adm|Messrs|St|Mt|Jr|Sr|vs|Inc|Ltd|Co|co|Corp|Bros"
+    "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Ala|Ariz|Ark|Calif|Colo|Conn|Del|Fla|Ga"
+    "|Ill|Ind|Kan|Kans|Ky|La|Mass|Md|Mich|Minn|Miss|Mo|Mont|Neb|Nebr|Nev|Okla|Ore|Pa|Tenn|Va"
+    "|Wash|Wis|[A-Za-z]"
+)
+_NT_STEMS = "(?i:do|does|did|is|are|was|were|has|have|had|could|would|should|must|need|might|ca|wo|ai|sha)"
+_UNITS = "km|cm|mm|dm|m|kg|mg|g|lb|oz|ft|yd|in|mph|kmh|ha|nm|MB|KB|GB|TB|mb|kb|gb|tb|hPa|Pa|%"
+_GLUE = (  # inner characters spaCy does not split between word characters
+    r"(?:['’](?!(?:[sSmMdD]|re|ve|ll)(?!\w))"
+    r"|(?<![a-z])\.(?!\.)|(?<!\.)\.(?![A-Z.])"
+    r"|(?<![^\W\d_]),|,(?![^\W\d_])"
+    r"|[:<>=/](?![^\W\d_])"
+    r"|(?<!\d)[-~](?=\d)"
+    r"|(?<!\d)[+*^]|[+*^](?![\d-])"
+    rf"|[^\s\w.,:<>=/+*^~'’…\-–—©®°{HAN}\u2190-\u2bff\U0001F000-\U0001FAFF])"
+)
+_WORD = rf"(?:(?<!\S)[/\\|^@~\x00-\x08\x0e-\x1b\x7f-]+)?{_W}+(?:{_GLUE}+{_W}+)*(?:[/\\|^@=~-]+(?!\S))?"
+TOKEN_RE = re.compile(
+    rf"""
+    (?:https?://|www\.)\S+?(?=[.,;:!?)\]}}"'’”]*(?:\s|$))       # URL, trailing punctuation split
+    |[\w.+-]+@{_W}[\w-]*(?:\.[\w-]+)+                             # e-mail
+    |\.\.+|…|-{{2,}}|—{{2,}}                                     # ellipsis, dashes
+    |\):(?!\w)|(?<!\w)(?:8\)|:\)|:\(|;\)|:-\)|:P|:D|<3)(?!\w)      # emoticons spaCy keeps
+    |(?:{_L}\.){{2,}}(?:{_L}\b)?                                   # initialisms: U.S., e.g., a.b
+    |(?<!\S)and/or(?!\w)
+    |(?<![\w.])(?:{_ABBREV})\.(?!\w)                               # Mr. Jan. C. v.
+    |(?<![\w'’]){_NT_STEMS}(?=[nN]['’]?[tT](?!\w))                 # do|n't, do|nt
+    |[nN]['’][tT](?!\w)
+    |(?<![\w'’])(?i:can)(?=not(?!\w))|(?<![\w'’])go(?=nna(?!\w))|(?<![\w'’])got(?=ta(?!\w))
+    |(?<=\w){_CLITIC}(?!\w)                                        # Smith|'s, I|'m
+    |(?:(?<!\S)\+)?\d+(?:[.,:/]\d+)*(?=(?:{_UNITS})(?!\w))         # 16|mm, 5|%
+    |(?<![\w:.])(?:1[0-2]|[1-9])(?=(?:[ap]m|[ap]\.m\.)(?!\w))     # 9|pm
+    |(?:(?<!\S)\+)?\d+(?:[.,:/]\d+)*(?![\w@]|{_GLUE}{_W})          # numbers: 3,700 10:30 1/2
+    |\d{_W}*(?:{_GLUE}+{_W}+)*                                     # 5th 10:30am 501(c)(3
+    |{_WORD}                                                       # words, with glued inner marks
+    |[{HAN}]                                                       # one Han character
+    |\S                                                            # any other character alone
+    """,
+    re.X,
+)
+
+
+_SLOW_WORDS = frozenset(
+    w for base in ("dont doesnt didnt isnt arent wasnt werent hasnt havent hadnt couldnt wouldnt "
+                   "shouldnt mustnt neednt mightnt cant wont aint shant cannot gonna gotta").split()
+    for w in (base, base.capitalize(), base.upper())
+)
+"""Letter-only words that spaCy splits (exceptions); they take the regex path."""
+_ABBREV_SET = frozenset(_ABBREV.replace("|[A-Za-z]", "").split("|"))
+_END_PUNCT = frozenset(",.;:!?)]}\"'”’")
+
+
+def tokenize(text: str) -> list[str]:
+    """Split ``text`` into words and punctuation tokens (spaCy-English-like, Han per char).
+
+    Plain ASCII words, with or without one trailing mark, skip the regex (most tokens).
+
+    >>> tokenize("Mr. Smith's dog didn't bark, 3,700 times... U.S. 中文 well-known")
+    ['Mr.', 'Smith', "'s", 'dog', 'did', "n't", 'bark', ',', '3,700', 'times', '...', 'U.S.', '中', '文', 'well', '-', 'known']
+    >>> tokenize("(cannot) stop.")
+    ['(', 'can', 'not', ')', 'stop', '.']
+    """
+    out: list[str] = []
+    append = out.append
+    findall = TOKEN_RE.findall
+    for chunk in text.split():
+        if chunk.isascii():
+            if chunk.isalpha():
+                if chunk in _SLOW_WORDS:
+                    out += findall(chunk)
+                else:
+                    append(chunk)
+                continue
+            stem = chunk[:-1]
+            last = chunk[-1]
+            if last in _END_PUNCT and stem.isalpha() and stem not in _SLOW_WORDS:
+                if last == "." and (len(stem) == 1 or stem in _ABBREV_SET):
+                    append(chunk)
+                else:
+                    append(stem)
+                    append(last)
+                continue
+        out += findall(chunk)
+    return out
+
+
+def is_chinese_text(text: str) -> bool:
+    """True when Han characters make up at least 30% of the letters of ``text``.
+
+    >>> is_chinese_text("新华社北京电 Xinhua"), is_chinese_text("Hello 你")
+    (True, False)
+    """
+    if HAN_RE.search(text) is None:
+        return False
+    han = len(HAN_RE.findall(text))
+    other = len(_NON_HAN_LETTER_RE.findall(text))
+    return han >= CHINESE_MIN_HAN_RATIO * (han + other)
+
+
+def is_chinese(doc: Document) -> bool:
+    """Chinese by ``meta["language"]`` (set by language ID) or else by Han-character share."""
+    lang = doc.meta.get("language")
+    if isinstance(lang, str) and lang:
+        return lang.lower().startswith(("zh", "cmn", "yue", "wuu"))
+    return doc.cached("is_chinese", lambda d: is_chinese_text(d.text))
+
+
+def lines(doc: Document) -> list[str]:
+    """``text.splitlines()``, cached."""
+    return doc.cached("lines", lambda d: d.text.splitlines())
+
+
+def words(doc: Document) -> list[str]:
+    """All tokens of the document, punctuation tokens included (as datatrove counts).
+
+    Tokens never cross whitespace, so these are also the tokens of each line in turn.
+    """
+    return doc.cached("words", lambda d: tokenize(d.text))
+
+
+def is_symbol_word(word: str) -> bool:
+    """True when every character is punctuation (datatrove's PUNCTUATION_SET).
+
+    >>> is_symbol_word("..."), is_symbol_word("a.")
+    (True, False)
+    """
+    return _PUNCT.issuperset(word)
+
+
+def non_symbol_words(doc: Document) -> tuple[int, int]:
+    """Number and total length of words with a non-punctuation character, cached."""
+
+    def compute(d: Document) -> tuple[int, int]:
+        n = chars = 0
+        for w, c in word_counts(d).items():
+            if not _PUNCT.issuperset(w):
+                n += c
+                chars += c * len(w)
+        return n, chars
+
+    return doc.cached("non_symbol_words", compute)
+
+
+def alpha_word_count(doc: Document) -> int:
+    """Number of words with at least one letter, cached."""
+    return doc.cached(
+        "alpha_words",
+        lambda d: sum(c for w, c in word_counts(d).items() if w.isalpha() or any(ch.isalpha() for ch in w)),
+    )
+
+
+def paragraphs(doc: Document) -> list[str]:
+    """Paragraphs: the stripped text split on runs of two or more newlines (Gopher)."""
+    return doc.cached("paragraphs", lambda d: re.split(r"\n{2,}", d.text.strip()))
+
+
+def word_counts(doc: Document) -> Counter[str]:
+    """How often each token occurs, cached (per-word checks then run once per distinct word)."""
+    return doc.cached("word_counts", lambda d: Counter(words(d)))
+
+
+def word_ids(doc: Document) -> tuple[list[int], list[int]]:
+    """Words as integer ids (one per distinct word) plus their lengths, for n-gram counting."""
+
+    def compute(d: Document) -> tuple[list[int], list[int]]:
+        vocab: dict[str, int] = {}
+        ws = words(d)
+        return list(map(vocab.setdefault, ws, count())), list(map(len, ws))
+
+    return doc.cached("word_ids", compute)
+
+
+def find_duplicates(items: Sequence[str]) -> tuple[int, int]:
+    """Number of repeated items and their characters, first occurrences excluded.
+
+    >>> find_duplicates(["a", "bb", "a", "bb", "c"])
+    (2, 3)
+    """
+    seen: set[str] = set()
+    dup_items = dup_chars = 0
+    for item in items:
+        if item in seen:
+            dup_items += 1
+            dup_chars += len(item)
+        else:
+            seen.add(item)
+    return dup_items, dup_chars
+
+
+class NgramStats(NamedTuple):
+    """Per n: characters of the most frequent n-gram times its count (n-grams joined with
+    spaces), and characters in repeated n-grams (datatrove's left-to-right scan)."""
+
+    top_chars: dict[int, int]
+    dup_chars: dict[int, int]
+
+
+def ngram_stats(ids: Sequence[int], lengths: Sequence[int], max_n: int = 10) -> NgramStats:
+    """Gopher n-gram statistics for n = 2..max_n in one pass per n.
+
+    An n-gram can only repeat where its (n-1)-gram prefix repeats, so each n looks only
+    at the positions still repeating at n-1 (few, for natural text). n-grams are exact
+    integer keys (base = vocabulary size), not hashes.
+
+    >>> s = ngram_stats([0, 1, 2, 0, 1, 2, 3], [1, 1, 1, 1, 1, 1, 1], 4)
+    >>> s.top_chars[2], s.top_chars[4], s.dup_chars[3], s.dup_chars[4]
+    (6, 7, 3, 0)
+    """
+    total = len(ids)
+    base = max(ids, default=0) + 1
+    top: dict[int, int] = {}
+    dup: dict[int, int] = {}
+    positions = list(range(total - 1))
+    keys = [a * base + b for a, b in zip(ids, ids[1:])]
+    for n in range(2, max_n + 1):
+        if n > 2:
+            keep = [(p, k * base + ids[p + n - 1]) for p, k in zip(positions, keys) if p + n <= total]
+            positions = [p for p, _ in keep]
+            keys = [k for _, k in keep]
+        if total < n:
+            top[n] = dup[n] = 0
+            continue
+        counts = Counter(keys)
+        best, best_count = None, 1
+        if counts:
+            best, best_count = counts.most_common(1)[0]
+        if best_count > 1:
+            first = positions[keys.index(best)]
+        else:
+            first = 0  # every n-gram is unique: the first one is "most common"
+        top[n] = (sum(lengths[first : first + n]) + n - 1) * best_count
+        repeated = [(p, k) for p, k in zip(positions, keys) if counts[k] > 1]
+        positions = [p for p, _ in repeated]
+        keys = [k for _, k in repeated]
+        seen: set[int] = set()
+        chars = 0
+        nxt = 0
+        for p, k in repeated:
+            if p < nxt:
+                continue
+            if k in seen:
+                chars += sum(lengths[p : p + n])
+                nxt = p + n
+            else:
+                seen.add(k)
+        dup[n] = chars
+    return NgramStats(top, dup)
+
+
+def doc_ngram_stats(doc: Document, max_n: int = 10) -> NgramStats:
+    """:func:`ngram_stats` of the document's words, cached."""
+    return doc.cached(f"ngram_stats{max_n}", lambda d: ngram_stats(*word_ids(d), max_n))
+
+
+def ends_with_terminal(line: str) -> bool:
+    """True when ``line`` ends in a terminal punctuation mark (datatrove's list, all scripts)."""
+    return bool(line) and line[-1] in TERMINAL_PUNCTUATION

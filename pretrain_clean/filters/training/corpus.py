@@ -1,0 +1,52 @@
+"""Read training text from paths: plain text, or anything the pipeline's readers take.
+
+* ``.txt`` / ``.txt.gz``: one document per non-empty line.
+* ``.jsonl``/``.json`` (``.gz``/``.zst``), ``.parquet`` (e.g. a cleaned corpus's
+  ``kept/part-*.parquet``), ``.warc[.gz]``, ``.html``: read by :mod:`pipeline.readers`
+  (HTML through trafilatura); records it quarantines are skipped.
+* a directory: every such file under it, in sorted order.
+"""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Iterator
+
+from pretrain_clean.pipeline.config import InputConfig
+from pretrain_clean.pipeline.readers import Document, is_supported, read_records
+
+TEXT_SUFFIXES = (".txt", ".txt.gz")
+
+
+def _readable(path: Path) -> bool:
+    return path.name.lower().endswith(TEXT_SUFFIXES) or is_supported(str(path))
+
+
+def expand(paths: list[str]) -> list[Path]:
+    """Files named by ``paths`` (directories expanded); raises naming a missing path."""
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            files.extend(f for f in sorted(p.rglob("*")) if f.is_file() and _readable(f))
+        elif p.is_file():
+            if not _readable(p):
+                raise ValueError(f"{p}: unknown input format (.txt, .jsonl, .json, .parquet, .warc, .html)")
+            files.append(p)
+        else:
+            raise FileNotFoundError(f"input not found: {p}")
+    return files
+
+
+def read_texts(paths: list[str], text_field: str = "text") -> Iterator[str]:
+    """Yield the documents' texts from every file in ``paths``."""
+    cfg = InputConfig(text_field=text_field)
+    for path in expand(paths):
+        if path.name.lower().endswith(TEXT_SUFFIXES):
+            opener = gzip.open if path.suffix == ".gz" else open
+            with opener(path, "rt", encoding="utf-8") as fh:
+                yield from (line.rstrip("\n") for line in fh if line.strip())
+            continue
+        for record in read_records(str(path), cfg, str(path)):
+            if isinstance(record, Document) and record.text.strip():
+                yield record.text

@@ -1,0 +1,201 @@
+"""Train a binary fastText classifier (quality, toxicity) and report held-out precision/recall.
+
+Examples are documents prepared by :func:`filters.fasttext_text.fasttext_tokens` (the scoring
+stages use the same function). A stratified ``held_out`` share of each class (by document,
+seeded) is kept out of training and scored at probability 0.5 for the report. Training runs
+single-threaded with a fixed seed, so a rebuild gives the same model.
+Joulin et al., 2016 ("Bag of Tricks for Efficient Text Classification"); the reference-vs-web
+quality setup follows GPT-3 (Brown et al., 2020, appendix A) and CCNet's "wiki-likeness".
+"""
+from __future__ import annotations
+
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
+from pretrain_clean.filters.model_files import load_fasttext
+
+
+MAX_NAN_RETRIES = 8
+"""fasttext-numpy2 0.10.4 sometimes stops with "Encountered NaN" on identical input, seed
+and settings (seen here in about half the runs on small data); runs that finish give
+identical models. So we rerun the same training, up to this many times."""
+
+
+@dataclass
+class ClassifierReport:
+    """Held-out scores of the positive class at ``threshold``."""
+
+    model: str
+    train_positive: int
+    train_negative: int
+    test_positive: int
+    test_negative: int
+    precision: float
+    recall: float
+    threshold: float = 0.5
+    attempts: int = 1
+    """Training runs needed (see MAX_NAN_RETRIES)."""
+
+    def summary(self) -> str:
+        """One line for the training job's output."""
+        f1 = 2 * self.precision * self.recall / (self.precision + self.recall or 1.0)
+        return (
+            f"held-out: {self.test_positive} positive / {self.test_negative} negative documents; "
+            f"precision {self.precision:.3f} recall {self.recall:.3f} F1 {f1:.3f} at p >= {self.threshold} "
+            f"({self.attempts} training run(s))"
+        )
+
+
+def _split(texts: list[str], held_out: float, rng: random.Random) -> tuple[list[str], list[str]]:
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    n_test = int(round(len(texts) * held_out)) if len(texts) > 1 else 0
+    test = {i for i in order[:n_test]}
+    return [t for i, t in enumerate(texts) if i not in test], [t for i, t in enumerate(texts) if i in test]
+
+
+def chunks(text: str, chunk_tokens: int) -> list[str]:
+    r"""Runs of consecutive lines of ``text`` with at least ``chunk_tokens`` tokens each
+    (the last run may be shorter); the whole text when ``chunk_tokens`` is 0.
+
+    >>> chunks("a b\nc d\ne", 3)
+    ['a b c d', 'e']
+    """
+    if chunk_tokens <= 0:
+        return [fasttext_tokens(text)]
+    out, current = [], []
+    for line in text.split("\n"):
+        current.extend(fasttext_tokens(line).split())
+        if len(current) >= chunk_tokens:
+            out.append(" ".join(current))
+            current = []
+    if current:
+        out.append(" ".join(current))
+    return out
+
+
+def precision_recall(scores: list[float], truth: list[bool], threshold: float) -> tuple[float, float]:
+    """Precision and recall of ``score >= threshold`` against ``truth`` (0.0 when undefined).
+
+    >>> precision_recall([0.9, 0.8, 0.2, 0.6], [True, False, True, False], 0.5)
+    (0.3333333333333333, 0.5)
+    """
+    tp = sum(s >= threshold and t for s, t in zip(scores, truth))
+    predicted = sum(s >= threshold for s in scores)
+    actual = sum(truth)
+    return (tp / predicted if predicted else 0.0), (tp / actual if actual else 0.0)
+
+
+def train_classifier(
+    positive: list[str],
+    negative: list[str],
+    output: str,
+    labels: tuple[str, str],
+    held_out: float = 0.2,
+    seed: int = 0,
+    epoch: int = 25,
+    lr: float = 0.5,
+    dim: int = 32,
+    word_ngrams: int = 2,
+    bucket: int = 200_000,
+    quantize_cutoff: int = 20_000,
+    chunk_tokens: int = 100,
+) -> ClassifierReport:
+    """Train on ``positive``/``negative`` texts; ``labels`` are (positive, negative) label names.
+
+    Training documents are cut into examples of about ``chunk_tokens`` tokens at line
+    boundaries (0: whole documents): a small corpus then gives enough gradient steps.
+    An output ending in ``.ftz`` is quantized (keeping the ``quantize_cutoff`` most important
+    words and n-grams), which makes it a few hundred KB instead of tens of MB.
+    """
+    import fasttext
+
+    if not positive or not negative:
+        raise ValueError(f"need positive and negative documents (got {len(positive)} and {len(negative)})")
+    rng = random.Random(seed)
+    pos_train, pos_test = _split(positive, held_out, rng)
+    neg_train, neg_test = _split(negative, held_out, rng)
+    examples = [(labels[0], c) for t in pos_train for c in chunks(t, chunk_tokens)]
+    examples += [(labels[1], c) for t in neg_train for c in chunks(t, chunk_tokens)]
+    rng.shuffle(examples)
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="train_fasttext_") as tmp:
+        train_file = Path(tmp) / "train.txt"
+        with train_file.open("w", encoding="utf-8") as fh:
+            for label, text in examples:
+                fh.write(f"__label__{label} {text}\n")
+        for attempt in range(MAX_NAN_RETRIES + 1):
+            try:
+                model = fasttext.train_supervised(
+                    input=str(train_file), epoch=epoch, lr=lr, dim=dim, wordNgrams=word_ngrams,
+                    bucket=bucket, minCount=1, loss="softmax", thread=1, seed=seed, verbose=0,
+                )  # fmt: skip
+                attempts = attempt + 1
+                break
+            except RuntimeError as exc:  # "Encountered NaN."
+                if "NaN" not in str(exc) or attempt == MAX_NAN_RETRIES:
+                    raise RuntimeError(
+                        f"fastText training hit NaN {attempt + 1} times (lower --lr if it diverges): {exc}"
+                    ) from exc
+        if out.suffix == ".ftz":
+            model.quantize(input=str(train_file), qnorm=True, retrain=False, cutoff=quantize_cutoff)
+        tmp_out = out.with_name(out.name + ".tmp")
+        model.save_model(str(tmp_out))
+        tmp_out.replace(out)
+    saved = load_fasttext(str(out), "output")
+    test = pos_test + neg_test
+    truth = [True] * len(pos_test) + [False] * len(neg_test)
+    scores = [positive_probability(saved, t, labels[0]) for t in test]
+    precision, recall = precision_recall(scores, truth, 0.5)
+    return ClassifierReport(
+        str(out), len(pos_train), len(neg_train), len(pos_test), len(neg_test), precision, recall,
+        attempts=attempts,
+    )
+
+
+def positive_probability(model: object, text: str, label: str) -> float:
+    """Probability the model gives ``__label__<label>`` for ``text``."""
+    found, probs = model.predict(fasttext_tokens(text), k=-1)  # type: ignore[attr-defined]
+    return label_probability(found, probs, f"__label__{label}")
+
+
+def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, str]) -> int:
+    """The command line shared by ``jobs/train_quality.py`` and ``jobs/train_toxicity.py``."""
+    import argparse
+    import os
+    import sys
+
+    from pretrain_clean.filters.training.corpus import read_texts
+
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--positive", nargs="+", required=True, help=f"documents labelled {labels[0]!r}")
+    ap.add_argument("--negative", nargs="+", required=True, help=f"documents labelled {labels[1]!r}")
+    ap.add_argument("--output", required=True, help="model path (.bin, or .ftz to quantize)")
+    ap.add_argument("--held-out", type=float, default=0.2, help="share of each class kept for the report")
+    ap.add_argument("--epoch", type=int, default=25)
+    ap.add_argument("--lr", type=float, default=0.5)
+    ap.add_argument("--dim", type=int, default=32)
+    ap.add_argument("--bucket", type=int, default=200_000, help="hashed word n-gram buckets")
+    ap.add_argument("--chunk-tokens", type=int, default=100, help="training example size (0: whole documents)")
+    ap.add_argument("--quantize-cutoff", type=int, default=20_000, help=".ftz: words/n-grams kept")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--text-field", default="text", help="JSON/parquet field holding the text")
+    args = ap.parse_args(argv)
+    try:
+        report = train_classifier(
+            list(read_texts(args.positive, args.text_field)), list(read_texts(args.negative, args.text_field)),
+            args.output, labels, held_out=args.held_out, seed=args.seed, epoch=args.epoch, lr=args.lr,
+            dim=args.dim, bucket=args.bucket, chunk_tokens=args.chunk_tokens,
+            quantize_cutoff=args.quantize_cutoff,
+        )  # fmt: skip
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"{os.path.basename(sys.argv[0])}: {exc}", file=sys.stderr)
+        return 1
+    print(f"model {report.model} ({os.path.getsize(report.model)} bytes), labels {labels[0]}/{labels[1]}")
+    print(f"trained on {report.train_positive} positive / {report.train_negative} negative documents")
+    print(report.summary())
+    return 0

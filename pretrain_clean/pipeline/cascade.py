@@ -1,0 +1,102 @@
+"""Apply the ordered stages to batches of documents: the one cascade both engines run."""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import Stage
+from pretrain_clean.pipeline.stats import Stats
+
+
+def text_bytes(doc: Document) -> int:
+    """UTF-8 size of the document's current text (cached per text version)."""
+    return doc.cached("_utf8_bytes", lambda d: len(d.text.encode("utf-8", errors="surrogatepass")))
+
+
+@dataclass
+class Outcome:
+    """What happened to one document: kept (``stage`` is None), removed, or failed."""
+
+    doc: Document
+    stage: str | None = None
+    reason: str | None = None
+    error: str | None = None
+
+    @property
+    def kept(self) -> bool:
+        return self.stage is None
+
+
+class Cascade:
+    """Runs ``stages`` in order over a batch; later stages see only survivors."""
+
+    def __init__(self, stages: list[Stage]) -> None:
+        self.stages = stages
+
+    def run(self, docs: list[Document], stats: Stats) -> list[Outcome]:
+        """Decide every document of ``docs``, updating ``stats``; order is preserved.
+
+        A stage that raises on a batch is retried document by document; a document
+        it still fails on is marked with ``error`` (the runner quarantines it).
+        """
+        outcomes = [Outcome(doc) for doc in docs]
+        alive = list(range(len(docs)))
+        for stage in self.stages:
+            if not alive:
+                break
+            batch = [docs[i] for i in alive]
+            record = stats.stage(stage.name)
+            record.documents_in += len(batch)
+            record.bytes_in += sum(text_bytes(doc) for doc in batch)
+            start = time.perf_counter()
+            reasons = self._apply(stage, batch)
+            record.seconds += time.perf_counter() - start
+            survivors = []
+            for index, reason in zip(alive, reasons):
+                doc = docs[index]
+                if reason is None:
+                    survivors.append(index)
+                    record.bytes_out += text_bytes(doc)
+                    continue
+                outcome = outcomes[index]
+                outcome.stage = stage.name
+                if isinstance(reason, _Failure):
+                    outcome.error = reason.message
+                    record.failed += 1
+                    continue
+                outcome.reason = reason
+                record.removed += 1
+                record.bytes_removed += text_bytes(doc)
+                key = f"{stage.name}.{reason}"
+                stats.removed[key] += 1
+                stats.add_example(key, doc.id, doc.text)
+            alive = survivors
+        return outcomes
+
+    @staticmethod
+    def _apply(stage: Stage, batch: list[Document]) -> list[str | None | "_Failure"]:
+        try:
+            reasons = stage.apply_batch(batch)
+        except Exception:  # noqa: BLE001 - isolate the failing document below
+            return [_apply_one(stage, doc) for doc in batch]
+        if len(reasons) != len(batch):
+            raise RuntimeError(
+                f"stage {stage.name!r} returned {len(reasons)} decisions for {len(batch)} documents"
+            )
+        return reasons
+
+
+@dataclass
+class _Failure:
+    message: str
+
+
+def _apply_one(stage: Stage, doc: Document) -> str | None | _Failure:
+    try:
+        return stage.apply(doc)
+    except Exception as exc:  # noqa: BLE001 - becomes a quarantine record
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return _Failure(f"stage {stage.name!r} failed: {type(exc).__name__}: {exc} "
+                        f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno})")

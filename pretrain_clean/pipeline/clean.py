@@ -1,0 +1,67 @@
+"""The main job: plan parts, run the cascade on an engine, dedup, account, report."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pretrain_clean.pipeline.config import RunSpec
+from pretrain_clean.pipeline.parts import PartTask
+from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
+from pretrain_clean.pipeline.report import summary_table, write_funnel
+from pretrain_clean.pipeline.stats import Stats
+from pretrain_clean.pipeline.worker import worker_cascade
+from pretrain_clean.pipeline.atomic import atomic_write_text
+
+CASCADE_KEPT = "_cascade_kept"
+"""Where cascade survivors go when dedup runs after the cascade (dedup writes ``kept/``)."""
+
+
+@dataclass
+class CleanOptions:
+    """How to run: engine, parallelism, restart policy."""
+
+    engine: str = "local"
+    workers: int = 1
+    tasks: int | None = None
+    """Local engine: datatrove tasks (default: one per worker)."""
+    overwrite: bool = False
+    show_progress: bool = True
+
+
+def dedup_enabled(spec: RunSpec) -> bool:
+    section = spec.sections.get("dedup")
+    return section is not None and getattr(section, "enabled", True)
+
+
+def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str,
+               options: CleanOptions) -> list[Stats]:
+    if options.engine == "spark":
+        from pretrain_clean.pipeline.spark_engine import run_spark
+
+        return run_spark(spec, tasks, out_dir, kept_subdir)
+    from pretrain_clean.pipeline.local_engine import run_local
+
+    return run_local(spec, tasks, out_dir, kept_subdir, options.workers, options.show_progress, options.tasks)
+
+
+def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
+    """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats."""
+    tasks = plan_tasks(expand_inputs(inputs))
+    worker_cascade(spec)  # load every model now: a bad model fails before any output exists
+    prepare_output(out_dir, fingerprint(spec.raw, tasks), options.overwrite)
+    with_dedup = dedup_enabled(spec)
+    kept_subdir = CASCADE_KEPT if with_dedup else "kept"
+    parts = run_engine(spec, tasks, out_dir, kept_subdir, options)
+    stats = sum(parts, Stats())
+    stats.check_accounting("cascade")
+    if with_dedup:
+        from pretrain_clean.pipeline.dedup_step import run_dedup_step
+
+        stats = run_dedup_step(spec, tasks, out_dir, kept_subdir, options.engine, stats)
+        stats.check_accounting("cascade + dedup")
+    atomic_write_text(Path(out_dir) / "stats.json", stats.to_json() + "\n")
+    write_funnel(stats, out_dir)
+    if options.show_progress:
+        print(summary_table(stats), file=sys.stderr)
+    return stats

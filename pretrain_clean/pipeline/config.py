@@ -1,0 +1,249 @@
+"""Load and validate a run's TOML config; every error names the bad key.
+
+Layout::
+
+    [input]            # InputConfig fields
+    [run]              # RunConfig fields
+    [[stages]]         # one table per cascade stage, in order
+    stage = "gopher_quality"   # registry name (see pipeline.stage)
+    enabled = true             # optional, default true
+    min_words = 50             # the stage's own fields
+    [dedup]            # corpus-wide dedup (see dedup.config)
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pretrain_clean.errors import ConfigError
+from pretrain_clean.paths import config_file, resolve_path
+from pretrain_clean.pipeline.storage import is_uri
+from pretrain_clean.pipeline.stage import REGISTRY, ModelPath, Stage
+
+
+OFF = "off"
+"""The config value that turns an optional threshold off (the field becomes ``None``)."""
+
+
+@dataclass
+class InputConfig:
+    """How input records become documents."""
+
+    text_field: str = "text"
+    id_field: str = "id"
+    max_text_bytes: int = 5_000_000
+    """Larger texts are quarantined, not processed (protects workers' memory)."""
+    html_min_text_chars: int = 1
+    """WARC/HTML pages whose extracted text is shorter are quarantined."""
+
+
+@dataclass
+class RunConfig:
+    """Engine-independent run settings."""
+
+    batch_size: int = 256
+    seed: int = 0
+
+
+@dataclass
+class RunSpec:
+    """A validated config: input and run settings, the ordered stages, extra sections."""
+
+    input: InputConfig
+    run: RunConfig
+    stages: list[Stage]
+    sections: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The parsed TOML, for fingerprints and manifests."""
+
+
+SECTION_TYPES: dict[str, str] = {"dedup": "pretrain_clean.dedup.config:DedupConfig"}
+"""Optional top-level sections: name -> 'module:DataclassName'."""
+
+
+def load_stage_modules() -> None:
+    """Import every module under ``filters/`` so their stages register."""
+    from pretrain_clean import filters
+
+    for info in pkgutil.iter_modules(filters.__path__, "pretrain_clean.filters."):
+        importlib.import_module(info.name)
+
+
+def _type_ok(value: Any, hint: Any) -> bool:
+    if hint is Any:
+        return True
+    if hint is ModelPath:
+        return isinstance(value, str)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin in (list, tuple):
+        (item,) = typing.get_args(hint)[:1] or (Any,)
+        return isinstance(value, list) and all(_type_ok(v, item) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if origin is typing.Literal:
+        return value in typing.get_args(hint)
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def _model_paths(hint: Any) -> bool:
+    return hint is ModelPath or ModelPath in typing.get_args(hint)
+
+
+def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path) -> Any:
+    """Make ``cls(**table)`` after checking names, types and model paths.
+
+    ``where`` prefixes error messages (e.g. ``stages[2] (gopher_quality)``).
+    Model paths resolve with :func:`pretrain_clean.paths.resolve_path` against ``base_dir``
+    (the config file's folder).
+    """
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in fields:
+            known = ", ".join(sorted(fields)) or "none"
+            raise ConfigError(f"{where}.{key}: unknown key (known keys: {known})")
+        hint = hints[key]
+        if value == OFF and _type_ok(None, hint):
+            value = None  # TOML has no null: "off" switches one optional rule off
+        if not _type_ok(value, hint):
+            raise ConfigError(
+                f"{where}.{key}: expected {_type_name(hint)}, got {type(value).__name__} {value!r}"
+            )
+        if _model_paths(hint) and value is not None:
+            value = resolve_path(value, base_dir)
+            if not is_uri(value) and not Path(value).exists():
+                raise ConfigError(f"{where}.{key}: file not found: {value}")
+        kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _load_section(spec: str, table: Any, where: str, base_dir: Path) -> Any:
+    module_name, _, class_name = spec.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table")
+    return build_dataclass(cls, table, where, base_dir)
+
+
+def parse_config(data: dict[str, Any], base_dir: Path, path: str = "<config>") -> RunSpec:
+    """Validate a parsed TOML document into a :class:`RunSpec`."""
+    load_stage_modules()
+    known = {"input", "run", "stages", *SECTION_TYPES}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{key}: unknown section (known: {', '.join(sorted(known))})")
+    input_cfg = _load_section("pretrain_clean.pipeline.config:InputConfig", data.get("input", {}), "input", base_dir)
+    run_cfg = _load_section("pretrain_clean.pipeline.config:RunConfig", data.get("run", {}), "run", base_dir)
+    tables = data.get("stages", [])
+    if not isinstance(tables, list):
+        raise ConfigError("stages: expected an array of tables ([[stages]])")
+    stages: list[Stage] = []
+    for index, table in enumerate(tables):
+        table = dict(table)
+        stage_name = table.pop("stage", None)
+        where = f"stages[{index}]"
+        if stage_name is None:
+            raise ConfigError(f"{where}.stage: missing (which stage is this?)")
+        if stage_name not in REGISTRY:
+            raise ConfigError(
+                f"{where}.stage: unknown stage {stage_name!r} (known: {', '.join(sorted(REGISTRY))})"
+            )
+        enabled = table.pop("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{where}.enabled: expected bool, got {enabled!r}")
+        if enabled:
+            stages.append(build_dataclass(REGISTRY[stage_name], table, f"{where} ({stage_name})", base_dir))
+    names = [s.name for s in stages]
+    if len(set(names)) != len(names):
+        raise ConfigError("stages: a stage appears twice; each stage name may appear once")
+    sections = {
+        name: _load_section(spec, data[name], name, base_dir)
+        for name, spec in SECTION_TYPES.items()
+        if name in data
+    }
+    return RunSpec(input_cfg, run_cfg, stages, sections, path, data)
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """Apply one ``KEY=VALUE`` to parsed config data, in place.
+
+    KEY is ``section.key`` or ``stages.<stage name>.key``; VALUE is a TOML value (bare
+    words are taken as strings).
+
+    >>> data = {"stages": [{"stage": "gopher_quality", "min_doc_words": 50}]}
+    >>> apply_override(data, "stages.gopher_quality.min_doc_words=30")
+    >>> apply_override(data, "input.text_field=content")
+    >>> data
+    {'stages': [{'stage': 'gopher_quality', 'min_doc_words': 30}], 'input': {'text_field': 'content'}}
+    """
+    key, sep, raw = assignment.partition("=")
+    parts = key.strip().split(".")
+    if not sep or len(parts) < 2 or not all(parts):
+        raise ConfigError(f"--set {assignment!r}: expected section.key=value or stages.<stage>.key=value")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    if parts[0] == "stages":
+        if len(parts) != 3:
+            raise ConfigError(f"--set {key}: expected stages.<stage>.key")
+        tables = [t for t in data.get("stages", []) if t.get("stage") == parts[1]]
+        if not tables:
+            raise ConfigError(f"--set {key}: no stage {parts[1]!r} in the config")
+        tables[0][parts[2]] = value
+    else:
+        table = data.setdefault(parts[0], {})
+        for part in parts[1:-1]:
+            table = table.setdefault(part, {})
+        table[parts[-1]] = value
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec:
+    """Read and validate a TOML config file (plus ``KEY=VALUE`` overrides).
+
+    ``path`` may name a bundled config (``default``); relative paths in the file resolve
+    against the file's folder.
+    """
+    path = config_file(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    for assignment in overrides or []:
+        apply_override(data, assignment)
+    return parse_config(data, path.resolve().parent, str(path))
+
+
+def setup_stages(stages: list[Stage]) -> None:
+    """Call ``setup()`` on each stage, turning failures into errors naming the stage."""
+    for index, stage in enumerate(stages):
+        try:
+            stage.setup()
+        except Exception as exc:  # noqa: BLE001 - re-raised with the config key
+            raise ConfigError(f"stages[{index}] ({stage.name}): setup failed: {exc}") from exc

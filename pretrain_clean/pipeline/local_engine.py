@@ -1,0 +1,77 @@
+"""Local engine: the cascade as a datatrove pipeline step run by LocalPipelineExecutor."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.base import PipelineStep
+
+from pretrain_clean.pipeline.config import RunSpec
+from pretrain_clean.pipeline.parts import PartTask, load_part_stats, process_part
+from pretrain_clean.pipeline.progress import ProgressLine
+from pretrain_clean.pipeline.stats import Stats
+from pretrain_clean.pipeline.worker import worker_cascade
+
+
+class CleanParts(PipelineStep):
+    """Processes the parts assigned to a datatrove rank (part index modulo world size)."""
+
+    name = "clean parts"
+    type = "cascade"
+
+    def __init__(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str,
+                 show_progress: bool = True) -> None:
+        super().__init__()
+        self.spec = spec
+        self.tasks = tasks
+        self.out_dir = out_dir
+        self.kept_subdir = kept_subdir
+        self.show_progress = show_progress
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):  # noqa: ANN001 - datatrove's signature
+        if not self.show_progress:
+            from loguru import logger
+
+            logger.disable("datatrove")
+        mine = [t for t in self.tasks if t.index % world_size == rank]
+        todo = [t for t in mine if load_part_stats(self.out_dir, t) is None]
+        if not todo:
+            return data
+        cascade = worker_cascade(self.spec)
+        progress = ProgressLine(f"rank {rank}", sum(t.size for t in todo)) if self.show_progress else None
+        for task in todo:
+            with self.track_time():
+                stats = process_part(task, self.spec, cascade, self.out_dir, self.kept_subdir, progress)
+            self.stat_update("documents_in", value=stats.documents_in)
+            self.stat_update("kept", value=stats.kept)
+            self.stat_update("quarantined", value=stats.quarantined)
+        if progress:
+            progress.finish()
+        return data
+
+
+def run_local(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str = "kept",
+              workers: int = 1, show_progress: bool = True, ranks: int | None = None) -> list[Stats]:
+    """Run every part with datatrove's local executor; returns the parts' stats in order.
+
+    ``ranks`` datatrove tasks (default: ``workers``) share the parts by index; ``workers`` of
+    them run at once.
+    """
+    world = max(1, min(ranks or workers, len(tasks)))
+    if not show_progress:
+        from loguru import logger
+
+        logger.disable("datatrove")  # quiet: no executor banners or stats blocks on stderr
+    executor = LocalPipelineExecutor(
+        pipeline=[CleanParts(spec, tasks, out_dir, kept_subdir, show_progress)],
+        tasks=world,
+        workers=max(1, min(workers, world)),
+        logging_dir=str(Path(out_dir) / "_logs" / "datatrove"),
+        skip_completed=False,
+    )
+    executor.run()
+    stats = [load_part_stats(out_dir, t) for t in tasks]
+    missing = [t.path for t, s in zip(tasks, stats) if s is None]
+    if missing:
+        raise RuntimeError(f"{len(missing)} parts did not complete, first: {missing[0]} (see {out_dir}/_logs)")
+    return stats  # type: ignore[return-value]

@@ -1,0 +1,163 @@
+"""Process one input file ("part"): read, run the cascade, write outputs, record stats.
+
+This is the unit both engines schedule. A part's outputs are
+``<kept>/part-NNNNN.parquet``, ``rejected/part-NNNNN.parquet``,
+``quarantine/part-NNNNN.parquet`` and, written last, ``_parts/part-NNNNN.json`` (its
+stats). A part whose stats file exists is complete and is skipped on rerun.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from pretrain_clean.pipeline.atomic import atomic_write_text
+from pretrain_clean.pipeline.cascade import Cascade, Outcome, text_bytes
+from pretrain_clean.pipeline.config import RunSpec
+from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.readers import CountingReader, Quarantined, read_records
+from pretrain_clean.pipeline.stats import Stats
+from pretrain_clean.pipeline.writers import (
+    KEPT_SCHEMA, QUARANTINE_SCHEMA, REJECTED_SCHEMA, AtomicParquetWriter, outcome_columns,
+    quarantine_columns,
+)
+
+PARTS_DIR = "_parts"
+
+
+@dataclass(frozen=True)
+class PartTask:
+    """One input file to process, with its stable index and source name."""
+
+    index: int
+    path: str
+    source: str
+    size: int
+
+    @property
+    def name(self) -> str:
+        return f"part-{self.index:05d}"
+
+
+def part_stats_path(out_dir: str | Path, task: PartTask) -> Path:
+    return Path(out_dir) / PARTS_DIR / f"{task.name}.json"
+
+
+def load_part_stats(out_dir: str | Path, task: PartTask) -> Stats | None:
+    """The stats of a completed part, or None when it has not completed."""
+    path = part_stats_path(out_dir, task)
+    return Stats.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+class Progress:
+    """Hooks a runner can pass to see documents and raw bytes as they are read."""
+
+    def on_open(self, reader: CountingReader) -> None:  # pragma: no cover - interface
+        pass
+
+    def on_documents(self, count: int) -> None:  # pragma: no cover - interface
+        pass
+
+
+def process_part(
+    task: PartTask,
+    spec: RunSpec,
+    cascade: Cascade,
+    out_dir: str | Path,
+    kept_subdir: str = "kept",
+    progress: Progress | None = None,
+) -> Stats:
+    """Run one part to completion (or return its recorded stats if already complete)."""
+    done = load_part_stats(out_dir, task)
+    if done is not None:
+        return done
+    out = Path(out_dir)
+    stats = Stats(parts=1)
+    writers = {
+        "kept": AtomicParquetWriter(out / kept_subdir / f"{task.name}.parquet", KEPT_SCHEMA),
+        "rejected": AtomicParquetWriter(out / "rejected" / f"{task.name}.parquet", REJECTED_SCHEMA),
+        "quarantine": AtomicParquetWriter(out / "quarantine" / f"{task.name}.parquet", QUARANTINE_SCHEMA),
+    }
+    try:
+        _run_part(task, spec, cascade, stats, writers, progress)
+        stats.check_accounting(f"{task.path}")
+        start = time.perf_counter()
+        for writer in writers.values():
+            writer.commit()
+        stats.write_seconds += time.perf_counter() - start
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()
+        raise
+    atomic_write_text(part_stats_path(out, task), stats.to_json())
+    return stats
+
+
+def _run_part(
+    task: PartTask, spec: RunSpec, cascade: Cascade, stats: Stats,
+    writers: dict[str, AtomicParquetWriter], progress: Progress | None,
+) -> None:
+    batch: list[Document] = []
+    quarantined: list[Quarantined] = []
+    on_open: Callable[[CountingReader], None] | None = progress.on_open if progress else None
+    started = time.perf_counter()
+    busy = 0.0  # time spent outside reading
+
+    def flush() -> float:
+        start = time.perf_counter()
+        if batch:
+            _write_outcomes(cascade.run(batch, stats), stats, writers, quarantined)
+            if progress:
+                progress.on_documents(len(batch))
+            batch.clear()
+        if quarantined:
+            writers["quarantine"].write_rows(quarantine_columns(quarantined))
+            quarantined.clear()
+        return time.perf_counter() - start
+
+    for record in read_records(task.path, spec.input, task.source, on_open):
+        stats.documents_in += 1
+        if isinstance(record, Quarantined):
+            _count_quarantined(stats, record)
+            quarantined.append(record)
+            continue
+        stats.bytes_in += text_bytes(record)
+        batch.append(record)
+        if len(batch) >= spec.run.batch_size:
+            busy += flush()
+    busy += flush()
+    stats.read_seconds += time.perf_counter() - started - busy
+
+
+def _count_quarantined(stats: Stats, record: Quarantined) -> None:
+    stats.quarantined += 1
+    stats.bytes_in += record.raw_bytes
+    stats.bytes_quarantined += record.raw_bytes
+    stats.quarantine_errors[record.kind] += 1
+
+
+def _write_outcomes(
+    outcomes: list[Outcome], stats: Stats, writers: dict[str, AtomicParquetWriter],
+    quarantined: list[Quarantined],
+) -> None:
+    kept, rejected = [], []
+    for outcome in outcomes:
+        if outcome.error is not None:
+            doc = outcome.doc
+            record = Quarantined(doc.source, doc.position, "stage_error", outcome.error,
+                                 doc.text[:1000], text_bytes(doc))
+            stats.quarantined += 1
+            stats.bytes_quarantined += record.raw_bytes
+            stats.quarantine_errors[record.kind] += 1
+            quarantined.append(record)
+        elif outcome.kept:
+            kept.append(outcome)
+            stats.kept += 1
+            stats.bytes_kept += text_bytes(outcome.doc)
+        else:
+            rejected.append(outcome)
+    start = time.perf_counter()
+    writers["kept"].write_rows(outcome_columns(kept, rejected=False))
+    writers["rejected"].write_rows(outcome_columns(rejected, rejected=True))
+    stats.write_seconds += time.perf_counter() - start

@@ -1,0 +1,64 @@
+"""Spark engine: the same part function mapped over input files with ``mapInArrow``.
+
+Each input file is one row (and one partition) of a small DataFrame; executors run
+:func:`pipeline.parts.process_part` on it, writing the same part files as the local
+engine, and return the part's stats as one Arrow row. The driver only collects those
+stats rows, never documents. Executors must see the input and output paths (local
+mode, or a shared filesystem on a cluster).
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import pyarrow as pa
+
+from pretrain_clean.pipeline.config import RunSpec
+from pretrain_clean.pipeline.parts import PartTask, process_part
+from pretrain_clean.pipeline.stats import Stats
+
+STATS_SCHEMA = "index long, stats string"
+
+
+def spark_session(app_name: str = "pretrain-clean", master: str | None = None):  # noqa: ANN201
+    """The active session; else a new one on ``master`` if given; else with spark-submit's
+    settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder.appName(app_name)
+    if master:
+        builder = builder.master(master)
+    elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
+        builder = builder.master("local[*]").config("spark.ui.enabled", "false").config(
+            "spark.sql.shuffle.partitions", "8")
+    return builder.getOrCreate()
+
+
+def _part_runner(spec: RunSpec, out_dir: str, kept_subdir: str):  # noqa: ANN202
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from pretrain_clean.pipeline.worker import worker_cascade
+
+        cascade = worker_cascade(spec)
+        for batch in batches:
+            for row in batch.to_pylist():
+                task = PartTask(row["index"], row["path"], row["source"], row["size"])
+                stats = process_part(task, spec, cascade, out_dir, kept_subdir)
+                yield pa.RecordBatch.from_pydict({"index": [task.index], "stats": [stats.to_json()]})
+
+    return run
+
+
+def run_spark(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str = "kept",
+              spark=None) -> list[Stats]:  # noqa: ANN001
+    """Run every part on Spark; returns the parts' stats in task order."""
+    spark = spark or spark_session()
+    spark.sparkContext.setLogLevel("WARN")
+    rows = [(t.index, t.path, t.source, t.size) for t in tasks]
+    one_per_slice = spark.sparkContext.parallelize(rows, max(1, len(rows)))
+    frame = spark.createDataFrame(one_per_slice, "index long, path string, source string, size long")
+    results = frame.mapInArrow(_part_runner(spec, out_dir, kept_subdir), STATS_SCHEMA).collect()
+    by_index = {row["index"]: Stats.from_json(row["stats"]) for row in results}
+    return [by_index[t.index] for t in tasks]

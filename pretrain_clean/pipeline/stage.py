@@ -1,0 +1,59 @@
+"""The stage protocol: one small class per step of the cascade.
+
+A stage is a dataclass whose fields are its parameters (they are the config keys,
+and they are all it pickles), with one method over a document:
+
+* ``apply(doc)`` returns ``None`` to keep the document or a short snake_case reason
+  to drop it. It may write scores into ``doc.meta`` (annotate) and, for stages whose
+  job is rewriting (normalization, PII masking), replace ``doc.text``.
+* ``apply_batch(docs)`` does the same over many documents; override it where a
+  library scores batches faster (fastText, KenLM).
+* ``setup()`` loads heavy resources (models, word lists) once per worker. Store them
+  in attributes whose names start with ``_``: those are never pickled.
+
+Subclasses register themselves under ``name``; the config refers to them by it.
+Fields annotated with :data:`ModelPath` must name an existing file when set.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, NewType
+
+from pretrain_clean.pipeline.document import Document
+
+ModelPath = NewType("ModelPath", str)
+"""A config value naming a model or resource file that must exist at start-up."""
+
+REGISTRY: dict[str, type["Stage"]] = {}
+
+
+@dataclass
+class Stage:
+    """Base class of every cascade stage."""
+
+    name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        stage_name = cls.__dict__.get("name")
+        if stage_name:
+            if stage_name in REGISTRY and REGISTRY[stage_name].__qualname__ != cls.__qualname__:
+                raise ValueError(f"two stages are named {stage_name!r}")
+            REGISTRY[stage_name] = cls
+
+    def setup(self) -> None:
+        """Load heavy resources; called once per worker before the first document."""
+
+    def apply(self, doc: Document) -> str | None:
+        """Keep (``None``) or drop ``doc`` with a reason; may annotate ``doc.meta``."""
+        raise NotImplementedError
+
+    def apply_batch(self, docs: list[Document]) -> list[str | None]:
+        """Decide many documents at once; the default calls :meth:`apply` on each."""
+        return [self.apply(doc) for doc in docs]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
