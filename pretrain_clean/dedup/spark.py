@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from pretrain_clean.dedup.components import spark_connected_components
+from pretrain_clean.dedup.spark_components import spark_connected_components
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher

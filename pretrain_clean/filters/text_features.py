@@ -22,7 +22,7 @@ from collections import Counter
 from itertools import count
 from typing import NamedTuple, Sequence
 
-from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
+from pretrain_clean.filters.punctuation import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
 from pretrain_clean.pipeline.document import Document
 

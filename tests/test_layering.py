@@ -1,0 +1,154 @@
+"""Import rules of the package, read from the source (every import, also inside functions).
+
+* Rules (``filters/``) and dedup decisions (``dedup/``) import neither datatrove nor pyspark:
+  engines move data, rules decide. The Spark side of dedup (listed in ``SPARK_DEDUP``) is the
+  one exception until the engine seam moves it out (docs/architecture.md).
+* ``dedup/`` stands alone: it imports nothing else of the package.
+* Stages import only the core of ``pipeline/`` (the document and the stage protocol), never the
+  config loader or the engines; the config loader finds them through the stage registry.
+* No import cycles between the package's modules.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "pretrain_clean"
+ENGINE_LIBRARIES = ("datatrove", "pyspark")
+SPARK_DEDUP = {"dedup/spark.py", "dedup/spark_components.py"}
+"""Spark engine code that still lives in dedup/ (to move behind the engine seam)."""
+STAGE_CORE = {"pretrain_clean.pipeline.document", "pretrain_clean.pipeline.stage"}
+TRAINING = "filters/training/"
+"""Model-training helpers: read corpora with the pipeline's readers, so not stage code."""
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any depth of its code (resolved to package modules)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names
+                         if f"{node.module}.{alias.name}" in MODULES)
+    return found
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(PACKAGE).as_posix()
+
+
+def in_area(area: str) -> list[Path]:
+    return [p for p in MODULES.values() if rel(p).startswith(area)]
+
+
+@pytest.mark.parametrize("area", ["filters/", "dedup/"])
+def test_rules_and_dedup_import_no_engine_library(area: str) -> None:
+    offenders = {
+        rel(p): sorted(m for m in imports(p) if m.split(".")[0] in ENGINE_LIBRARIES)
+        for p in in_area(area) if rel(p) not in SPARK_DEDUP
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_dedup_imports_nothing_else_of_the_package() -> None:
+    offenders = {
+        rel(p): sorted(m for m in imports(p)
+                       if m.startswith("pretrain_clean.") and not m.startswith("pretrain_clean.dedup"))
+        for p in in_area("dedup/")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_stages_import_only_the_pipeline_core() -> None:
+    offenders = {
+        rel(p): sorted(m for m in imports(p)
+                       if m.startswith("pretrain_clean.pipeline") and m not in STAGE_CORE)
+        for p in in_area("filters/") if not rel(p).startswith(TRAINING)
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_no_import_cycles() -> None:
+    graph = {name: {m for m in imports(path) if m in MODULES and m != name}
+             for name, path in MODULES.items()}
+    # pipeline.config imports every filters/*.py at run time (load_stage_modules) so stages register
+    graph["pretrain_clean.pipeline.config"] |= {module_name(p) for p in (PACKAGE / "filters").glob("*.py")}
+    cycles = [c for c in strongly_connected(graph) if len(c) > 1]
+    assert cycles == []
+
+
+def test_the_rules_punctuation_equals_datatroves() -> None:
+    """Our copy of datatrove's tables keeps English decisions identical to datatrove's."""
+    text = pytest.importorskip("datatrove.utils.text")
+    from pretrain_clean.filters import punctuation
+
+    assert punctuation.PUNCTUATION == text.PUNCTUATION
+    assert punctuation.TERMINAL_PUNCTUATION == text.TERMINAL_PUNCTUATION
+    assert punctuation.PUNCTUATION_SET == text.PUNCTUATION_SET
+
+
+def test_the_checker_sees_imports_inside_functions(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("def f():\n    from pyspark.sql import functions as F\n    import datatrove\n")
+    assert {"pyspark.sql", "datatrove"} <= imports(source)
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert sorted(map(sorted, strongly_connected({"a": {"b"}, "b": {"a"}, "c": {"a"}}))) == [["a", "b"], ["c"]]
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's strongly connected components (iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                found.append(component)
+    return found
