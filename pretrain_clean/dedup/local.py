@@ -25,7 +25,7 @@ from pretrain_clean.dedup.components import connected_components
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher
-from pretrain_clean.dedup.decisions import too_short, verified_pairs
+from pretrain_clean.dedup.minhash import estimate_jaccard
 from pretrain_clean.dedup.paragraph import rewrite, unit_hashes
 from pretrain_clean.dedup.report import (
     REASONS,
@@ -212,7 +212,8 @@ def _near(
         keep = np.zeros(len(u), dtype=bool)
         step = 65536
         for lo in range(0, len(u), step):
-            keep[lo : lo + step] = verified_pairs(sigs[u[lo : lo + step]], sigs[v[lo : lo + step]], cfg.minhash_threshold)
+            est = estimate_jaccard(sigs[u[lo : lo + step]], sigs[v[lo : lo + step]])
+            keep[lo : lo + step] = est >= cfg.minhash_threshold
         u, v = u[keep], v[keep]
         del sigs
     labels = connected_components(n, u, v)
@@ -304,7 +305,7 @@ def _write(
                     result.report["_example_texts"][doc] = (row["id"], (row["text"] or "")[:200])
                 if status == STATUS_KEPT and doc in removals:
                     new_text = rewrite(row["text"], removals[doc], cfg.sentence)
-                    if too_short(new_text, cfg.min_chars_after):
+                    if len(new_text) < cfg.min_chars_after:
                         status = STATUS_SHORT
                     else:
                         result.units_removed += len(removals[doc])
