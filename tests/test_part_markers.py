@@ -27,13 +27,14 @@ GOOD = " ".join(["The river runs past the old mill and the children walk to scho
 CHILD = """
 import os, sys
 from pretrain_clean.paths import CONFIGS
-from pretrain_clean.pipeline import parts, writers
+from pretrain_clean.pipeline import writers
 from pretrain_clean.pipeline.clean import CleanOptions, clean
 from pretrain_clean.pipeline.config import parse_config
+from pretrain_clean.pipeline.stats import Stats
 
 point, inputs, out = sys.argv[1], sys.argv[2], sys.argv[3]
 calls = {"commit": 0, "marker": 0}
-commit, write_marker = writers.AtomicParquetWriter.commit, parts.atomic_write_text
+commit, to_json = writers.AtomicParquetWriter.commit, Stats.to_json
 
 def crashing_commit(self):
     calls["commit"] += 1
@@ -41,14 +42,14 @@ def crashing_commit(self):
         os._exit(137)
     commit(self)
 
-def crashing_marker(path, text):
+def crashing_marker(self):  # a part's stats become its marker's text, after its outputs
     calls["marker"] += 1
     if point == "before_marker" and calls["marker"] == 2:  # part 1's outputs are all published
         os._exit(137)
-    write_marker(path, text)
+    return to_json(self)
 
 writers.AtomicParquetWriter.commit = crashing_commit
-parts.atomic_write_text = crashing_marker
+Stats.to_json = crashing_marker
 spec = parse_config({"stages": [{"stage": "normalize"}, {"stage": "gopher_quality"}]}, CONFIGS)
 clean(spec, [inputs], out, CleanOptions("local", workers=1, show_progress=False))
 """

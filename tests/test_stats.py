@@ -116,9 +116,9 @@ def test_stats_json_round_trip_and_stable_keys() -> None:
     stats.stage("gopher_quality").seconds = 0.1234567891
     stats.read_seconds, stats.write_seconds = 1.23456789, 2.25000049
     data = json.loads(stats.to_json())
-    assert list(data) == ["documents_in", "bytes_in", "kept", "bytes_kept", "removed", "removed_total",
-                          "quarantined", "bytes_quarantined", "quarantine_errors", "stages", "examples",
-                          "read_seconds", "write_seconds", "parts"]
+    stable = ["documents_in", "bytes_in", "kept", "bytes_kept", "removed", "removed_total", "quarantined",
+              "bytes_quarantined", "quarantine_errors", "stages", "examples", "read_seconds", "write_seconds", "parts"]
+    assert [key for key in data if key in stable] == stable  # new keys may join, these stay in order
     assert list(data["removed"]) == ["a_first.reason", "gopher_quality.too_few_words"]
     assert data["removed_total"] == 2
     assert data["stages"]["gopher_quality"] == {"documents_in": 5, "bytes_in": 90, "removed": 2, "bytes_removed": 0,
