@@ -11,6 +11,7 @@ from pretrain_clean.dedup.components import connected_components
 from pretrain_clean.dedup.exact import exact_key, exact_text
 from pretrain_clean.dedup.hashing import combine, hash64
 from pretrain_clean.dedup.lsh import band_keys, candidate_probability, optimal_param
+from pretrain_clean.dedup.minhash import EMPTY, Permutations, signatures
 
 
 # exact document key ---------------------------------------------------------------------
@@ -144,3 +145,46 @@ def test_optimal_param_searches_every_band_row_pair_within_num_perm() -> None:
         b, r = optimal_param(threshold, num_perm)
         assert 1 <= b and 1 <= r and b * r <= num_perm
     assert optimal_param(0.5, 1) == (1, 1)
+
+
+# MinHash: the edges datasketch comparisons on real text never reach -----------------------
+
+MERSENNE = (1 << 61) - 1
+
+
+def legacy(a: int, b: int) -> Permutations:
+    return Permutations(np.array([a], dtype=np.uint64), np.array([b], dtype=np.uint64), "legacy")
+
+
+@pytest.mark.parametrize("x,b", [
+    (5, MERSENNE - 5),  # a*x + b == 2^61 - 1 exactly: reduces to 0
+    (5, MERSENNE - 6),  # one under
+    (5, MERSENNE - 4),  # one over
+    (7, 2 * MERSENNE - 7),  # 2 * (2^61 - 1)
+    (3, (1 << 64) - 4),  # wraps mod 2^64 first, as datasketch's numpy code does
+    (2**32 - 1, 12345),
+])
+def test_legacy_permutation_reduces_mod_the_mersenne_prime_exactly(x: int, b: int) -> None:
+    expected = (((x + b) % (1 << 64)) % MERSENNE) & 0xFFFFFFFF
+    sig = signatures(np.array([x], dtype=np.uint32), np.array([0, 1]), legacy(1, b))
+    assert sig.tolist() == [[expected]]
+
+
+def test_a_document_with_one_shingle_has_a_signature() -> None:
+    perms = Permutations.make(4, seed=1)
+    sig = signatures(np.array([7], dtype=np.uint32), np.array([0, 0, 1]), perms)
+    assert (sig[0] == EMPTY).all() and not (sig[1] == EMPTY).any()
+    assert sig[1].tolist() == signatures(np.array([7, 7], dtype=np.uint32), np.array([0, 2]), perms)[0].tolist()
+
+
+def test_permutations_default_to_datasketchs_seed_and_scheme() -> None:
+    default = Permutations.make(8)
+    explicit = Permutations.make(8, seed=1, scheme="affine32")
+    assert default.scheme == "affine32"
+    assert default.a.tolist() == explicit.a.tolist() and default.b.tolist() == explicit.b.tolist()
+    assert Permutations.make(8, seed=1, scheme="legacy").scheme == "legacy"
+
+
+def test_unknown_scheme_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"^minhash_scheme: unknown scheme 'murmur' \(use 'affine32' or 'legacy'\)$"):
+        Permutations.make(4, scheme="murmur")
