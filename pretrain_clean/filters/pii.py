@@ -73,7 +73,8 @@ NUMBERS_RE = re.compile(
 datatrove's looser edges (``.3.3.3.0``, ``/188.46.244.216my-page``) but never sits inside a
 longer dotted number."""
 CONTEXT_PHONE_RE = re.compile(
-    r"(?:(?<![A-Za-z])(?i:tel|tél|phone|telephone|téléphone|telefon|teléfono|telefone|telefono|fax|"
+    # the first-character class lets the engine skip most positions at once (speed)
+    r"(?=[TtPpFfMmHhCc电電手传傳热熱联☎📞])(?:(?<![A-Za-z])(?i:tel|tél|phone|telephone|téléphone|telefon|teléfono|telefone|telefono|fax|"
     r"mobile|mobil|hotline|call)\b\.?|电话|電話|手机|手機|传真|傳真|热线|熱線|联系方式|☎|📞)"
     r"[^\S\n]?(?:\([^()\d\n]{1,12}\))?[^\S\n]?[:：]?[^\S\n]{0,3}"
     rf"(?P<number>\+?\(?\d{{2,5}}\)?(?:{_SEP}\(?\d{{2,5}}\)?){{1,4}})(?![A-Za-z0-9_-]|\.\d)"
