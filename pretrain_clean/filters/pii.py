@@ -28,7 +28,7 @@ import datetime
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
@@ -84,6 +84,7 @@ CONTEXT_PHONE_RE = re.compile(
 PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
                       "50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split())
 """First two digits of a PRC resident ID (GB/T 2260 provinces; 71 Taiwan, 81-83 HK/Macau/TW residents)."""
+_PHONE_KINDS = frozenset(("mobile", "landline", "nanp", "intl"))
 _GROUP_RE = re.compile(r"\d+")
 _PHONE_MARK_RE = re.compile(r"[-.()/]")
 """A separator thousands never have; with one, 3-digit groups are a phone's (``(02) 345-678``)."""
@@ -169,43 +170,36 @@ class PiiMask(Stage):
     annotate: bool = True
     """Write counts per kind to ``doc.meta["pii"]`` when anything was replaced."""
 
-    def _ip_ok(self, span: str) -> bool:
-        return public_ip(span) if self.ip_public_only else True
+    def _accept(self, kind: str, span: str) -> bool:
+        if kind == "id":
+            return self.mask_id_numbers and plausible_id(span, self.id_require_checksum)
+        if kind == "ip":
+            return self.mask_ips and (not self.ip_public_only or public_ip(span))
+        return self.mask_phones and plausible_phone(span)
 
     def spans(self, text: str) -> list[tuple[str, int, int]]:
-        """``(kind, start, end)`` of each span to mask, in text order, without overlaps."""
+        """``(kind, start, end)`` of each span to mask, in text order, without overlaps (an
+        earlier pass wins: e-mail, IPv6, numbers, numbers after a phone word)."""
         found: list[tuple[str, int, int]] = []
-        taken: list[tuple[int, int]] = []
-
-        def add(kind: str, start: int, end: int) -> None:
-            if not any(start < e and s < end for s, e in taken):
-                found.append((kind, start, end))
-                taken.append((start, end))
-
-        def scan(kind: str, pattern: re.Pattern[str], ok: Callable[[str], bool], group: int | str = 0) -> None:
-            for m in pattern.finditer(text):
-                if ok(m.group(group)):
-                    add(kind, m.start(group), m.end(group))
-
         if self.mask_emails and "@" in text:
-            scan("email", EMAIL_RE, lambda s: True)
-        if self.mask_ips and ":" in text:
-            scan("ip", IPV6_RE, self._ip_ok)
-        checks: dict[str, Callable[[str], bool]] = {}
-        if self.mask_id_numbers:
-            checks["id"] = lambda s: plausible_id(s, self.id_require_checksum)
-        if self.mask_ips:
-            checks["ip"] = self._ip_ok
-        if self.mask_phones:
-            checks.update(mobile=plausible_phone, landline=plausible_phone, nanp=plausible_phone, intl=plausible_phone)
-        if checks:
+            found += [("email", m.start(), m.end()) for m in EMAIL_RE.finditer(text)]
+        if self.mask_ips and text.count(":") >= 7:
+            found += [("ip", m.start(), m.end()) for m in IPV6_RE.finditer(text) if self._accept("ip", m.group())]
+        if self.mask_id_numbers or self.mask_ips or self.mask_phones:
             for m in NUMBERS_RE.finditer(text):
                 kind = m.lastgroup or ""
-                if kind in checks and checks[kind](m.group(0)):
-                    add("phone" if kind in ("mobile", "landline", "nanp", "intl") else kind, m.start(), m.end())
-            if self.mask_phones:
-                scan("phone", CONTEXT_PHONE_RE, plausible_phone, "number")
-        return sorted(found, key=lambda f: f[1])
+                if self._accept(kind, m.group()):
+                    found.append(("phone" if kind in _PHONE_KINDS else kind, m.start(), m.end()))
+        if self.mask_phones:
+            found += [("phone", m.start("number"), m.end("number")) for m in CONTEXT_PHONE_RE.finditer(text)
+                      if plausible_phone(m.group("number"))]
+        if len(found) < 2:
+            return found
+        kept: list[tuple[str, int, int]] = []
+        for kind, start, end in found:
+            if not any(start < e and s < end for _, s, e in kept):
+                kept.append((kind, start, end))
+        return sorted(kept, key=lambda f: f[1])
 
     def mask(self, text: str) -> tuple[str, dict[str, int]]:
         """``text`` with PII replaced, and how many spans of each kind were replaced."""
