@@ -16,11 +16,11 @@ and protects no one. So each kind has a shape and a check:
 * ID: 18-digit PRC resident ID numbers (GB 11643-1999) with a province code, a real birth
   date and, by default, a valid ISO 7064 MOD 11-2 check digit.
 * phone: Chinese mobiles (1[3-9]x, 11 digits) and landlines (0 + area code, then a
-  separator); North American numbers (NXX-NXX-XXXX with one consistent separator, or an area
-  code in brackets); numbers starting with ``+`` and a country code; any other grouped number
+  separator); North American numbers (NXX-XXX-XXXX or NXX.XXX.XXXX, or an area code in
+  brackets); ``+``, a country code and 8-15 digits; any other grouped number of 6-15 digits
   only right after a word such as "Tel", "phone", "电话" or "手机". Runs of years
   (``1897 1898 1899``), space-grouped thousands (``12 345 678``) and dotted versions or DOIs
-  are never phones.
+  are never phones. Precision measured on real pages: docs/rules.md, "PII masking".
 """
 from __future__ import annotations
 
