@@ -60,6 +60,7 @@ def test_not_pii_is_left_alone(text: str) -> None:
     ("身份证号码：440304199001010011", "身份证号码：<ID>"),
     ("mail me at a.b+c@mail.example.org.", "mail me at <EMAIL>."),
     ("邮箱123@qq.com", "邮箱<EMAIL>"),
+    ("Via @b2c@wien.rocks, there", "Via @<EMAIL>, there"),  # fediverse handle, as datatrove
     ("email@123.123.123.123 and email@[8.8.8.8]", "<EMAIL> and <EMAIL>"),
     ("2001:4860:4860:0000:0000:0000:0000:8888", "<IP>"),
 ])

@@ -41,8 +41,9 @@ _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 
 EMAIL_RE = re.compile(
-    # not glued to a letter (CJK may touch), an address character, or "x." / ".." before it
-    rf"(?<![^\W{_CJK}])(?<![{_ATEXT}@\\])(?<![{_ATEXT}.@\\]\.)(?<![^\W{_CJK}]\.)"
+    # not glued to a letter (CJK may touch), an address character, or "x." / ".." / "x@"
+    # before it; a lone "@" may (a fediverse handle, @user@host.social, as datatrove masks it)
+    rf"(?<![^\W{_CJK}])(?<![{_ATEXT}\\])(?<![{_ATEXT}.@\\][.@])(?<![^\W{_CJK}][.@])"
     rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@"
     rf"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}}|{_IPV4}(?![\d.]|\.\d)|\[{_IPV4}\])"
     r"(?![A-Za-z0-9@-]|\.[A-Za-z0-9-])"
