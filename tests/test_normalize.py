@@ -72,6 +72,13 @@ def test_nfkc_keep_punct_helper() -> None:
     assert nfkc_keep_punct("（注）：１") == "（注）：1"
 
 
+def test_fullwidth_symbols_fold_in_chinese_text() -> None:
+    # only punctuation Chinese is written with stays full-width; symbols fold, so a full-width
+    # e-mail address or percentage is plain again (real review: ...回复。ＣＨＵＮＬＩＮＧ２１９＠ＳＯＨＵ．ＣＯＭ)
+    text = "请回复。ＣＨＵＮＬＩＮＧ２１９＠ＳＯＨＵ．ＣＯＭ，涨幅１２．５％～２０％！｢好｣､对"
+    assert norm(text)[1] == "请回复。CHUNLING219@SOHU.COM，涨幅12.5%～20%！「好」、对"
+
+
 def test_c1_controls_repaired_only_as_part_of_a_windows_1252_line() -> None:
     # a line that is windows-1252 read as Latin-1 is repaired by ftfy's encoding fix
     assert norm("don\x92t")[1] == "don’t"

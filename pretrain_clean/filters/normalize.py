@@ -45,8 +45,11 @@ MOJIBAKE_HINT_RE = re.compile(
 """What ftfy can repair leaves: a Latin-1 lead character followed by a continuation-like one
 (UTF-8 read as Latin-1/cp1252), C1 controls, surrogates, terminal escapes. ftfy runs only on
 texts with such a hint (it is the slowest step otherwise)."""
-FULLWIDTH_PUNCT_RE = re.compile("([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\ufe10-\ufe19\ufe30-\ufe4f])")
-"""Full-width and vertical punctuation (，！？：；（）etc.) that NFKC would turn half-width."""
+FULLWIDTH_PUNCT_RE = re.compile("([！＂＇（），：；？［］｛｝～\ufe10-\ufe19\ufe30-\ufe4f])")
+"""Full-width and vertical punctuation that Chinese is written with (，！？：；（）etc.), which
+NFKC would turn half-width. Full-width symbols (＠＃％＆＊＋－．／＜＝＞ …) still fold to ASCII,
+so ``ｌｉ＠ｑｑ．ｃｏｍ`` is an address and ``１２．５％`` a number again, and half-width
+forms (｡｢｣､) become 。「」、."""
 _HTML_TAGS = (
     "a|abbr|b|blockquote|body|br|button|center|code|div|em|font|form|h[1-6]|head|hr|html|i|iframe|img"
     "|input|label|li|link|meta|nav|noscript|ol|option|p|pre|section|select|small|span|strong|sub|sup"
