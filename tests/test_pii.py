@@ -32,6 +32,8 @@ def test_masks_each_kind_and_never_drops() -> None:
     "2008-06-09 11:40", "9/16/2001", "ISBN 978-3-16-148410-0", "3,700 units at 12.50", "won 2-1", "1999-2003",
     # ten or eleven bare digits that are not a Chinese mobile; an order number after a phone word
     "order 3456789012 shipped", "15000000000 yuan", "电话 订单 174208675",
+    # no Chinese mobile starts 12, no Chinese local number starts 0 or 1
+    "编号12812345678", "代码 010-12345678",
     # private IPs (datatrove's default) and numbers shaped like one but invalid
     "router 192.168.1.1, host 10.0.0.254, loopback 127.0.0.1", "999.999.999.999",
     # ID-shaped: wrong check digit, impossible date, unknown province
@@ -91,6 +93,12 @@ def test_email_is_masked_whole_or_not_at_all() -> None:
     assert masked("email@8.8.8.8") == "<EMAIL>"
 
 
+def test_email_tld_has_two_letters_or_more() -> None:
+    assert masked("a@b.c") == "a@b.c"
+    assert masked("a@b.co") == "<EMAIL>"
+    assert masked("a@b.c0m") == "a@b.c0m"
+
+
 def test_id_check_digit_and_birth_date() -> None:
     assert id_checksum_ok("11010519491231002X") and not id_checksum_ok("110105194912310021")
     assert id_checksum_ok("11010519491231002x")  # lower-case x
@@ -107,7 +115,8 @@ def test_id_check_digit_and_birth_date() -> None:
     ("12 34 5", False), ("12 34 56", True),  # 6 digits: the least without a '+'
     ("+1 234 567", False), ("+1 234 5678", True),  # 8 with one
     ("+123 4567 8901 2345", True), ("+123 4567 8901 23456", False),  # E.164: at most 15
-    ("2100 2100", False), ("2101 2100", True),  # years run to 2100
+    ("2100 2100", False), ("2101 2100", True),  # years run from 1000 to 2100
+    ("1000 1001", False), ("0999 1000", True),
     ("999 345 678", False), ("999-345-678", True),  # thousands have spaces only
     ("0000 8888 8888", False), ("0000 8888 8887", True),  # last 8 digits one repeated digit
 ])
