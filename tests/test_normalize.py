@@ -73,10 +73,13 @@ def test_nfkc_keep_punct_helper() -> None:
 
 
 def test_fullwidth_symbols_fold_in_chinese_text() -> None:
-    # only punctuation Chinese is written with stays full-width; symbols fold, so a full-width
-    # e-mail address or percentage is plain again (real review: ...回复。ＣＨＵＮＬＩＮＧ２１９＠ＳＯＨＵ．ＣＯＭ)
+    # only punctuation Chinese is written with stays full-width; symbols fold, and a full-width
+    # stop between ASCII letters or digits is a dot, so a full-width e-mail address or number
+    # is plain again (real review: ...回复。ＣＨＵＮＬＩＮＧ２１９＠ＳＯＨＵ．ＣＯＭ)
     text = "请回复。ＣＨＵＮＬＩＮＧ２１９＠ＳＯＨＵ．ＣＯＭ，涨幅１２．５％～２０％！｢好｣､对"
     assert norm(text)[1] == "请回复。CHUNLING219@SOHU.COM，涨幅12.5%～20%！「好」、对"
+    # as a sentence end (real reviews use it for 。) it stays
+    assert norm("让人惊醒．唉！了解是不是太少了．")[1] == "让人惊醒．唉！了解是不是太少了．"
 
 
 def test_c1_controls_repaired_only_as_part_of_a_windows_1252_line() -> None:

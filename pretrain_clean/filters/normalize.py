@@ -45,11 +45,14 @@ MOJIBAKE_HINT_RE = re.compile(
 """What ftfy can repair leaves: a Latin-1 lead character followed by a continuation-like one
 (UTF-8 read as Latin-1/cp1252), C1 controls, surrogates, terminal escapes. ftfy runs only on
 texts with such a hint (it is the slowest step otherwise)."""
-FULLWIDTH_PUNCT_RE = re.compile("([！＂＇（），：；？［］｛｝～\ufe10-\ufe19\ufe30-\ufe4f])")
-"""Full-width and vertical punctuation that Chinese is written with (，！？：；（）etc.), which
-NFKC would turn half-width. Full-width symbols (＠＃％＆＊＋－．／＜＝＞ …) still fold to ASCII,
-so ``ｌｉ＠ｑｑ．ｃｏｍ`` is an address and ``１２．５％`` a number again, and half-width
-forms (｡｢｣､) become 。「」、."""
+FULLWIDTH_PUNCT_RE = re.compile("([！＂＇（），．：；？［］｛｝～\ufe10-\ufe19\ufe30-\ufe4f])")
+"""Full-width and vertical punctuation that Chinese is written with (，！？：；（）．etc.), which
+NFKC would turn half-width. Full-width symbols (＠＃％＆＊＋－／＜＝＞ …) still fold to ASCII,
+and half-width forms (｡｢｣､) become 。「」、."""
+INNER_FULLWIDTH_STOP_RE = re.compile("(?<=[A-Za-z0-9])．(?=[A-Za-z0-9])")
+"""A full-width full stop between ASCII letters or digits is a dot (``ＳＯＨＵ．ＣＯＭ``,
+``１２．５％``): it folds, so addresses and numbers typed in full-width are plain again; as a
+sentence end (``…的东西．``, common in reviews) it stays."""
 _HTML_TAGS = (
     "a|abbr|b|blockquote|body|br|button|center|code|div|em|font|form|h[1-6]|head|hr|html|i|iframe|img"
     "|input|label|li|link|meta|nav|noscript|ol|option|p|pre|section|select|small|span|strong|sub|sup"
@@ -79,11 +82,12 @@ BLANK_RUN_RE = re.compile(r"\n{3,}")
 def nfkc_keep_punct(text: str, form: str = "NFKC") -> str:
     """Unicode-normalize ``text`` but leave full-width punctuation as it is.
 
-    >>> nfkc_keep_punct("ＡＢＣ１２３，你好！")
-    'ABC123，你好！'
+    >>> nfkc_keep_punct("ＡＢＣ１２．５，你好！ｌｉ＠ｑｑ．ｃｏｍ．")
+    'ABC12.5，你好！li@qq.com．'
     """
     parts = FULLWIDTH_PUNCT_RE.split(text)
-    return "".join(p if i % 2 else unicodedata.normalize(form, p) for i, p in enumerate(parts))
+    text = "".join(p if i % 2 else unicodedata.normalize(form, p) for i, p in enumerate(parts))
+    return INNER_FULLWIDTH_STOP_RE.sub(".", text) if "．" in text else text
 
 
 def clean_whitespace(text: str, max_blank_lines: int = 1) -> str:
