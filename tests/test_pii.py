@@ -56,6 +56,8 @@ def test_not_pii_is_left_alone(text: str) -> None:
     ("Tel: +32 (0)2 790 75 75", "Tel: <PHONE>"),
     ("Telefon +49 (0)40 / 49 07 11 06", "Telefon <PHONE>"),
     ("call 555-1234 now", "call <PHONE> now"),
+    ("电话：075588886666。", "电话：<PHONE>。"),  # a bare run right after a phone word
+    ("Fax 0307393150", "Fax <PHONE>"),
     ("555.123.4567 or +1 415 555 0100", "<PHONE> or <PHONE>"),
     ("+44 20 7946 0958", "<PHONE>"),
     ("ID 11010519491231002X.", "ID <ID>."),
@@ -73,10 +75,10 @@ def test_pii_is_masked(text: str, expected: str) -> None:
 @pytest.mark.parametrize("text", [
     # the separator between digit groups is what tells a phone from a bare number: each of
     # these would be masked if a phone pattern made its separator optional
-    "account 2125551234 closed", "ref 0755888866669", "code 01088886666", "Tel 0307393150012345678",
+    "account 2125551234 closed", "ref 0755888866669", "code 01088886666",
     "num 4157393150", "+1415", "+86 1",
-    # after a phone word only a grouped number is masked: a bare run may be an order number
-    "Fax 0307393150",
+    # after a phone word: 22 digits are no phone number (E.164: at most 15)
+    "Tel 0307393150012345678",
 ])
 def test_bare_digit_runs_are_not_phones(text: str) -> None:
     assert masked(text) == text

@@ -17,8 +17,8 @@ and protects no one. So each kind has a shape and a check:
   date and, by default, a valid ISO 7064 MOD 11-2 check digit.
 * phone: Chinese mobiles (1[3-9]x, 11 digits) and landlines (0 + area code, then a
   separator); North American numbers (NXX-XXX-XXXX or NXX.XXX.XXXX, or an area code in
-  brackets); ``+``, a country code and 8-15 digits; any other grouped number of 6-15 digits
-  only right after a word such as "Tel", "phone", "电话" or "手机". Runs of years
+  brackets); ``+``, a country code and 8-15 digits; any other grouped number of 6-15 digits,
+  or run of 7-15 digits, only right after a word such as "Tel", "phone", "电话" or "手机". Runs of years
   (``1897 1898 1899``), space-grouped thousands (``12 345 678``) and dotted versions or DOIs
   are never phones. Precision measured on real pages: docs/rules.md, "PII masking".
 """
@@ -78,9 +78,10 @@ CONTEXT_PHONE_RE = re.compile(
     r"(?=[TtPpFfMmHhCc电電手传傳热熱联☎📞])(?:(?<![A-Za-z])(?i:tel|tél|phone|telephone|téléphone|telefon|teléfono|telefone|telefono|fax|"
     r"mobile|mobil|hotline|call)\b\.?|电话|電話|手机|手機|传真|傳真|热线|熱線|联系方式|☎|📞)"
     r"[^\S\n]?(?:\([^()\d\n]{1,12}\))?[^\S\n]?[:：]?[^\S\n]{0,3}"
-    rf"(?P<number>\+?\(?\d{{2,5}}\)?(?:{_SEP}\(?\d{{2,5}}\)?){{1,4}})(?![A-Za-z0-9_-]|\.\d)"
+    rf"(?P<number>\+?\(?\d{{2,5}}\)?(?:{_SEP}\(?\d{{2,5}}\)?){{1,4}}|\+?\d{{7,15}})(?![A-Za-z0-9_-]|\.\d)"
 )
-"""Any grouped number right after a phone word: ``Tel. 030 / 12 34 56``, ``电话：0755 8888 6666``."""
+"""A grouped number or a run of 7-15 digits right after a phone word: ``Tel. 030 / 12 34 56``,
+``电话：075588886666``."""
 
 PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
                       "50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split())
