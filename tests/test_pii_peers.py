@@ -343,4 +343,4 @@ def test_masks_emails_and_ips_like_datatrove_on_the_bundled_sample() -> None:
             assert ours.mask(text)[0] == expected, (path.name, record.id)
             docs += 1
             masked += expected != text
-    assert docs == 2329 and masked == 10
+    assert docs >= 2329 and masked >= 10  # today: 2,329 and 10 (at least: the sample may grow)
