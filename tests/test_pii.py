@@ -36,6 +36,8 @@ def test_masks_each_kind_and_never_drops() -> None:
     "编号12812345678", "代码 010-12345678",
     # private IPs (datatrove's default) and numbers shaped like one but invalid
     "router 192.168.1.1, host 10.0.0.254, loopback 127.0.0.1", "999.999.999.999",
+    # a QQ group, QQ's products, a 4-digit number, no account word right before
+    "加QQ群：123456789", "QQ音乐 2019", "QQ 1234", "QQ空间 8888888", "微信支付 200元",
     # ID-shaped: wrong check digit, impossible date, unknown province
     "身份证 110105194912310021", "身份证 110105194902300023", "身份证 990105194912310023",
 ])
@@ -67,6 +69,10 @@ def test_not_pii_is_left_alone(text: str) -> None:
     ("Via @b2c@wien.rocks, there", "Via @<EMAIL>, there"),  # fediverse handle, as datatrove
     ("email@123.123.123.123 and email@[8.8.8.8]", "<EMAIL> and <EMAIL>"),
     ("2001:4860:4860:0000:0000:0000:0000:8888", "<IP>"),
+    ("要的请加QQ：63410093，谢谢", "要的请加QQ：<ACCOUNT>，谢谢"),
+    ("联系我呗qq42950063", "联系我呗qq<ACCOUNT>"),
+    ("微信号：abc_12345 谢谢", "微信号：<ACCOUNT> 谢谢"),
+    ("WeChat: Lily_2020!", "WeChat: <ACCOUNT>!"),
 ])
 def test_pii_is_masked(text: str, expected: str) -> None:
     assert masked(text) == expected
@@ -132,6 +138,8 @@ def test_options_and_edge_cases() -> None:
     assert masked("call 555-1234", mask_phones=False) == "call 555-1234"
     assert masked("8.8.8.8", mask_ips=False) == "8.8.8.8"
     assert masked("ID 11010519491231002X", mask_id_numbers=False) == "ID 11010519491231002X"
+    assert masked("QQ 63410093", mask_accounts=False) == "QQ 63410093"
+    assert masked("QQ 63410093", account_placeholder="[qq]") == "QQ [qq]"
     assert masked("host 10.0.0.254", ip_public_only=False) == "host <IP>"
     assert masked("a@b.com 8.8.8.8", email_placeholder="", ip_placeholder="[ip]") == " [ip]"
     doc = Document("p", "a@b.com")

@@ -1,5 +1,5 @@
-"""PII masking (``pii_mask``): replace e-mail addresses, phone numbers, IP addresses and
-Chinese resident ID numbers with placeholders.
+"""PII masking (``pii_mask``): replace e-mail addresses, phone numbers, IP addresses,
+Chinese resident ID numbers and QQ/WeChat accounts with placeholders.
 
 Yi (Young et al. 2024, Sec. 2.1) and YAYI 2 (Luo et al. 2023, Sec. 2.2) remove or anonymize
 personal information with regular expressions; like the BigScience ROOTS and StarCoder
@@ -15,6 +15,7 @@ and protects no one. So each kind has a shape and a check:
   ``ipaddress``'s ``is_global``), never inside a longer dotted number (versions).
 * ID: 18-digit PRC resident ID numbers (GB 11643-1999) with a province code, a real birth
   date and, by default, a valid ISO 7064 MOD 11-2 check digit.
+* account: a QQ number or WeChat ID right after "QQ", "微信" or "WeChat".
 * phone: Chinese mobiles (1[3-9]x, 11 digits) and landlines (0 + area code, then a
   separator); North American numbers (NXX-XXX-XXXX or NXX.XXX.XXXX, or an area code in
   brackets); ``+``, a country code and 8-15 digits; any other grouped number of 6-15 digits,
@@ -82,6 +83,15 @@ CONTEXT_PHONE_RE = re.compile(
 )
 """A grouped number or a run of 7-15 digits right after a phone word: ``Tel. 030 / 12 34 56``,
 ``电话：075588886666``."""
+
+ACCOUNT_RE = re.compile(
+    r"(?=[QqWw扣微])(?:(?<![A-Za-z])(?i:qq|wechat|weixin)(?:号码|号)?|扣扣(?:号码|号)?|微信(?:号码|号)?)"
+    r"[^\S\n]?[:：]?[^\S\n]{0,3}"
+    r"(?P<account>[1-9]\d{4,11}|[A-Za-z][-_A-Za-z0-9]{5,19})(?![A-Za-z0-9_-])"
+)
+"""A QQ number (5-12 digits) or WeChat ID (6-20 characters, a letter first) right after "QQ",
+"扣扣", "微信" or "WeChat": the personal contact handles of Chinese web text. ``QQ群`` (a
+group) does not match."""
 
 PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
                       "50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split())
@@ -161,6 +171,8 @@ class PiiMask(Stage):
     mask_phones: bool = True
     mask_ips: bool = True
     mask_id_numbers: bool = True
+    mask_accounts: bool = True
+    """QQ numbers and WeChat IDs right after "QQ", "微信", "WeChat"."""
     id_require_checksum: bool = True
     """Mask only ID numbers whose ISO 7064 MOD 11-2 check digit is valid (off: any with a real date)."""
     ip_public_only: bool = True
@@ -169,6 +181,7 @@ class PiiMask(Stage):
     phone_placeholder: str = "<PHONE>"
     ip_placeholder: str = "<IP>"
     id_placeholder: str = "<ID>"
+    account_placeholder: str = "<ACCOUNT>"
     annotate: bool = True
     """Write counts per kind to ``doc.meta["pii"]`` when anything was replaced."""
 
@@ -181,7 +194,7 @@ class PiiMask(Stage):
 
     def spans(self, text: str) -> list[tuple[str, int, int]]:
         """``(kind, start, end)`` of each span to mask, in text order, without overlaps (an
-        earlier pass wins: e-mail, IPv6, numbers, numbers after a phone word)."""
+        earlier pass wins: e-mail, IPv6, numbers, numbers after a phone word, accounts)."""
         found: list[tuple[str, int, int]] = []
         if self.mask_emails and "@" in text:
             found += [("email", m.start(), m.end()) for m in EMAIL_RE.finditer(text)]
@@ -195,6 +208,8 @@ class PiiMask(Stage):
         if self.mask_phones:
             found += [("phone", m.start("number"), m.end("number")) for m in CONTEXT_PHONE_RE.finditer(text)
                       if plausible_phone(m.group("number"))]
+        if self.mask_accounts:
+            found += [("account", m.start("account"), m.end("account")) for m in ACCOUNT_RE.finditer(text)]
         if len(found) < 2:
             return found
         kept: list[tuple[str, int, int]] = []
@@ -206,7 +221,8 @@ class PiiMask(Stage):
     def mask(self, text: str) -> tuple[str, dict[str, int]]:
         """``text`` with PII replaced, and how many spans of each kind were replaced."""
         placeholders = {"email": self.email_placeholder, "phone": self.phone_placeholder,
-                        "ip": self.ip_placeholder, "id": self.id_placeholder}
+                        "ip": self.ip_placeholder, "id": self.id_placeholder,
+                        "account": self.account_placeholder}
         counts: dict[str, int] = {}
         out: list[str] = []
         pos = 0
