@@ -36,6 +36,7 @@ place outside the local engine that imports datatrove.
 """
 from __future__ import annotations
 
+import pickle
 from typing import Any, Iterable
 
 from datatrove.data import Document as DatatroveDocument
@@ -53,6 +54,9 @@ from pretrain_clean.pipeline.writers import meta_json
 
 STAGE_ERROR = "stage_error"
 """Reason of a document a stage raised on (our runner's quarantine kind ``stage_error``)."""
+
+_READY: dict[bytes, Cascade] = {}
+"""Set-up stages of this process, by their pickled parameters (as ``pipeline/worker.py``)."""
 
 DEFAULT_BATCH_SIZE = 256
 """Documents per ``apply_batch`` call (``[run] batch_size`` of the default config)."""
@@ -87,13 +91,21 @@ class StageStep(BaseFilter):
         return state
 
     def ready(self) -> Cascade:
-        """Set the stage up once in this process (models load here, not per document)."""
+        """The stage, set up once per process (models load here, not per document).
+
+        datatrove runs a deep copy of the pipeline per task, and copies drop the loaded
+        models, so set-up stages are kept per process, keyed by their parameters.
+        """
         if self._cascade is None:
-            try:
-                self.stage.setup()
-            except Exception as exc:  # noqa: BLE001 - re-raised naming the stage
-                raise ConfigError(f"{self.stage.name}: setup failed: {exc}") from exc
-            self._cascade = Cascade([self.stage])
+            key = pickle.dumps(self.stage)
+            cascade = _READY.get(key)
+            if cascade is None:
+                try:
+                    self.stage.setup()
+                except Exception as exc:  # noqa: BLE001 - re-raised naming the stage
+                    raise ConfigError(f"{self.stage.name}: setup failed: {exc}") from exc
+                cascade = _READY[key] = Cascade([self.stage])
+            self._cascade = cascade
         return self._cascade
 
     def filter(self, doc: DatatroveDocument) -> bool | tuple[bool, str]:

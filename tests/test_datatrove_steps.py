@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -14,6 +15,7 @@ from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
 
 from conftest import ROOT, write_jsonl
+from pretrain_clean import datatrove_steps
 from pretrain_clean.datatrove_steps import STAGE_ERROR, StageStep, as_datatrove_steps, json_metadata
 from pretrain_clean.paths import CONFIGS
 from pretrain_clean.pipeline.cascade import Cascade
@@ -138,6 +140,7 @@ class CountingSetup(Stage):
 
 
 def test_setup_runs_once_per_process_and_is_not_pickled() -> None:
+    datatrove_steps._READY.clear()
     step = StageStep(CountingSetup())
     CountingSetup.calls = 0
     docs = [DatatroveDocument(text=f"t{i}", id=str(i)) for i in range(5)]
@@ -145,9 +148,25 @@ def test_setup_runs_once_per_process_and_is_not_pickled() -> None:
     assert len(list(step.run(iter(docs), rank=1, world_size=2))) == 5
     assert CountingSetup.calls == 1
     clone = pickle.loads(pickle.dumps(step))
-    assert clone._cascade is None and not hasattr(clone.stage, "_ready")
+    assert clone._cascade is None and not hasattr(clone.stage, "_ready")  # models never pickled
     list(clone.run(iter(docs)))
-    assert CountingSetup.calls == 2
+    assert CountingSetup.calls == 1  # a copy in the same process reuses the set-up stage
+
+
+@dataclass
+class Tagged(CountingSetup):
+    name = "test_tagged_setup"
+    tag: str = "a"
+
+
+def test_setup_once_per_process_across_datatrove_tasks(tmp_path: Path) -> None:
+    """datatrove deep-copies the pipeline for each task; the models still load once."""
+    datatrove_steps._READY.clear()
+    CountingSetup.calls = 0
+    records = [{"id": str(i), "text": f"t{i}"} for i in range(6)]
+    run_pipeline(tmp_path, records, [StageStep(Tagged("x")), StageStep(Tagged("y"))], tasks=3)
+    assert CountingSetup.calls == 2  # one per distinct stage, not one per task
+    assert len(rows(tmp_path / "out")) == 6
 
 
 def test_as_datatrove_steps_accepts_a_config_a_cascade_or_stages() -> None:
