@@ -17,6 +17,7 @@ from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
 from conftest import ROOT, write_jsonl
 from pretrain_clean import datatrove_steps
 from pretrain_clean.datatrove_steps import STAGE_ERROR, StageStep, as_datatrove_steps, json_metadata
+from pretrain_clean.errors import ConfigError
 from pretrain_clean.paths import CONFIGS
 from pretrain_clean.pipeline.cascade import Cascade
 from pretrain_clean.pipeline.config import load_config, parse_config, setup_stages
@@ -199,3 +200,19 @@ def test_default_config_through_datatrove_equals_our_cascade(tmp_path: Path) -> 
     for doc in kept:  # the same scores (language, perplexity, quality, ...) under the same keys
         metadata = json.loads(theirs[doc.id]["metadata"])
         assert json.loads(meta_json({k: metadata[k] for k in doc.meta})) == json.loads(meta_json(doc.meta))
+
+
+class BrokenSetup(Stage):
+    name = "test_broken_setup"
+
+    def setup(self) -> None:
+        raise OSError("model file is corrupt")
+
+    def apply(self, doc: Document) -> str | None:
+        return None
+
+
+def test_a_setup_failure_stops_the_step_naming_the_stage() -> None:
+    step = StageStep(BrokenSetup())
+    with pytest.raises(ConfigError, match=r"^test_broken_setup: setup failed: model file is corrupt$"):
+        next(step.run(iter([DatatroveDocument(text="t", id="1")])))
