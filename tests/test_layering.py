@@ -182,3 +182,16 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
                         break
                 found.append(component)
     return found
+
+
+def print_graph() -> None:
+    """Print every module's package-internal imports (the table in docs/architecture.md)."""
+    for name, path in MODULES.items():
+        inner = sorted(m.removeprefix("pretrain_clean.") for m in imports(path) if m in MODULES and m != name)
+        engines = sorted({m.split(".")[0] for m in imports(path)} & set(ENGINE_LIBRARIES))
+        print(f"{name.removeprefix('pretrain_clean.')}: {', '.join(inner) or '-'}"
+              + (f"  [{', '.join(engines)}]" if engines else ""))
+
+
+if __name__ == "__main__":
+    print_graph()
