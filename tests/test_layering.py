@@ -9,6 +9,7 @@
 * Stages import only the core of ``pipeline/`` (the document, the stage protocol, the storage
   layer), never the config loader or the engines; the config loader finds them through the
   stage registry.
+* datatrove is imported by the local engine and the datatrove adapter only.
 * No import cycles between the package's modules.
 * No module over ``MAX_LINES`` lines (the one known exception is listed); no ``sys.path`` edits.
 """
@@ -76,6 +77,11 @@ def test_rules_and_dedup_import_no_engine_library(area: str) -> None:
         for p in in_area(area) if rel(p) not in SPARK_DEDUP
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_datatrove_is_imported_by_the_local_engine_and_the_adapter_only() -> None:
+    users = {rel(p) for p in MODULES.values() if any(m.split(".")[0] == "datatrove" for m in imports(p))}
+    assert users <= {"pipeline/local_engine.py", "datatrove_steps.py"}, users
 
 
 def test_dedup_imports_only_the_shared_core() -> None:
