@@ -105,7 +105,7 @@ def test_huge_document_is_quarantined_not_processed(tmp_path: Path) -> None:
     doc, bad = read(path)
     assert doc.text == "small"
     assert bad.kind == "too_large" and bad.position == 2
-    assert "50,000,000 bytes, over input.max_text_bytes=5,000,000" in bad.error
+    assert bad.error == "line 2 is 50,000,012 bytes, over input.max_text_bytes=5,000,000"  # read capped
     assert len(bad.raw) == 1000
 
 
