@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from pathlib import Path
 
@@ -146,3 +147,60 @@ def test_truncated_zstd_is_reported_as_truncated_not_as_bad_json(tmp_path: Path)
     (bad,) = only_quarantined(records)
     assert bad.kind == "truncated" and "EOFError" in bad.error and bad.position == len(records)
     assert len([r for r in read(tmp_path / "two.jsonl.zst") if isinstance(r, Document)]) == 2001
+
+
+class Trickle(io.RawIOBase):
+    """A stream that returns at most ``step`` bytes a read (chunk boundaries anywhere)."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step, self.at = data, step, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        piece = self.data[self.at:self.at + min(self.step, size if size >= 0 else self.step)]
+        self.at += len(piece)
+        return piece
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 7, 1 << 20])
+def test_bounded_lines_match_splitlines_whatever_the_chunking(step: int) -> None:
+    import random
+
+    from pretrain_clean.pipeline.streams import Oversized, bounded_lines
+
+    rng = random.Random(step)
+    data = bytes(rng.choice(b"ab\r\n") for _ in range(3000))
+    cap = 5
+    got = list(bounded_lines(Trickle(data, step), cap))
+    want = [line if len(line) <= cap else len(line) for line in data.splitlines()]
+    assert [g.size if isinstance(g, Oversized) else g for g in got] == want
+
+
+def test_line_cap_threshold_is_exact(tmp_path: Path) -> None:
+    cfg = InputConfig(max_text_bytes=100)
+    at = '{"text": "' + "x" * 88 + '"}'  # 100 bytes
+    path = write_jsonl(tmp_path / "a.jsonl", [at, at[:-3] + 'y"}', '{"text": "' + "x" * 89 + '"}'])
+    records = read(path, cfg)
+    assert [type(r).__name__ for r in records] == ["Document", "Document", "Quarantined"]
+    assert records[2].kind == "too_large" and records[2].error.startswith("line 3 is 101 bytes")
+
+
+def test_zstd_bomb_is_read_in_bounded_chunks(tmp_path: Path) -> None:
+    from pretrain_clean.pipeline.streams import decompressed
+
+    bomb = zstandard.ZstdCompressor(level=19).compress(b"\0" * (300 << 20))
+    assert len(bomb) < 20_000
+    stream = decompressed("x.jsonl.zst", io.BytesIO(bomb))
+    assert len(stream.read1(1 << 20)) <= 1 << 20
+    (tmp_path / "bomb.jsonl.zst").write_bytes(bomb)
+    (bad,) = read(tmp_path / "bomb.jsonl.zst")
+    assert bad.kind == "too_large" and bad.error.startswith("line 1 is 314,572,800 bytes")
+
+
+def test_txt_is_supported_and_read_by_name() -> None:
+    from pretrain_clean.pipeline.readers import is_supported
+
+    assert [is_supported(n) for n in ("a.txt", "A.TXT.GZ", "b.txt.zst", "c.md", "d.txt.bz2")] == [
+        True, True, True, False, False]

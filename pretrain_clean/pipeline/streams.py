@@ -95,6 +95,9 @@ def bounded_lines(stream: BinaryIO, cap: int) -> Iterator[bytes | Oversized]:
             break
         if after_cr and chunk[:1] == b"\n":
             chunk = chunk[1:]
+            if not chunk:
+                after_cr = False
+                continue
         after_cr = chunk[-1:] == b"\r"
         if skipping is not None:
             end = _first_line_end(chunk)

@@ -3,11 +3,14 @@
 Every WARC record is accounted for, so ``documents_in`` equals the records in the file:
 
 * HTML responses and ``resource`` records (``text/html``, ``application/xhtml+xml``, or
-  no Content-Type and a body that starts like HTML): text extracted with trafilatura;
+  no Content-Type and a body that starts like HTML): text extracted with trafilatura. The
+  type is Common Crawl's ``WARC-Identified-Payload-Type`` when present (as in datatrove's
+  ``WarcReader``), else the HTTP (or, for resources, the WARC) ``Content-Type``;
 * ``text/plain`` / ``text/markdown`` responses and resources: the body, decoded by its
   charset; WET ``conversion`` records: the body as UTF-8;
 * everything else is a removal of stage ``input`` (written to ``rejected/``):
-  ``skipped_record_type`` (``warcinfo``, ``request``, ``metadata``, ``revisit``),
+  ``skipped_record_type`` (``warcinfo``, ``request``, ``metadata``, ``revisit``, and
+  resources at a URI that is not http(s)/ftp, like the log wget stores as a resource),
   ``skipped_non_text`` (PDF, images, JSON, scripts, no Content-Type), ``http_redirect``
   (status 3xx) and ``http_error_page`` (status 4xx/5xx, e.g. a 404 page).
 
@@ -28,6 +31,8 @@ from pretrain_clean.pipeline.streams import Oversized, read_capped
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
 PAGE_RECORDS = ("response", "resource", "conversion")
+WEB_SCHEMES = ("http://", "https://", "ftp://")
+"""A ``resource`` record is a page only at such a URI (wget stores its log as a resource)."""
 PROBE_PAGE = (
     "<html><head><title>probe</title></head><body><article><h1>Extraction probe</h1>"
     "<p>This paragraph checks that the HTML extractor works on this machine before any input "
@@ -104,9 +109,9 @@ def _decode(body: bytes, content_type: str) -> str:
         return body.decode("utf-8", errors="replace")
 
 
-def _skip_reason(kind: str, status: str | None, content_kind_: str | None) -> str | None:
-    if kind not in PAGE_RECORDS:
-        return "skipped_record_type"
+def _skip_reason(kind: str, url: str | None, status: str | None, content_kind_: str | None) -> str | None:
+    if kind not in PAGE_RECORDS or kind == "resource" and not (url or "").startswith(WEB_SCHEMES):
+        return "skipped_record_type"  # e.g. wget's log, stored as resource metadata://...
     if status and not status.startswith("2"):
         return "http_redirect" if status.startswith("3") else "http_error_page"
     if kind != "conversion" and content_kind_ is None:
@@ -146,8 +151,9 @@ def _warc_record(record: Any, cfg: InputConfig, source: str, position: int) -> R
     content_type = (http.get_header("Content-Type") if http else record.rec_headers.get_header("Content-Type")) or ""
     status = http.get_statuscode() if http else None
     fields: dict[str, Any] = {"url": url, "date": record.rec_headers.get_header("WARC-Date")}
-    page = content_kind(content_type, head)
-    reason = _skip_reason(kind, status, page)
+    # Common Crawl's detected type first, as datatrove's WarcReader does (servers mislabel pages)
+    page = content_kind(record.rec_headers.get_header("WARC-Identified-Payload-Type") or content_type, head)
+    reason = _skip_reason(kind, url, status, page)
     if reason is not None:
         size = body.size if isinstance(body, Oversized) else len(body)
         extra = {**fields, "warc_type": kind, "content_type": content_type, "status": status}
