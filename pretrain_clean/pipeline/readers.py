@@ -20,8 +20,7 @@ from pretrain_clean.pipeline.config import InputConfig
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.parquet_reader import read_parquet
 from pretrain_clean.pipeline.records import (
-    MAX_JSON_DEPTH, Quarantined, Record, Skipped, make_document, may_be_too_deep, may_hold_surrogates,
-    nesting_depth, snippet, too_large, utf8_safe,
+    MAX_JSON_DEPTH, Quarantined, Record, Skipped, make_document, snippet, too_large, utf8_safe,
 )
 from pretrain_clean.pipeline.storage import input_size, open_input
 from pretrain_clean.pipeline.streams import CountingReader, Oversized, bounded_lines, decompressed
@@ -91,15 +90,10 @@ def _json_record(line: bytes, cfg: InputConfig, source: str, line_no: int) -> Re
     except json.JSONDecodeError as exc:
         return Quarantined(source, line_no, "malformed_json", f"malformed JSON: {exc.msg} at column {exc.colno}",
                            snippet(decoded), len(line))
-    except RecursionError:
-        record = None
-        depth = MAX_JSON_DEPTH + 1
-    else:
-        depth = nesting_depth(record) if may_be_too_deep(decoded) else 0
-    if depth > MAX_JSON_DEPTH:
-        return Quarantined(source, line_no, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels",
+    except RecursionError:  # deeper than Python's JSON parser goes
+        return Quarantined(source, line_no, "too_deep", f"JSON nests deeper than {MAX_JSON_DEPTH} levels",
                            snippet(decoded), len(line))
-    return make_document(record, cfg, source, line_no, len(line), may_hold_surrogates(decoded))
+    return make_document(record, cfg, source, line_no, len(line))
 
 
 Reader = Callable[[str, BinaryIO, InputConfig, str], Iterator[Record]]

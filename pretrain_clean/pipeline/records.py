@@ -3,7 +3,6 @@ Skipped one (a readable record that is not text, counted as a removal of stage `
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +46,6 @@ MAX_JSON_DEPTH = 100
 """Records nested deeper are quarantined ``too_deep``: Python's JSON functions recurse,
 and a record that parses near the recursion limit would fail later, when it is written."""
 
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
-
 
 def utf8_safe(value: str) -> str:
     """``value`` if it encodes as UTF-8, else with each unpaired surrogate escaped visibly.
@@ -74,56 +71,67 @@ def _dumped(record: Any) -> str:
     try:
         return json.dumps(record, ensure_ascii=False, default=str)
     except (RecursionError, ValueError):
-        return repr(record)[:RAW_SNIPPET_CHARS]
+        return f"<{type(record).__name__} nested too deep to show>"
 
 
-def nesting_depth(value: Any) -> int:
-    """How deep lists and dicts nest in ``value`` (iterative: safe on any depth).
+def _encodable(value: str) -> bool:
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
-    >>> nesting_depth({"a": [1, {"b": []}]}), nesting_depth("x")
-    (4, 0)
+
+def field_problem(record: dict[str, Any], text_field: str) -> tuple[str, str] | None:
+    """``(kind, message)`` when a key or a field other than the text nests deeper than
+    :data:`MAX_JSON_DEPTH` (the record is level 1) or holds an unpaired surrogate; else None.
+
+    Iterative and cheap on flat records (the usual ``id``/``url`` strings).
+
+    >>> field_problem({"text": "t", "m": [[1]]}, "text") is None
+    True
+    >>> field_problem({"text": "t", "title": "x\\ud800"}, "text")
+    ('invalid_unicode', "field 'title' holds unpaired surrogates")
     """
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
-
-
-def may_be_too_deep(line: str) -> bool:
-    """Cheap pre-check: a JSON line with fewer brackets than the limit cannot be too deep."""
-    return line.count("[") + line.count("{") > MAX_JSON_DEPTH
-
-
-def may_hold_surrogates(line: str) -> bool:
-    """True when a JSON line has a ``\\uD800``-``\\uDFFF`` escape (cheap pre-check)."""
-    return _SURROGATE_ESCAPE.search(line) is not None
-
-
-def unpaired_surrogate_field(record: dict[str, Any]) -> str | None:
-    """The name of the first key or field (other than text) holding an unpaired surrogate."""
+    stack: list[tuple[str, Any, int]] = []
     for key, value in record.items():
-        try:
-            json.dumps({key: value}, ensure_ascii=False, default=str).encode("utf-8")
-        except UnicodeEncodeError:
-            return key.encode("utf-8", "backslashreplace").decode("utf-8")
+        if not _encodable(key):
+            return "invalid_unicode", f"key {utf8_safe(key)!r} holds unpaired surrogates"
+        if key != text_field:
+            stack.append((key, value, 2))
+    while stack:
+        field, value, depth = stack.pop()
+        if isinstance(value, str):
+            if not _encodable(value):
+                return "invalid_unicode", f"field {field!r} holds unpaired surrogates"
+            continue
+        if not isinstance(value, (dict, list)):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return "too_deep", f"field {field!r} nests deeper than {MAX_JSON_DEPTH} levels"
+        if isinstance(value, list):
+            stack.extend((field, item, depth + 1) for item in value)
+            continue
+        for key, item in value.items():
+            if not _encodable(key):
+                return "invalid_unicode", f"field {field!r} has a key with unpaired surrogates"
+            stack.append((field, item, depth + 1))
     return None
 
 
-def make_document(record: Any, cfg: InputConfig, source: str, position: int, raw_len: int,
-                  check_surrogates: bool = False) -> Document | Quarantined:
-    """Turn one parsed record (a dict) into a Document or a Quarantined.
-
-    ``check_surrogates``: look for unpaired surrogates in every key and field (the text is
-    always checked); a record holding one is quarantined ``invalid_unicode``.
-    """
+def make_document(record: Any, cfg: InputConfig, source: str, position: int, raw_len: int
+                  ) -> Document | Quarantined:
+    """Turn one parsed record (a dict) into a Document or a Quarantined."""
     if not isinstance(record, dict):
         return Quarantined(source, position, "not_an_object", f"expected a JSON object, got {type(record).__name__}",
                            snippet(_dumped(record)), raw_len)
+    problem = field_problem(record, cfg.text_field)  # first: a too-deep record cannot even be shown
+    if problem is not None:
+        kind, message = problem
+        return Quarantined(source, position, kind, message,
+                           snippet(_dumped(record)) if kind != "too_deep" else "", raw_len)
     text = record.get(cfg.text_field)
     if text is None:
         missing = "missing" if cfg.text_field not in record else "null"
@@ -133,11 +141,6 @@ def make_document(record: Any, cfg: InputConfig, source: str, position: int, raw
         return Quarantined(source, position,
                            "missing_text", f"text field {cfg.text_field!r} is {type(text).__name__}, not a string",
                            snippet(_dumped(record)), raw_len)
-    if check_surrogates:
-        bad = unpaired_surrogate_field({k: v for k, v in record.items() if k != cfg.text_field})
-        if bad is not None:
-            return Quarantined(source, position, "invalid_unicode", f"field {bad!r} holds unpaired surrogates",
-                               snippet(_dumped(record)), raw_len)
     return checked_document(text, record, cfg, source, position, raw_len)
 
 
