@@ -204,3 +204,17 @@ def test_txt_is_supported_and_read_by_name() -> None:
 
     assert [is_supported(n) for n in ("a.txt", "A.TXT.GZ", "b.txt.zst", "c.md", "d.txt.bz2")] == [
         True, True, True, False, False]
+
+
+@pytest.mark.parametrize("name", ["c.jsonl.gz", "c.jsonl.zst", "c.txt.zst"])
+def test_corrupt_compressed_stream_keeps_what_was_read(tmp_path: Path, name: str) -> None:
+    import random
+
+    rng = random.Random(0)  # text that compresses little: the cut lands many reads in
+    raw = "\n".join(json.dumps({"text": " ".join(str(rng.random()) for _ in range(30))}) for _ in range(3000)).encode()
+    data = bytearray(gzip.compress(raw) if name.endswith(".gz") else zstandard.ZstdCompressor().compress(raw))
+    data[len(data) // 2:len(data) // 2 + 50] = bytes(50)
+    (tmp_path / name).write_bytes(bytes(data))
+    records = read(tmp_path / name, InputConfig(txt_split="line"))
+    assert records[-1].kind == "truncated"  # (gzip decodes junk lines until its CRC check fails)
+    assert len([r for r in records if isinstance(r, Document)]) > 100

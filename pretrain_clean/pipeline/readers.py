@@ -23,7 +23,7 @@ from pretrain_clean.pipeline.records import (
     MAX_JSON_DEPTH, Quarantined, Record, Skipped, make_document, snippet, too_large, utf8_safe,
 )
 from pretrain_clean.pipeline.storage import input_size, open_input
-from pretrain_clean.pipeline.streams import CountingReader, Oversized, bounded_lines, decompressed
+from pretrain_clean.pipeline.streams import STREAM_ERRORS, CountingReader, Oversized, bounded_lines, decompressed
 from pretrain_clean.pipeline.text_reader import read_text
 from pretrain_clean.pipeline.web_reader import check_html_extractor, read_html, read_warc
 
@@ -62,7 +62,7 @@ def read_jsonl(path: str, raw: BinaryIO, cfg: InputConfig, source: str) -> Itera
     while True:
         try:
             line = next(lines, None)
-        except (OSError, EOFError) as exc:  # truncated or corrupt compression
+        except STREAM_ERRORS as exc:  # truncated or corrupt compression
             yield Quarantined(source, line_no + 1,
                               "truncated", f"unreadable after line {line_no}: {type(exc).__name__}: {exc}")
             return

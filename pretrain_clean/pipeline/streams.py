@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator
 
@@ -16,6 +17,9 @@ try:  # the standard library from Python 3.14; the backport before
     from compression import zstd  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - depends on the Python version
     from backports import zstd  # type: ignore[no-redef]
+
+STREAM_ERRORS: tuple[type[Exception], ...] = (OSError, EOFError, zlib.error, zstd.ZstdError)
+"""What reading a cut or corrupt compressed stream raises (``BadGzipFile`` is an OSError)."""
 
 CHUNK = 1 << 20
 """Bytes read from a (decompressed) stream at a time; also the margin over a cap."""

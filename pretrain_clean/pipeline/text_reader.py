@@ -14,7 +14,7 @@ from typing import BinaryIO, Iterator
 
 from pretrain_clean.pipeline.config import InputConfig
 from pretrain_clean.pipeline.records import Quarantined, Record, checked_document, snippet, too_large
-from pretrain_clean.pipeline.streams import Oversized, bounded_lines, decompressed, read_capped
+from pretrain_clean.pipeline.streams import STREAM_ERRORS, Oversized, bounded_lines, decompressed, read_capped
 
 
 def _document(data: bytes, cfg: InputConfig, source: str, position: int) -> Record:
@@ -34,7 +34,7 @@ def read_text(path: str, raw: BinaryIO, cfg: InputConfig, source: str) -> Iterat
             yield from _whole_file(stream, cfg, source)
         else:
             yield from _split(stream, cfg, source)
-    except (OSError, EOFError) as exc:  # truncated or corrupt compression
+    except STREAM_ERRORS as exc:  # truncated or corrupt compression
         yield Quarantined(source, 0, "truncated", f"unreadable: {type(exc).__name__}: {exc}")
 
 

@@ -26,7 +26,7 @@ from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.records import (
     Quarantined, Record, Skipped, checked_document, snippet, too_large,
 )
-from pretrain_clean.pipeline.streams import Oversized, read_capped
+from pretrain_clean.pipeline.streams import STREAM_ERRORS, Oversized, read_capped
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
@@ -129,7 +129,7 @@ def read_warc(path: str, raw: BinaryIO, cfg: InputConfig, source: str) -> Iterat
         for record in ArchiveIterator(raw):
             position += 1
             yield _warc_record(record, cfg, source, position)
-    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:  # truncated gzip, broken record
+    except (ArchiveLoadFailed, ValueError, *STREAM_ERRORS) as exc:  # cut or corrupt gzip, broken record
         yield Quarantined(source, position + 1, "truncated",
                           f"unreadable WARC after record {position}: {type(exc).__name__}: {exc}")
         return
