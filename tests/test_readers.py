@@ -218,3 +218,65 @@ def test_corrupt_compressed_stream_keeps_what_was_read(tmp_path: Path, name: str
     records = read(tmp_path / name, InputConfig(txt_split="line"))
     assert records[-1].kind == "truncated"  # (gzip decodes junk lines until its CRC check fails)
     assert len([r for r in records if isinstance(r, Document)]) > 100
+
+
+def one_record_warc(tmp_path: Path, body: bytes, content_type: str | None, identified: str | None = None) -> Path:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "one.warc.gz"
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        http = StatusAndHeaders("200 OK", [("Content-Type", content_type)] if content_type else [], protocol="HTTP/1.1")
+        extra = {"WARC-Identified-Payload-Type": identified} if identified else None
+        writer.write_record(writer.create_warc_record("https://example.org/page", "response",
+                                                      payload=io.BytesIO(body), http_headers=http,
+                                                      warc_headers_dict=extra))
+    return path
+
+
+# Ported from datatrove tests/pipeline/readers/test_warc_reader.py (test_http_charset_precedes_heuristic_detection,
+# test_declared_charset_prevents_silent_mojibake): a declared charset decodes the body exactly. Ours
+# applies it to text/plain records (HTML goes to trafilatura, which does its own detection).
+@pytest.mark.parametrize("text,header", [
+    ("Un preu de 20 € per aquesta edició.", "text/plain; charset=ISO-8859-15"),
+    ("Un preu de 20 € per aquesta edició.", 'text/plain; CHARSET="iso-8859-15"'),
+    ("Un preu de 20 € per aquesta edició.", 'text/plain; other="a;b"; charset=iso-8859-15'),
+    ("Цена: 20 рублей", "text/plain; charset=windows-1251"),
+    ("中文内容", "text/plain; charset=gb18030"),
+    ("日本語の文章", "text/plain; charset=shift_jis"),
+    ("العربية", "text/plain; charset=windows-1256"),
+])
+def test_warc_text_plain_uses_the_declared_charset(tmp_path: Path, text: str, header: str) -> None:
+    codec = header.rsplit("=", 1)[1].strip('"')
+    (doc,) = read(one_record_warc(tmp_path, text.encode(codec), header))
+    assert doc.text == text
+
+
+# Ported from the same file (test_unusable_declaration_retains_detector_fallback): an unusable
+# charset never fails the record; ours falls back to UTF-8 with replacement characters.
+@pytest.mark.parametrize("header", ["text/plain; charset=invalid-charset", 'text/plain; charset=""',
+                                    "text/plain; charset=base64_codec", "text/plain; charset=windows-1252\0"])
+def test_warc_text_plain_with_an_unusable_charset_reads_as_utf8(tmp_path: Path, header: str) -> None:
+    (doc,) = read(one_record_warc(tmp_path, "Información".encode(), header))
+    assert doc.text == "Información"
+
+
+# Ported from the same file (test_nontext_payload_filter_is_unchanged, test_older_crawl_uses_magic_before_charset):
+# an image is not text whatever the HTTP header claims; datatrove drops it, ours counts it as a removal.
+@pytest.mark.parametrize("identified", ["image/jpeg", None])
+def test_warc_image_labelled_html_is_skipped_non_text(tmp_path: Path, identified: str | None) -> None:
+    body = b"\xff\xd8\xff\xe0 jpeg" if identified else b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    (skipped,) = read(one_record_warc(tmp_path, body, "text/html; charset=windows-1252", identified))
+    assert skipped.reason == "skipped_non_text" and skipped.doc.meta["url"] == "https://example.org/page"
+
+
+# Ported from datatrove tests/pipeline/readers/test_jsonl_reader_invalid_utf8.py (an xfail there:
+# "UTF-8 decoder read-ahead discards valid preceding lines"): ours keeps the lines before and after.
+def test_jsonl_invalid_byte_costs_its_line_only(tmp_path: Path) -> None:
+    lines = [json.dumps({"id": str(i), "text": f"text {i}"}).encode() for i in range(5)]
+    lines[2] = lines[2].replace(b"text", b"t\xffxt")
+    (tmp_path / "data.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    records = read(tmp_path / "data.jsonl")
+    assert [r.id for r in records if isinstance(r, Document)] == ["0", "1", "3", "4"]
+    assert only_quarantined(records)[0].kind == "invalid_utf8"

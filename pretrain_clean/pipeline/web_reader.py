@@ -31,6 +31,8 @@ from pretrain_clean.pipeline.streams import STREAM_ERRORS, Oversized, read_cappe
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
 PAGE_RECORDS = ("response", "resource", "conversion")
+BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"RIFF")
+"""Body starts of images, PDFs, archives: never text, whatever the Content-Type says."""
 WEB_SCHEMES = ("http://", "https://", "ftp://")
 """A ``resource`` record is a page only at such a URI (wget stores its log as a resource)."""
 PROBE_PAGE = (
@@ -83,6 +85,8 @@ def content_kind(content_type: str, body: bytes) -> str | None:
     ('text', None, None)
     """
     main = content_type.split(";", 1)[0].strip().lower()
+    if body.startswith(BINARY_MAGIC):  # a label that lies (datatrove sniffs with libmagic)
+        return None
     if main in HTML_TYPES:
         return "html"
     if main in TEXT_TYPES:
@@ -105,7 +109,7 @@ def _charset(content_type: str) -> str:
 def _decode(body: bytes, content_type: str) -> str:
     try:
         return body.decode(_charset(content_type), errors="replace")
-    except LookupError:  # an unknown charset name
+    except (LookupError, ValueError):  # an unknown (or not a text) charset name
         return body.decode("utf-8", errors="replace")
 
 
