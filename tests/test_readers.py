@@ -280,3 +280,15 @@ def test_jsonl_invalid_byte_costs_its_line_only(tmp_path: Path) -> None:
     records = read(tmp_path / "data.jsonl")
     assert [r.id for r in records if isinstance(r, Document)] == ["0", "1", "3", "4"]
     assert only_quarantined(records)[0].kind == "invalid_utf8"
+
+
+@pytest.mark.parametrize("size,kind", [(99, None), (100, None), (101, "too_large")])
+def test_whole_file_and_warc_body_caps_are_exact(tmp_path: Path, size: int, kind: str | None) -> None:
+    cfg = InputConfig(max_text_bytes=100)
+    (tmp_path / "a.txt").write_bytes(b"x" * size)
+    warc = one_record_warc(tmp_path, b"y" * size, "text/plain")
+    for path in (tmp_path / "a.txt", warc):
+        (record,) = read(path, cfg)
+        assert getattr(record, "kind", None) == kind
+        if kind:
+            assert f"is {size:,} bytes, over input.max_text_bytes=100" in record.error
