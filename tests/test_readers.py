@@ -292,3 +292,11 @@ def test_whole_file_and_warc_body_caps_are_exact(tmp_path: Path, size: int, kind
         assert getattr(record, "kind", None) == kind
         if kind:
             assert f"is {size:,} bytes, over input.max_text_bytes=100" in record.error
+
+
+def test_parquet_value_python_cannot_hold_costs_its_row_only(tmp_path: Path) -> None:
+    when = pa.array([0, 2**62, 5], pa.timestamp("us"))  # the middle one is far past year 9999
+    pq.write_table(pa.table({"text": ["a", "b", "c"], "when": when}), tmp_path / "t.parquet")
+    first, bad, last = read(tmp_path / "t.parquet")
+    assert (first.text, last.text) == ("a", "c") and str(last.meta["input"]["when"]) == "1970-01-01 00:00:00.000005"
+    assert (bad.kind, bad.position) == ("invalid_value", 2) and "column 'when'" in bad.error

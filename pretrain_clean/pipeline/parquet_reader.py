@@ -3,7 +3,8 @@
 Every readable row group is read: a row group that cannot be decoded (a corrupt page, a
 bad checksum) costs its own rows only, each quarantined ``corrupt_row_group`` with the row
 count taken from the footer. A string that is not valid UTF-8 costs its row only
-(``invalid_utf8``). Memory is bounded by a batch of :data:`BATCH_ROWS` rows.
+(``invalid_utf8``), and so does any value Python cannot hold, like a date past year 9999
+(``invalid_value``). Memory is bounded by a batch of :data:`BATCH_ROWS` rows.
 """
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ def read_parquet(path: str, raw: BinaryIO, cfg: InputConfig, source: str) -> Ite
 def _batch_records(batch: pa.RecordBatch, cfg: InputConfig, source: str, first: int) -> Iterator[Record]:
     try:
         rows = batch.to_pylist()
-    except UnicodeDecodeError:  # one bad string: decode row by row, value by value
+    except (ValueError, OverflowError):  # one bad value (bad UTF-8, a date out of Python's range):
+        # convert row by row, value by value
         yield from _rows_one_by_one(batch, cfg, source, first)
         return
     for offset, row in enumerate(rows):
@@ -72,9 +74,12 @@ def _rows_one_by_one(batch: pa.RecordBatch, cfg: InputConfig, source: str, first
             try:
                 row[name] = column[offset].as_py()
             except UnicodeDecodeError as exc:
-                bad = f"column {name!r} is not valid UTF-8 (byte {exc.start})"
+                bad = "invalid_utf8", f"column {name!r} is not valid UTF-8 (byte {exc.start})"
+                break
+            except (ValueError, OverflowError) as exc:
+                bad = "invalid_value", f"column {name!r}: {type(exc).__name__}: {exc}"
                 break
         if bad is not None:
-            yield Quarantined(source, first + offset, "invalid_utf8", bad)
+            yield Quarantined(source, first + offset, *bad)
         else:
             yield make_document(row, cfg, source, first + offset, 0)
