@@ -33,6 +33,14 @@ def run(inputs: Path, out: Path, engine: str = "local", **input_cfg) -> dict[str
     return rows
 
 
+@pytest.fixture(params=["local", pytest.param("spark", marks=pytest.mark.slow)])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each test taking ``engine`` runs on the local engine, and on Spark among the slow tests."""
+    if request.param == "spark":
+        request.getfixturevalue("spark")
+    return request.param
+
+
 def kinds(rows: list[dict], key: str = "kind") -> dict[str, int]:
     found: dict[str, int] = {}
     for row in rows:
@@ -47,7 +55,7 @@ def nested(depth: int) -> object:
     return value
 
 
-def test_json_nested_2000_deep_is_quarantined_and_the_run_goes_on(tmp_path: Path) -> None:
+def test_json_nested_2000_deep_is_quarantined_and_the_run_goes_on(tmp_path: Path, engine: str) -> None:
     deep_line = '{"text": "deep", "meta": ' + "[" * 2000 + "]" * 2000 + "}"
     write_jsonl(tmp_path / "in" / "a.jsonl", [
         {"text": "before"}, deep_line, "[" * 5000 + "]" * 5000,
@@ -55,7 +63,7 @@ def test_json_nested_2000_deep_is_quarantined_and_the_run_goes_on(tmp_path: Path
         {"text": "over the limit", "m": nested(100)},  # 101 levels
         {"text": "after"},
     ])
-    rows = run(tmp_path / "in", tmp_path / "out")
+    rows = run(tmp_path / "in", tmp_path / "out", engine)
     assert [r["text"] for r in rows["kept"]] == ["before", "at the limit", "after"]
     assert [(r["position"], r["kind"]) for r in rows["quarantine"]] == [(2, "too_deep"), (3, "too_deep"),
                                                                          (5, "too_deep")]
@@ -71,10 +79,7 @@ SURROGATE_LINES = [
 ]
 
 
-@pytest.mark.parametrize("engine", ["local", pytest.param("spark", marks=pytest.mark.slow)])
-def test_unpaired_surrogates_cost_their_row_only(tmp_path: Path, engine: str, request) -> None:
-    if engine == "spark":
-        request.getfixturevalue("spark")
+def test_unpaired_surrogates_cost_their_row_only(tmp_path: Path, engine: str) -> None:
     write_jsonl(tmp_path / "in" / "a.jsonl", SURROGATE_LINES)
     rows = run(tmp_path / "in", tmp_path / "out", engine)
     assert [r["text"] for r in rows["kept"]] == ["fine", "a pair is fine \U0001F600"]
@@ -83,11 +88,7 @@ def test_unpaired_surrogates_cost_their_row_only(tmp_path: Path, engine: str, re
     assert "'title'" in rows["quarantine"][0]["error"] and "'\\\\udc00'" in rows["quarantine"][1]["error"]
 
 
-@pytest.mark.parametrize("engine", ["local", pytest.param("spark", marks=pytest.mark.slow)])
-def test_file_name_with_non_utf8_bytes_is_written_with_visible_escapes(tmp_path: Path, engine: str,
-                                                                        request) -> None:
-    if engine == "spark":
-        request.getfixturevalue("spark")
+def test_file_name_with_non_utf8_bytes_is_written_with_visible_escapes(tmp_path: Path, engine: str) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     name = os.fsdecode(b"caf\xe9.jsonl")
@@ -107,38 +108,38 @@ def corrupt_row_group(path: Path, group: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_parquet_corrupt_row_group_costs_its_rows_only(tmp_path: Path) -> None:
+def test_parquet_corrupt_row_group_costs_its_rows_only(tmp_path: Path, engine: str) -> None:
     path = tmp_path / "in" / "c.parquet"
     path.parent.mkdir()
     table = pa.table({"id": [f"r{i}" for i in range(3000)], "text": [f"row {i} " * 20 for i in range(3000)]})
     pq.write_table(table, path, row_group_size=1000, compression="none")
     corrupt_row_group(path, 1)
-    rows = run(path.parent, tmp_path / "out")
+    rows = run(path.parent, tmp_path / "out", engine)
     assert len(rows["kept"]) == 2000 and rows["kept"][1000]["id"] == "r2000"
     assert len(rows["quarantine"]) == 1000 and kinds(rows["quarantine"]) == {"corrupt_row_group": 1000}
     assert [r["position"] for r in rows["quarantine"]] == list(range(1001, 2001))
     assert "row group 2 of 3 is unreadable (1,000 of its 1,000 rows lost)" in rows["quarantine"][0]["error"]
 
 
-def test_parquet_invalid_utf8_value_costs_its_row_only(tmp_path: Path) -> None:
+def test_parquet_invalid_utf8_value_costs_its_row_only(tmp_path: Path, engine: str) -> None:
     values = pa.array([b"good text"] * 1000 + [b"bad \xff"] + [b"more good text"] * 1001, pa.binary())
     strings = pa.Array.from_buffers(pa.string(), len(values), values.buffers())  # unchecked: holds \xff
     path = tmp_path / "in" / "u.parquet"
     path.parent.mkdir()
     pq.write_table(pa.table({"text": strings}), path)
-    rows = run(path.parent, tmp_path / "out")
+    rows = run(path.parent, tmp_path / "out", engine)
     assert len(rows["kept"]) == 2001
     assert [(r["position"], r["kind"]) for r in rows["quarantine"]] == [(1001, "invalid_utf8")]
     assert "column 'text' is not valid UTF-8" in rows["quarantine"][0]["error"]
 
 
-def test_lone_cr_line_ends_are_line_ends(tmp_path: Path) -> None:
+def test_lone_cr_line_ends_are_line_ends(tmp_path: Path, engine: str) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     records = [json.dumps({"id": f"r{i}", "text": f"record {i}"}).encode() for i in range(4)]
     (folder / "cr.jsonl").write_bytes(b"\r".join(records) + b"\r")
     (folder / "crlf.jsonl.gz").write_bytes(gzip.compress(b"\r\n".join(records)))
-    rows = run(folder, tmp_path / "out")
+    rows = run(folder, tmp_path / "out", engine)
     assert sorted(r["id"] for r in rows["kept"]) == sorted([f"r{i}" for i in range(4)] * 2)
     assert rows["quarantine"] == []
 
@@ -191,9 +192,9 @@ def warc_file(path: Path) -> dict[str, str]:
     return expected
 
 
-def test_warc_every_record_is_counted_by_kind(tmp_path: Path) -> None:
+def test_warc_every_record_is_counted_by_kind(tmp_path: Path, engine: str) -> None:
     expected = warc_file(tmp_path / "in" / "mixed.warc.gz")
-    rows = run(tmp_path / "in", tmp_path / "out")
+    rows = run(tmp_path / "in", tmp_path / "out", engine)
     assert len(rows["kept"]) + len(rows["rejected"]) + len(rows["quarantine"]) == 12  # records in the file
     outcome = {json.loads(r["meta"])["url"]: "kept" for r in rows["kept"]}
     outcome |= {json.loads(r["meta"]).get("url"): f"{r['stage']}.{r['reason']}" for r in rows["rejected"]}
