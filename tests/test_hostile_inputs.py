@@ -324,3 +324,15 @@ def test_memory_stays_bounded_on_a_gzip_bomb_and_a_256_mib_line(tmp_path: Path) 
         assert (stats["kept"], stats["quarantine_errors"]) == (kept, {"too_large": 1})
         (bad,) = pq.read_table(out / "quarantine").to_pylist()
         assert bad["kind"] == "too_large" and bad["position"] == (1 if kept == 0 else 2)
+
+
+def test_writer_repairs_only_the_values_parquet_cannot_store(tmp_path: Path) -> None:
+    from pretrain_clean.pipeline.writers import QUARANTINE_SCHEMA, AtomicParquetWriter
+
+    writer = AtomicParquetWriter(tmp_path / "q.parquet", QUARANTINE_SCHEMA)
+    writer.write_rows({"source": ["ok.jsonl", "caf\udce9.jsonl"], "position": [1, 2], "kind": ["k", "k"],
+                       "error": ["fine", "bad \ud800 here"], "raw": ["中文", ""]})
+    writer.commit()
+    rows = pq.read_table(tmp_path / "q.parquet").to_pylist()
+    assert [(r["source"], r["error"], r["raw"]) for r in rows] == [
+        ("ok.jsonl", "fine", "中文"), ("caf\\udce9.jsonl", "bad \\ud800 here", "")]
