@@ -336,3 +336,11 @@ def test_writer_repairs_only_the_values_parquet_cannot_store(tmp_path: Path) -> 
     rows = pq.read_table(tmp_path / "q.parquet").to_pylist()
     assert [(r["source"], r["error"], r["raw"]) for r in rows] == [
         ("ok.jsonl", "fine", "中文"), ("caf\\udce9.jsonl", "bad \\ud800 here", "")]
+
+
+def test_max_text_bytes_must_be_positive() -> None:
+    from pretrain_clean.errors import ConfigError
+
+    assert parse_config({**SPEC, "input": {"max_text_bytes": 1}}, ROOT).input.max_text_bytes == 1
+    with pytest.raises(ConfigError, match="input: max_text_bytes must be at least 1, got 0"):
+        parse_config({**SPEC, "input": {"max_text_bytes": 0}}, ROOT)

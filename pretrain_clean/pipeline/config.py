@@ -48,6 +48,10 @@ class InputConfig:
     """Plain-text inputs (``.txt``, ``.txt.gz``, ``.txt.zst``): one document per ``file``,
     per non-blank ``line``, or per ``block`` of lines ended by a blank line."""
 
+    def __post_init__(self) -> None:
+        if self.max_text_bytes < 1:
+            raise ValueError(f"max_text_bytes must be at least 1, got {self.max_text_bytes}")
+
 
 @dataclass
 class RunConfig:
