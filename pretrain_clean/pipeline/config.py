@@ -39,9 +39,18 @@ class InputConfig:
     text_field: str = "text"
     id_field: str = "id"
     max_text_bytes: int = 5_000_000
-    """Larger texts are quarantined, not processed (protects workers' memory)."""
+    """Larger texts, and larger input records (a JSON line, a WARC record body, a text
+    file, line or block), are quarantined ``too_large`` after reading at most this many
+    bytes plus 1 MiB, whatever the compression (bounds workers' memory)."""
     html_min_text_chars: int = 1
     """WARC/HTML pages whose extracted text is shorter are quarantined."""
+    txt_split: typing.Literal["file", "line", "block"] = "file"
+    """Plain-text inputs (``.txt``, ``.txt.gz``, ``.txt.zst``): one document per ``file``,
+    per non-blank ``line``, or per ``block`` of lines ended by a blank line."""
+
+    def __post_init__(self) -> None:
+        if self.max_text_bytes < 1:
+            raise ValueError(f"max_text_bytes must be at least 1, got {self.max_text_bytes}")
 
 
 @dataclass
