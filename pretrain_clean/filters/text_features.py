@@ -249,9 +249,11 @@ def paragraphs(doc: Document) -> list[str]:
     return doc.cached("paragraphs", lambda d: re.split(r"\n{2,}", d.text.strip()))
 
 
-def word_counts(doc: Document) -> Counter[str]:
+def word_counts(doc: Document, unit: str = "char") -> Counter[str]:
     """How often each token occurs, cached (per-word checks then run once per distinct word)."""
-    return doc.cached("word_counts", lambda d: Counter(words(d)))
+    if unit == "char" or not has_han(doc):
+        return doc.cached("word_counts", lambda d: Counter(words(d)))
+    return doc.cached(f"word_counts:{unit}", lambda d: Counter(words(d, unit)))
 
 
 def word_ids(doc: Document, unit: str = "char") -> tuple[list[int], list[int], list[int] | None]:
