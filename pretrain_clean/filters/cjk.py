@@ -1,12 +1,9 @@
-"""The one definition of "Chinese character" (Han) and of CJK punctuation, used everywhere.
+"""The one definition of "Chinese character" (Han), used everywhere.
 
 * Han: the CJK Unified Ideographs blocks (URO, extensions A to H) and the compatibility
   ideographs, as Unicode 15.1 assigns them. Radicals, 々 and 〇 are not counted.
 * Kana (Hiragana, Katakana): only MinHash shingling treats them like Han (one token a
   character); no rule counts them as Chinese.
-* CJK punctuation: the CJK Symbols and Punctuation block, the full-width and half-width
-  forms block and the vertical/small forms; a Chinese word next to one of these is
-  written without a space.
 
 Importers: :mod:`filters.text_features` (tokens, language share), :mod:`filters.chinese`,
 :mod:`filters.langid`, :mod:`filters.toxicity`, :mod:`dedup.hashing` (as an RE2 class).
@@ -23,7 +20,6 @@ _HAN_RANGES = (
     (0x30000, 0x323AF),  # extensions G, H
 )
 _KANA_RANGES = ((0x3041, 0x309F), (0x30A0, 0x30FF), (0x31F0, 0x31FF))
-_CJK_PUNCT_RANGES = ((0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
 
 
 def _class(ranges: tuple[tuple[int, int], ...]) -> str:
@@ -43,10 +39,8 @@ HAN = _class(_HAN_RANGES)
 """Inside of a Python regex character class matching one Han character."""
 HAN_RE = re.compile(f"[{HAN}]")
 HAN_RUN_RE = re.compile(f"[{HAN}]+")
-CJK_PUNCT = _class(_CJK_PUNCT_RANGES)
 CJK_RE2 = re2_class(_HAN_RANGES + _KANA_RANGES)
 """Han and kana for pyarrow's RE2 (MinHash shingles: one token per character)."""
-_CJK_CHAR_RE = re.compile(f"[{HAN}{CJK_PUNCT}]")
 
 
 def count_han(text: str) -> int:
@@ -56,12 +50,3 @@ def count_han(text: str) -> int:
     2
     """
     return len(HAN_RE.findall(text))
-
-
-def is_cjk_char(ch: str) -> bool:
-    """True for a Han character or a CJK (full-width) punctuation mark.
-
-    >>> is_cjk_char("中"), is_cjk_char("，"), is_cjk_char(","), is_cjk_char("a")
-    (True, True, False, False)
-    """
-    return _CJK_CHAR_RE.match(ch) is not None

@@ -12,9 +12,10 @@ the number of rules. Splitting is regex based (no spaCy):
   counts of Chinese text are character counts and n-grams are character n-grams; with
   ``"jieba"`` runs of Han characters are cut into words (:mod:`filters.segment`). Latin
   runs inside Chinese text stay words either way.
-* Characters of an n-gram are counted as the text is written: a joining space between
-  two tokens only where the text has one or both tokens are non-CJK (datatrove joins every
-  n-gram with spaces, which inflates Chinese n-grams by up to 80%; English is unchanged).
+* Characters of an n-gram in a text with Han characters are counted as written: a joining
+  character only where whitespace separates two tokens (datatrove joins every n-gram with
+  spaces, which inflates Chinese n-grams by up to 80%). Texts without Han characters keep
+  datatrove's count, so English decisions stay identical to datatrove's.
 
 Language: :func:`is_chinese` trusts ``doc.meta["language"]`` when a language-ID stage set
 it, and otherwise looks at the share of Han characters among letters.
@@ -28,7 +29,7 @@ from typing import NamedTuple, Sequence
 
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
-from pretrain_clean.filters.cjk import HAN, HAN_RE, is_cjk_char
+from pretrain_clean.filters.cjk import HAN, HAN_RE
 from pretrain_clean.filters.segment import segmenter
 from pretrain_clean.pipeline.document import Document
 
@@ -135,11 +136,11 @@ def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
 
     Han runs are cut by the ``unit``'s segmenter (one token per character for ``"char"``);
     everything else is split as :func:`tokenize` splits it, so ``"char"`` tokens equal
-    ``tokenize(text)``. A gap is 0 between tokens written together where either side is
-    CJK (Han or CJK punctuation), else 1 (datatrove's joining space, kept for Latin text).
+    ``tokenize(text)``. A gap is 0 between tokens written together and 1 where whitespace
+    separates them (datatrove joins every pair with a space; this is the text as written).
 
-    >>> tokenize_cjk("工作人员，very good 的")
-    (['工', '作', '人', '员', '，', 'very', 'good', '的'], [0, 0, 0, 0, 0, 1, 1])
+    >>> tokenize_cjk("工作人员，very good!!")
+    (['工', '作', '人', '员', '，', 'very', 'good', '!', '!'], [0, 0, 0, 0, 0, 1, 0, 0])
     >>> tokenize_cjk("工作人员说 3.5G网络", "jieba")
     (['工作人员', '说', '3.5G', '网络'], [0, 1, 0])
     """
@@ -160,8 +161,7 @@ def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
                     found += cut(tok)
                 else:
                     found.append(tok)
-        for a, b in zip(found, found[1:]):
-            gaps.append(0 if is_cjk_char(a[-1]) or is_cjk_char(b[0]) else 1)
+        gaps += [0] * (len(found) - 1)
         tokens += found
     return tokens, gaps
 
