@@ -154,7 +154,7 @@ def test_boilerplate_max_line_chars_edges(chars: int, removed: bool) -> None:
     assert is_boilerplate_line(line, 50) is removed
 
 
-def test_toxicity_jieba_counts_hits_on_word_boundaries_only() -> None:
+def test_toxicity_jieba_counts_hits_starting_on_a_word_boundary() -> None:
     text = "他叫做爱心大使。" * 20
     char = Toxicity(chinese_words="char")
     word = Toxicity(chinese_words="jieba")
@@ -162,3 +162,4 @@ def test_toxicity_jieba_counts_hits_on_word_boundaries_only() -> None:
     word.setup()
     assert char.density(text)[0] == 20  # 做爱 inside 叫做|爱心
     assert word.density(text)[0] == 0
+    assert word.density("你是个卖淫女")[0] == 1  # a term that begins a longer word counts

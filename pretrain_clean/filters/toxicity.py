@@ -5,9 +5,9 @@ anatomical and LGBTQ text (Dodge et al., 2021, "Documenting Large Webtext Corpor
 count hits and drop on their density instead: ``hits / max(words, min_words)`` above
 ``max_density``. English terms match on word boundaries (case-insensitive). Chinese terms
 match as substrings with ``chinese_words = "char"`` (a Chinese "word" is then one Han
-character), or only where a match starts and ends on jieba word boundaries with
-``"jieba"`` (``叫做爱心`` is 叫做|爱心 and no hit of 做爱; words are then jieba words, as
-data-juicer's ``flagged_words_filter`` counts them). With the defaults (3 hits per 100
+character), or only where a match starts on a jieba word boundary with ``"jieba"``
+(``叫做爱心`` is 叫做|爱心: no hit of 做爱; ``卖淫女`` is one word: a hit of 卖淫); words are
+then jieba words, as data-juicer's ``flagged_words_filter`` counts them. With the defaults (3 hits per 100
 words, at least 50 words counted) a single hit never drops a document.
 
 Single-character Chinese entries (性, 奶, 乳, ...) are skipped: as substrings they hit
@@ -189,7 +189,7 @@ class Toxicity(Stage):
                 han = len(_HAN_RE.findall(text))
             else:
                 bounds, han = han_word_bounds(text, self._cut)
-                hits += sum(1 for m in self._substrings.finditer(text) if m.start() in bounds and m.end() in bounds)
+                hits += sum(1 for m in self._substrings.finditer(text) if m.start() in bounds)
         words = len(_WORD_RE.findall(text)) + han
         return hits, hits / max(words, self.min_words, 1)
 
