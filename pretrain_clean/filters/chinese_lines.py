@@ -13,7 +13,9 @@ lines without publishing their lists):
   转载请注明, 未经授权禁止转载, 责任编辑;
 * navigation: 上一篇/下一篇, 返回首页/顶部, 网站地图, 联系我们, 设为首页, 点击查看/进入,
   阅读原文, 查看更多, and lines made of three or more short items separated by ``|``,
-  ``>`` or ``»`` ("首页 > 新闻 > 正文", "首页 | 体育 | 财经").
+  ``>`` or ``»`` ("首页 > 新闻 > 正文", "首页 | 体育 | 财经");
+* encyclopedia widgets and references: lines 编辑/收起/展开, a lone ``[13]``, and
+  reference entries ending in ``[引用日期...]`` (Baidu Baike).
 
 A phrase removes its line only when the line has at most ``max_line_chars`` characters:
 a long line that mentions 版权 or 分享 is prose. The document is rewritten with the other
@@ -44,8 +46,14 @@ BOILERPLATE_RE = re.compile(
     ),
     re.IGNORECASE,
 )
-NAVIGATION_RE = re.compile(r"^(?:[^|｜>»，。！？,]{1,8}[|｜>»]){2,}[^|｜>»，。！？,]{1,8}$")
-"""Three or more short items separated by |, > or », without sentence marks. Spaces, ``·``
+NAVIGATION_RE = re.compile(
+    r"^(?:[^|｜>»，。！？,]{1,8}[|｜>»]){2,}[^|｜>»，。！？,]{1,8}$"
+    r"|^(?:-\s*)?(?:编辑|收起|展开|播报|展开全部|目录|参考资料|词条图册|更多图册|词条标签：?|\[\d+(?:-\d+)?\])$"
+    r"|\[引用日期[\d-]+\]$"
+)
+"""Three or more short items separated by |, > or », without sentence marks; encyclopedia
+widgets (编辑, 收起, a lone ``[13]`` citation) and reference entries ending in
+``[引用日期2017-07-19]``, at any length. Spaces, ``·``
 and ``/`` are no separators here: reviews write spaces for commas ("缺页 重复页 活像盗版书")
 and ``·`` joins transliterated names (马丁·路德·金)."""
 
@@ -61,7 +69,7 @@ def is_boilerplate_line(line: str, max_line_chars: int = 50) -> bool:
     line = line.strip()
     if not line:
         return False
-    if NAVIGATION_RE.match(line):
+    if NAVIGATION_RE.search(line):
         return True
     return len(line) <= max_line_chars and BOILERPLATE_RE.search(line) is not None
 
