@@ -48,7 +48,12 @@ def test_half_width_punctuation_after_han_counts() -> None:
     assert punctuation_count("version 3.5, see www.example.com.") == 0
     long_review = REVIEW + "前台服务热情,办理入住很快.房间朝南,阳光充足,床品干净舒适.楼下有很多餐馆,吃饭很方便.唯一的缺点是隔音不太好,晚上能听到走廊的声音."
     assert ChineseQuality().apply(zh(long_review)) is None  # was too_little_punctuation
-    assert only(min_punct_per_han=0.02).apply(zh(REVIEW.replace(",", " ").replace(".", " "))) == "too_little_punctuation"
+    unpunctuated = REVIEW.replace(",", "").replace(".", "")
+    assert only(min_punct_per_han=0.02).apply(zh(unpunctuated)) == "too_little_punctuation"
+    spaced = REVIEW.replace(",", " ").replace(".", " ")  # spaces for commas: clauses of 5.1 characters
+    assert only(min_punct_per_han=0.02).apply(zh(spaced)) is None
+    keywords = " ".join(["北京", "上海", "广州", "深圳", "天津", "重庆", "南京", "杭州"] * 4)
+    assert only(min_punct_per_han=0.02).apply(zh(keywords)) == "too_little_punctuation"
 
 
 @pytest.mark.parametrize(("marks", "reason"), [(1, "too_little_punctuation"), (2, None), (3, None)])

@@ -30,7 +30,7 @@ from typing import ClassVar
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage
 from pretrain_clean.filters import text_features as tf
-from pretrain_clean.filters.cjk import HAN, count_han
+from pretrain_clean.filters.cjk import HAN, HAN_RUN_RE, count_han
 from pretrain_clean.filters.gopher import bundled, load_word_list
 from pretrain_clean.filters.repetition_ratios import char_repetition_ratio, word_repetition_ratio
 from pretrain_clean.filters.segment import check_unit, segmenter
@@ -62,13 +62,31 @@ def _opencc_chars(name: str) -> frozenset[str]:
     return frozenset(out)
 
 
+_HAN_SPACE_RE = re.compile(f"(?<=[{HAN}])[ \\t\u3000]+(?=[{HAN}])")
+SPACE_CLAUSE_MIN_CHARS = 4
+"""Spaces between Han characters count as pauses when Han runs average this many characters."""
+
+
 def punctuation_count(text: str) -> int:
     """Chinese punctuation marks, half-width ones counted only right after a Han character.
 
+    Informal Chinese writes a space for a comma ("书不错 图片清晰 文字明了可信"): a space
+    between Han characters counts as a mark when the Han runs it separates average at
+    least :data:`SPACE_CLAUSE_MIN_CHARS` characters (clauses, not a keyword list such as
+    "北京 上海 广州").
+
     >>> punctuation_count("房间不错,下次再来.价格3.5元，好!"), punctuation_count("v1.2, ok.")
     (4, 0)
+    >>> punctuation_count("书的质量不错 图片非常清晰 文字明了可信"), punctuation_count("北京 上海 广州 深圳")
+    (2, 0)
     """
-    return len(ZH_PUNCT_RE.findall(text))
+    marks = len(ZH_PUNCT_RE.findall(text))
+    spaces = _HAN_SPACE_RE.findall(text)
+    if spaces:
+        runs = HAN_RUN_RE.findall(text)
+        if sum(map(len, runs)) / len(runs) >= SPACE_CLAUSE_MIN_CHARS:
+            marks += len(spaces)
+    return marks
 
 
 def repeated_sentence_fraction(text: str, min_chars: int = 1) -> float:
@@ -119,14 +137,18 @@ def non_chinese_fraction(text: str) -> float:
 
 
 def longest_run_fraction(text: str, min_run: int) -> float:
-    """Share of non-space characters inside runs of ``min_run`` or more identical characters.
+    """Share of non-space characters inside runs of ``min_run`` or more identical letters,
+    digits or Han characters. Runs of marks are how Chinese is typed ("......" for an
+    ellipsis, "！！！！！" for stress) and are judged by the punctuation rules instead.
 
+    >>> longest_run_fraction("好的......", 5)
+    0.0
     >>> round(longest_run_fraction("哈哈哈哈哈哈好的", 5), 2)
     0.75
     """
     if not text:
         return 0.0
-    run_chars = sum(len(m.group(0)) for m in re.finditer(rf"(\S)\1{{{min_run - 1},}}", text))
+    run_chars = sum(len(m.group(0)) for m in re.finditer(rf"([^\W_])\1{{{min_run - 1},}}", text))
     visible = len(text) - sum(1 for ch in text if ch.isspace())
     return run_chars / visible if visible else 0.0
 

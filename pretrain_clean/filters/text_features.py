@@ -135,12 +135,12 @@ def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
     next as written (``gaps[i]`` between token ``i`` and ``i + 1``).
 
     Han runs are cut by the ``unit``'s segmenter (one token per character for ``"char"``);
-    everything else is split as :func:`tokenize` splits it, so ``"char"`` tokens equal
-    ``tokenize(text)``. A gap is 0 between tokens written together and 1 where whitespace
+    everything else is split as :func:`tokenize` splits it, except that a run of one
+    repeated mark is one token (:func:`merge_mark_runs`). A gap is 0 between tokens written together and 1 where whitespace
     separates them (datatrove joins every pair with a space; this is the text as written).
 
     >>> tokenize_cjk("工作人员，very good!!")
-    (['工', '作', '人', '员', '，', 'very', 'good', '!', '!'], [0, 0, 0, 0, 0, 1, 0, 0])
+    (['工', '作', '人', '员', '，', 'very', 'good', '!!'], [0, 0, 0, 0, 0, 1, 0])
     >>> tokenize_cjk("工作人员说 3.5G网络", "jieba")
     (['工作人员', '说', '3.5G', '网络'], [0, 1, 0])
     """
@@ -161,9 +161,26 @@ def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
                     found += cut(tok)
                 else:
                     found.append(tok)
+        found = merge_mark_runs(found)
         gaps += [0] * (len(found) - 1)
         tokens += found
     return tokens, gaps
+
+
+def merge_mark_runs(tokens: list[str]) -> list[str]:
+    """Join runs of one repeated mark into one token, as spaCy keeps "...." whole: Chinese
+    writers type an ellipsis as "。。。。。。" or "......" and stress with "！！！".
+
+    >>> merge_mark_runs(["好", "。", "。", "。", "！", "！", "a", "a"])
+    ['好', '。。。', '！！', 'a', 'a']
+    """
+    out: list[str] = []
+    for tok in tokens:
+        if out and len(tok) == 1 and not tok.isalnum() and out[-1][0] == tok and out[-1] == tok * len(out[-1]):
+            out[-1] += tok
+        else:
+            out.append(tok)
+    return out
 
 
 def is_chinese_text(text: str) -> bool:
