@@ -30,6 +30,7 @@ from typing import NamedTuple, Sequence
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
 from pretrain_clean.filters.cjk import HAN, HAN_RE
+from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
 from pretrain_clean.filters.segment import segmenter
 from pretrain_clean.pipeline.document import Document
 
@@ -305,81 +306,6 @@ def find_duplicates(items: Sequence[str]) -> tuple[int, int]:
         else:
             seen.add(item)
     return dup_items, dup_chars
-
-
-class NgramStats(NamedTuple):
-    """Per n: characters of the most frequent n-gram times its count (as written: see
-    :func:`tokenize_cjk`), and characters in repeated n-grams (datatrove's left-to-right
-    scan, which counts no joining characters)."""
-
-    top_chars: dict[int, int]
-    dup_chars: dict[int, int]
-
-
-def ngram_stats(
-    ids: Sequence[int], lengths: Sequence[int], max_n: int = 10, gaps: Sequence[int] | None = None
-) -> NgramStats:
-    """Gopher n-gram statistics for n = 2..max_n in one pass per n.
-
-    ``gaps[i]``: characters joining word ``i`` to word ``i + 1`` in an n-gram's length
-    (None: one space each, datatrove's ``" ".join``). With gaps, a "top" n-gram that occurs
-    once counts 0 (datatrove counts the first n-gram of a text without repetition, which
-    removes every Chinese text under about 25 characters as ``top_4_gram_chars``).
-
-    An n-gram can only repeat where its (n-1)-gram prefix repeats, so each n looks only
-    at the positions still repeating at n-1 (few, for natural text). n-grams are exact
-    integer keys (base = vocabulary size), not hashes.
-
-    >>> s = ngram_stats([0, 1, 2, 0, 1, 2, 3], [1, 1, 1, 1, 1, 1, 1], 4)
-    >>> s.top_chars[2], s.top_chars[4], s.dup_chars[3], s.dup_chars[4]
-    (6, 7, 3, 0)
-    >>> ngram_stats([0, 1, 2, 0, 1, 2, 3], [1] * 7, 4, gaps=[0] * 6).top_chars[2]
-    4
-    """
-    total = len(ids)
-    base = max(ids, default=0) + 1
-    top: dict[int, int] = {}
-    dup: dict[int, int] = {}
-    positions = list(range(total - 1))
-    keys = [a * base + b for a, b in zip(ids, ids[1:])]
-    for n in range(2, max_n + 1):
-        if n > 2:
-            keep = [(p, k * base + ids[p + n - 1]) for p, k in zip(positions, keys) if p + n <= total]
-            positions = [p for p, _ in keep]
-            keys = [k for _, k in keep]
-        if total < n:
-            top[n] = dup[n] = 0
-            continue
-        counts = Counter(keys)
-        best, best_count = None, 1
-        if counts:
-            best, best_count = counts.most_common(1)[0]
-        if best_count > 1:
-            first = positions[keys.index(best)]
-        else:
-            first = 0  # every n-gram is unique: the first one is "most common"
-        if gaps is None:
-            top[n] = (sum(lengths[first : first + n]) + n - 1) * best_count
-        elif best_count > 1:
-            top[n] = (sum(lengths[first : first + n]) + sum(gaps[first : first + n - 1])) * best_count
-        else:  # as written: an n-gram seen once is no repetition (short Chinese texts)
-            top[n] = 0
-        repeated = [(p, k) for p, k in zip(positions, keys) if counts[k] > 1]
-        positions = [p for p, _ in repeated]
-        keys = [k for _, k in repeated]
-        seen: set[int] = set()
-        chars = 0
-        nxt = 0
-        for p, k in repeated:
-            if p < nxt:
-                continue
-            if k in seen:
-                chars += sum(lengths[p : p + n])
-                nxt = p + n
-            else:
-                seen.add(k)
-        dup[n] = chars
-    return NgramStats(top, dup)
 
 
 def doc_ngram_stats(doc: Document, max_n: int = 10, unit: str = "char") -> NgramStats:
