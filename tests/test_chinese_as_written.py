@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def written_tokens(text: str) -> list[str]:
     """Our tokens, a run of one repeated mark ("。。。。") as one token (as written)."""
     out = []
-    for _, group in groupby(tf.tokenize(text)):
+    for _, group in groupby(tf.tokenize_cjk(text)[0]):
         group = list(group)
         if len(group[0]) == 1 and not group[0].isalnum():
             out.append("".join(group))

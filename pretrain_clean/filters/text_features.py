@@ -60,7 +60,7 @@ _GLUE = (  # inner characters spaCy does not split between word characters
     rf"|[^\s\w.,:<>=/+*^~'’…\-–—©®°{HAN}\u2190-\u2bff\U0001F000-\U0001FAFF])"
 )
 _WORD = rf"(?:(?<!\S)[/\\|^@~\x00-\x08\x0e-\x1b\x7f-]+)?{_W}+(?:{_GLUE}+{_W}+)*(?:[/\\|^@=~-]+(?!\S))?"
-_TOKEN_PATTERN = (
+TOKEN_RE = re.compile(
     rf"""
     (?:https?://|www\.)\S+?(?=[.,;:!?)\]}}"'’”]*(?:\s|$))       # URL, trailing punctuation split
     |[\w.+-]+@{_W}[\w-]*(?:\.[\w-]+)+                             # e-mail
@@ -78,13 +78,13 @@ _TOKEN_PATTERN = (
     |(?:(?<!\S)\+)?\d+(?:[.,:/]\d+)*(?![\w@]|{_GLUE}{_W})          # numbers: 3,700 10:30 1/2
     |\d{_W}*(?:{_GLUE}+{_W}+)*                                     # 5th 10:30am 501(c)(3
     |{_WORD}                                                       # words, with glued inner marks
-    |HAN_TOKEN                                                     # Han: one character, or a run
+    |[{HAN}]                                                       # one Han character
     |\S                                                            # any other character alone
-    """
+    """,
+    re.X,
 )
-TOKEN_RE = re.compile(_TOKEN_PATTERN.replace("HAN_TOKEN", f"[{HAN}]"), re.X)
-_TOKEN_RUN_RE = re.compile(_TOKEN_PATTERN.replace("HAN_TOKEN", f"[{HAN}]+"), re.X)
-"""As TOKEN_RE, but a run of Han characters is one token (then cut by a segmenter)."""
+_HAN_SPLIT_RE = re.compile(f"([{HAN}]+)")
+_MARK_RUN_RE = re.compile(r"([^\w\s])\1")
 
 
 _SLOW_WORDS = frozenset(
@@ -136,9 +136,11 @@ def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
     next as written (``gaps[i]`` between token ``i`` and ``i + 1``).
 
     Han runs are cut by the ``unit``'s segmenter (one token per character for ``"char"``);
-    everything else is split as :func:`tokenize` splits it, except that a run of one
-    repeated mark is one token (:func:`merge_mark_runs`). A gap is 0 between tokens written together and 1 where whitespace
-    separates them (datatrove joins every pair with a space; this is the text as written).
+    the text between them is split by :func:`tokenize`, and a run of one repeated mark is
+    one token (:func:`merge_mark_runs`). These are :func:`tokenize`'s tokens except around
+    URLs or e-mail addresses glued to Han characters. A gap is 0 between tokens written
+    together and 1 where whitespace separates them (datatrove joins every pair with a
+    space; this is the text as written).
 
     >>> tokenize_cjk("工作人员，very good!!")
     (['工', '作', '人', '员', '，', 'very', 'good', '!!'], [0, 0, 0, 0, 0, 1, 0])
@@ -153,16 +155,15 @@ def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
             gaps.append(1)
         if HAN_RE.search(chunk) is None:
             found = tokenize(chunk)
-        elif unit == "char":
-            found = TOKEN_RE.findall(chunk)
         else:
             found = []
-            for tok in _TOKEN_RUN_RE.findall(chunk):
-                if HAN_RE.match(tok):
-                    found += cut(tok)
-                else:
-                    found.append(tok)
-        found = merge_mark_runs(found)
+            for i, part in enumerate(_HAN_SPLIT_RE.split(chunk)):
+                if i % 2:
+                    found += cut(part)
+                elif part:
+                    found += tokenize(part)
+        if _MARK_RUN_RE.search(chunk):
+            found = merge_mark_runs(found)
         gaps += [0] * (len(found) - 1)
         tokens += found
     return tokens, gaps
