@@ -98,7 +98,7 @@ def repeated_sentence_fraction(text: str, min_chars: int = 1) -> float:
     >>> round(repeated_sentence_fraction("房间很好。早餐一般。房间很好。"), 3)
     0.333
     """
-    visible = len(text) - sum(1 for ch in text if ch.isspace())
+    visible = tf.visible_length(text)
     if not visible:
         return 0.0
     seen: set[str] = set()
@@ -149,7 +149,7 @@ def longest_run_fraction(text: str, min_run: int) -> float:
     if not text:
         return 0.0
     run_chars = sum(len(m.group(0)) for m in re.finditer(rf"([^\W_])\1{{{min_run - 1},}}", text))
-    visible = len(text) - sum(1 for ch in text if ch.isspace())
+    visible = tf.visible_length(text)
     return run_chars / visible if visible else 0.0
 
 
@@ -237,7 +237,7 @@ class ChineseQuality(Stage):
         if getattr(self, "_stop_words", None) is None:
             self.setup()
         text = doc.text
-        visible = len(text) - sum(1 for ch in text if ch.isspace())
+        visible = tf.visible_length(text)
         if self.min_chars is not None and visible < self.min_chars:
             return "too_few_chars"
         if self.max_chars is not None and visible > self.max_chars:

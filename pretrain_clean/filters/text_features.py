@@ -160,6 +160,8 @@ def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
             for i, part in enumerate(_HAN_SPLIT_RE.split(chunk)):
                 if i % 2:
                     found += cut(part)
+                elif len(part) == 1:  # mostly one Chinese punctuation mark
+                    found.append(part)
                 elif part:
                     found += tokenize(part)
         if _MARK_RUN_RE.search(chunk):
@@ -183,6 +185,15 @@ def merge_mark_runs(tokens: list[str]) -> list[str]:
         else:
             out.append(tok)
     return out
+
+
+def visible_length(text: str) -> int:
+    r"""Characters that are not whitespace (``str.isspace``), at C speed.
+
+    >>> visible_length(" 中文 ab\n\u3000c ")
+    5
+    """
+    return len("".join(text.split()))
 
 
 def is_chinese_text(text: str) -> bool:
