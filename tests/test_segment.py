@@ -66,3 +66,20 @@ def test_unit_is_a_validated_config_key(cls: type) -> None:
         parse_config({"stages": [{"stage": cls.name, "chinese_words": "spaces"}]}, ROOT)
     stage = cls(chinese_words="jieba")
     stage.setup()
+
+
+def test_missing_rjieba_is_a_start_up_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A missing segmenter stops the run at set-up with one line naming the key, never per record."""
+    import sys
+
+    from pretrain_clean.errors import UserError
+    from pretrain_clean.pipeline.config import setup_stages
+
+    monkeypatch.setitem(sys.modules, "rjieba", None)
+    segmenter.cache_clear()
+    try:
+        with pytest.raises(UserError, match=r"stages\[0\] \(chinese_quality\).*chinese_words = \"jieba\" needs the rjieba"):
+            setup_stages([ChineseQuality(chinese_words="jieba")])
+        setup_stages([ChineseQuality(chinese_words="char")])  # the char unit needs no library
+    finally:
+        segmenter.cache_clear()
