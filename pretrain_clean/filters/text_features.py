@@ -236,7 +236,7 @@ def words(doc: Document, unit: str = "char") -> list[str]:
 
 def has_han(doc: Document) -> bool:
     """True when the text has a Han character, cached."""
-    return doc.cached("has_han", lambda d: HAN_RE.search(d.text) is not None)
+    return doc.cached("has_han", lambda d: not d.text.isascii() and HAN_RE.search(d.text) is not None)
 
 
 def _cjk_tokens(doc: Document, unit: str) -> tuple[list[str], list[int]]:
