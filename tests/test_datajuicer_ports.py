@@ -22,6 +22,7 @@ from typing import Callable
 import pytest
 
 from pretrain_clean.filters.chinese import ChineseQuality, content_words
+from pretrain_clean.filters.cjk import HAN_RE
 from pretrain_clean.filters.gopher import GopherQuality
 from pretrain_clean.filters.repetition_ratios import char_repetition_ratio, word_repetition_ratio
 from pretrain_clean.filters.special_chars import special_char_ratio
@@ -37,7 +38,7 @@ def doc(text: str) -> Document:
 
 
 def unit(text: str) -> str:
-    return "jieba" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "char"
+    return "jieba" if HAN_RE.search(text) else "char"
 
 
 def words(text: str) -> list[str]:
