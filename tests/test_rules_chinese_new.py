@@ -168,3 +168,15 @@ def test_toxicity_jieba_counts_hits_starting_on_a_word_boundary() -> None:
     assert char.density(text)[0] == 20  # 做爱 inside 叫做|爱心
     assert word.density(text)[0] == 0
     assert word.density("你是个卖淫女")[0] == 1  # a term that begins a longer word counts
+
+
+@pytest.mark.parametrize(("text", "reason"), [("甲甲乙丙丁", None), ("甲甲乙丙", None), ("甲甲甲乙", "char_repetition")])
+def test_max_char_repetition_ratio_edges(text: str, reason: str | None) -> None:
+    """1-grams: 2/5 under, 2/4 = 0.5 at the threshold (kept), 3/4 over."""
+    assert only(max_char_repetition_ratio=0.5, char_rep_len=1).apply(zh(text)) == reason
+
+
+@pytest.mark.parametrize(("text", "reason"), [("甲甲乙丙丁", None), ("甲甲乙丙", None), ("甲甲甲乙", "word_repetition")])
+def test_max_word_repetition_ratio_edges(text: str, reason: str | None) -> None:
+    """Word 1-grams of the "char" unit: 2/5 under, 2/4 = 0.5 at the threshold (kept), 3/4 over."""
+    assert only(max_word_repetition_ratio=0.5, word_rep_len=1).apply(zh(text)) == reason
