@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
 from pretrain_clean.pipeline.report import summary_table, write_funnel
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.worker import worker_cascade
-from pretrain_clean.pipeline.atomic import atomic_write_text
 
 CASCADE_KEPT = "_cascade_kept"
 """Where cascade survivors go when dedup runs after the cascade (dedup writes ``kept/``)."""
@@ -47,6 +46,7 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
 
 def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
     """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats."""
+    out_dir = storage.absolute(out_dir)  # tasks must mean the same place on every executor
     tasks = plan_tasks(expand_inputs(inputs))
     worker_cascade(spec)  # load every model now: a bad model fails before any output exists
     prepare_output(out_dir, fingerprint(spec.raw, tasks), options.overwrite)
@@ -60,7 +60,7 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
 
         stats = run_dedup_step(spec, tasks, out_dir, kept_subdir, options.engine, stats)
         stats.check_accounting("cascade + dedup")
-    atomic_write_text(Path(out_dir) / "stats.json", stats.to_json() + "\n")
+    storage.write_text(storage.join(out_dir, "stats.json"), stats.to_json() + "\n")
     write_funnel(stats, out_dir)
     if options.show_progress:
         print(summary_table(stats), file=sys.stderr)

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from pretrain_clean.errors import ConfigError
-from pretrain_clean.paths import config_file, resolve_path
+from pretrain_clean.paths import BUNDLED, config_file, resolve_path
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.storage import is_uri
 from pretrain_clean.pipeline.stage import REGISTRY, ModelPath, Stage
 
@@ -131,14 +132,30 @@ def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path
                 f"{where}.{key}: expected {_type_name(hint)}, got {type(value).__name__} {value!r}"
             )
         if _model_paths(hint) and value is not None:
-            value = resolve_path(value, base_dir)
-            if not is_uri(value) and not Path(value).exists():
-                raise ConfigError(f"{where}.{key}: file not found: {value}")
+            value = _model_location(value, base_dir, f"{where}.{key}")
         kwargs[key] = value
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _model_location(value: str, base_dir: Path, key: str) -> str:
+    """A model/word-list path as stages keep it: ``bundled:NAME`` stays as it is (each
+    executor finds its own installed copy); a URI stays a URI (fetched once per executor,
+    see :func:`pipeline.storage.local_copy`); a relative path becomes absolute here, on the
+    driver. Checked to exist now, so a wrong path fails before any task starts."""
+    located = resolve_path(value, base_dir)
+    if is_uri(located):
+        try:
+            found = storage.is_file(located)
+        except storage.StorageBackendMissing as exc:
+            raise ConfigError(f"{key}: {exc}") from exc
+    else:
+        found = Path(located).exists()
+    if not found:
+        raise ConfigError(f"{key}: file not found: {located}")
+    return value if value.startswith(BUNDLED) else located
 
 
 def _load_section(spec: str, table: Any, where: str, base_dir: Path) -> Any:

@@ -3,7 +3,8 @@
 This is the unit both engines schedule. A part's outputs are
 ``<kept>/part-NNNNN.parquet``, ``rejected/part-NNNNN.parquet``,
 ``quarantine/part-NNNNN.parquet`` and, written last, ``_parts/part-NNNNN.json`` (its
-stats). A part whose stats file exists is complete and is skipped on rerun.
+stats). A part whose stats file exists is complete and is skipped on rerun. Paths may be
+local or URIs (:mod:`pipeline.storage`); each file is written, then published.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from pretrain_clean.pipeline.atomic import atomic_write_text
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.cascade import Cascade, Outcome, text_bytes
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.document import Document
@@ -40,14 +41,17 @@ class PartTask:
         return f"part-{self.index:05d}"
 
 
-def part_stats_path(out_dir: str | Path, task: PartTask) -> Path:
-    return Path(out_dir) / PARTS_DIR / f"{task.name}.json"
+def part_stats_path(out_dir: str | Path, task: PartTask) -> str:
+    return storage.join(str(out_dir), PARTS_DIR, f"{task.name}.json")
 
 
 def load_part_stats(out_dir: str | Path, task: PartTask) -> Stats | None:
     """The stats of a completed part, or None when it has not completed."""
     path = part_stats_path(out_dir, task)
-    return Stats.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+    try:
+        return Stats.from_json(storage.read_text(path))
+    except FileNotFoundError:
+        return None
 
 
 class Progress:
@@ -72,12 +76,12 @@ def process_part(
     done = load_part_stats(out_dir, task)
     if done is not None:
         return done
-    out = Path(out_dir)
+    out = str(out_dir)
     stats = Stats(parts=1)
     writers = {
-        "kept": AtomicParquetWriter(out / kept_subdir / f"{task.name}.parquet", KEPT_SCHEMA),
-        "rejected": AtomicParquetWriter(out / "rejected" / f"{task.name}.parquet", REJECTED_SCHEMA),
-        "quarantine": AtomicParquetWriter(out / "quarantine" / f"{task.name}.parquet", QUARANTINE_SCHEMA),
+        "kept": AtomicParquetWriter(storage.join(out, kept_subdir, f"{task.name}.parquet"), KEPT_SCHEMA),
+        "rejected": AtomicParquetWriter(storage.join(out, "rejected", f"{task.name}.parquet"), REJECTED_SCHEMA),
+        "quarantine": AtomicParquetWriter(storage.join(out, "quarantine", f"{task.name}.parquet"), QUARANTINE_SCHEMA),
     }
     try:
         _run_part(task, spec, cascade, stats, writers, progress)
@@ -90,7 +94,7 @@ def process_part(
         for writer in writers.values():
             writer.abort()
         raise
-    atomic_write_text(part_stats_path(out, task), stats.to_json())
+    storage.write_text(part_stats_path(out, task), stats.to_json())  # the marker, written last
     return stats
 
 

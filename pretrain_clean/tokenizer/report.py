@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
-from pretrain_clean.pipeline.atomic import staged_files
+from pretrain_clean.pipeline.storage import staged_folder as staged_files
 from pretrain_clean.tokenizer.load import TokenizerLike
 from pretrain_clean.tokenizer.sample import HASHES_FILE, iter_documents, text_hash
 
