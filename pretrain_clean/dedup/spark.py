@@ -1,8 +1,9 @@
 """Spark dedup engine: the local engine's decisions with DataFrame operations.
 
-Documents are ordered by ``key = file_index << 40 | row_index`` (Parquet's
-``_metadata.row_index``), the same (file, row) order the local engine numbers them in,
-so both engines keep the same documents. Band keys are exploded and grouped, candidate
+Documents are ordered by ``key = file_index << 40 | row_index``, the same (file, row)
+order the local engine numbers them in, so both engines keep the same documents. Input
+parts are read, and output parts written, by Python tasks through :mod:`pipeline.storage`
+(local paths or ``s3://``...; no shared filesystem, no Hadoop connector). Band keys are exploded and grouped, candidate
 edges verified with a join, components found by large-star/small-star; nothing but
 small summaries (counts, a histogram, a few example clusters) reaches the driver.
 """
@@ -10,12 +11,10 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pretrain_clean.dedup.components import spark_connected_components
@@ -24,6 +23,7 @@ from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.local import EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, output_names
 from pretrain_clean.dedup.paragraph import rewrite, unit_hashes
+from pretrain_clean.pipeline import storage
 from pretrain_clean.dedup.report import (
     REASONS,
     STATUS_EXACT,
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 ROW_BITS = 40
 """Rows per file are < 2^40; files < 2^23."""
+READ_BATCH = 8192
+"""Rows per Arrow batch when tasks read the input parts."""
 
 
 def run_dedup_spark(
@@ -59,22 +61,14 @@ def run_dedup_spark(
     result = DedupResult()
     hasher = NearDupHasher.from_config(cfg) if cfg.minhash else None
     t0 = time.perf_counter()
-    file_index = spark.createDataFrame(
-        [(Path(p).name, i) for i, p in enumerate(input_files)], "fname string, file_idx long"
-    )
-    raw = spark.read.parquet(*input_files).select(
-        "*",
-        F.element_at(F.split(F.col("_metadata.file_path"), "/"), -1).alias("fname"),
-        F.col("_metadata.row_index").alias("row_index"),
-    )
+    schema = _input_schema(input_files)
+    raw = _read_parts(spark, input_files, schema)
     docs = (
-        raw.join(F.broadcast(file_index), "fname")
-        .drop("fname")
-        .withColumn("key", F.shiftleft(F.col("file_idx"), ROW_BITS) + F.col("row_index"))
+        raw.withColumn("key", F.shiftleft(F.col("file_idx"), ROW_BITS) + F.col("row_index"))
         .withColumn("text", F.coalesce(F.col("text"), F.lit("")))
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    columns = [c for c in raw.columns if c not in ("fname", "row_index")]
+    columns = list(schema.names)
     totals = docs.agg(F.count("*"), F.sum(F.octet_length("text"))).first()
     result.documents_in, result.bytes_in = int(totals[0]), int(totals[1] or 0)
     status = docs.select("key", F.lit(STATUS_KEPT).alias("status"), F.lit(None).cast("long").alias("dup_of"))
@@ -123,7 +117,7 @@ def run_dedup_spark(
         result.units_removed = int(
             out.where(F.col("status") == STATUS_KEPT).agg(F.sum("n_removed")).first()[0] or 0
         )
-    _write_parts(out, columns, names, input_files, kept_dir, rejected_dir, work_dir)
+    _write_parts(out, schema, names, kept_dir, rejected_dir)
     result.seconds["write"] = time.perf_counter() - t0
     _report(result, out, clusters, hasher)
     out.unpersist()
@@ -291,58 +285,111 @@ def _final(
     )
 
 
+def _input_schema(input_files: list[str]) -> pa.Schema:
+    """The Arrow schema every input part shares (parts of one corpus have one schema)."""
+    schema = storage.parquet_file(input_files[0]).schema_arrow
+    for path in input_files[1:]:
+        other = storage.parquet_file(path).schema_arrow
+        if not other.equals(schema):
+            raise ValueError(f"{path}: its columns differ from {input_files[0]}'s ({other} vs {schema})")
+    if "text" not in schema.names:
+        raise ValueError(f"{input_files[0]}: no 'text' column (columns: {schema.names})")
+    return schema
+
+
+def _read_parts(spark: "SparkSession", input_files: list[str], schema: pa.Schema) -> "DataFrame":
+    """Every input row with its ``file_idx`` and ``row_index``, read by Python tasks through
+    :mod:`pipeline.storage` (so ``s3://`` works without Hadoop connectors), one task per file."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    out_schema = schema.append(pa.field("file_idx", pa.int64())).append(pa.field("row_index", pa.int64()))
+
+    def read(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for idx, path in zip(batch.column("file_idx").to_pylist(), batch.column("path").to_pylist()):
+                row = 0
+                for part in storage.parquet_file(path).iter_batches(batch_size=READ_BATCH):
+                    n = part.num_rows
+                    table = pa.Table.from_batches([part]).cast(schema)
+                    arrays = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+                    arrays += [pa.array([idx] * n, pa.int64()), pa.array(range(row, row + n), pa.int64())]
+                    row += n
+                    yield pa.RecordBatch.from_arrays(arrays, schema=out_schema)
+
+    rows = list(enumerate(input_files))
+    files = spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)), "file_idx long, path string")
+    return files.mapInArrow(read, from_arrow_schema(out_schema))
+
+
 def _write_parts(
     out: "DataFrame",
-    columns: list[str],
+    schema: pa.Schema,
     names: list[tuple[str, str]],
-    input_files: list[str],
     kept_dir: str,
     rejected_dir: str,
-    work_dir: str,
 ) -> None:
-    """One output file per input part, same name, rows in input order; each file is
-    written by Spark into a temporary directory and renamed into place."""
+    """One output file per input part, same name, rows in input order, written by the
+    Python task that holds the part's rows (write, then publish; see :mod:`pipeline.storage`),
+    so no shared filesystem is needed; parts left with no rows are written empty here."""
     from pyspark.sql import functions as F
 
-    tmp_root = Path(work_dir) / "dedup-spark-write"
-    for kind, where, extra, target, pick in (
-        ("kept", F.col("status") == STATUS_KEPT, [], kept_dir, 0),
-        ("rejected", F.col("status") != STATUS_KEPT, ["stage", "reason"], rejected_dir, 1),
+    for where, extra, target, pick in (
+        (F.col("status") == STATUS_KEPT, [], kept_dir, 0),
+        (F.col("status") != STATUS_KEPT, ["stage", "reason"], rejected_dir, 1),
     ):
-        tmp = str(tmp_root / kind)
-        (
+        part_schema = schema
+        for name in extra:
+            part_schema = part_schema.append(pa.field(name, pa.string()))
+        files = [storage.join(target, n[pick]) for n in names]
+        written = (
             out.where(where)
-            .select(*columns, *extra, "file_idx", "row_index")
-            .repartition("file_idx")
+            .select(*schema.names, *extra, "file_idx", "row_index")
+            .repartition(len(names), "file_idx")
             .sortWithinPartitions("file_idx", "row_index")
-            .drop("row_index")
-            .write.mode("overwrite")
-            .partitionBy("file_idx")
-            .parquet(tmp)
+            .mapInArrow(_part_writer(part_schema, files), "file_idx long")
+            .collect()
         )
-        schema = _schema(input_files[0], extra)
-        fs, _ = pafs.FileSystem.from_uri(str(Path(target).resolve()))
-        Path(target).mkdir(parents=True, exist_ok=True)
-        for index in range(len(input_files)):
-            final = str(Path(target) / names[index][pick])
-            parts = sorted(Path(tmp, f"file_idx={index}").glob("part-*.parquet"))
-            if len(parts) > 1:
-                raise RuntimeError(f"{tmp}: file_idx={index} was written as {len(parts)} files, expected one")
-            if parts:  # Spark wrote it: rename into place, the data never passes the driver
-                fs.move(str(parts[0]), final)
-            else:
-                pq.write_table(schema.empty_table(), final + ".tmp")
-                fs.move(final + ".tmp", final)
-    import shutil
-
-    shutil.rmtree(tmp_root, ignore_errors=True)
+        done = {row["file_idx"] for row in written}
+        storage.makedirs(target)
+        for index, path in enumerate(files):
+            if index not in done:
+                with storage.open_output(path) as fh:
+                    pq.write_table(part_schema.empty_table(), fh)
 
 
-def _schema(path: str, extra: list[str]) -> pa.Schema:
-    schema = pq.read_schema(path)
-    for name in extra:
-        schema = schema.append(pa.field(name, pa.string()))
-    return schema
+def _part_writer(schema: pa.Schema, files: list[str]):  # noqa: ANN202 - a mapInArrow function
+    """Write the sorted rows of a partition, one output file per run of equal ``file_idx``."""
+
+    def write(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        current, out, writer = None, None, None
+        try:
+            for batch in batches:
+                index = batch.column("file_idx").to_numpy()
+                table = pa.Table.from_batches([batch]).select(schema.names).cast(schema)
+                starts = [0, *(np.flatnonzero(index[1:] != index[:-1]) + 1).tolist(), len(index)]
+                for lo, hi in zip(starts[:-1], starts[1:]):
+                    if int(index[lo]) != current:
+                        if writer is not None:
+                            writer.close()
+                            out.publish()
+                            writer = None
+                            yield pa.RecordBatch.from_pydict({"file_idx": [current]})
+                        current = int(index[lo])
+                        out = storage.OutputFile(files[current])
+                        writer = pq.ParquetWriter(out.stream, schema)
+                    writer.write_table(table.slice(lo, hi - lo))
+            if writer is not None:
+                writer.close()
+                out.publish()
+                writer = None
+                yield pa.RecordBatch.from_pydict({"file_idx": [current]})
+        except BaseException:
+            if writer is not None:
+                writer.close()
+                out.discard()
+            raise
+
+    return write
 
 
 def _report(result: DedupResult, out: "DataFrame", clusters: "DataFrame | None", hasher: NearDupHasher | None) -> None:
