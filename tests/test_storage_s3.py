@@ -136,3 +136,20 @@ def test_remote_model_paths_are_checked_and_fetched_once(s3, tmp_path: Path, mon
     (tmp_path / "bad.toml").write_text(CONFIG.format(stop_words="s3://corpus/models/none.txt"))
     with pytest.raises(ConfigError, match=r"stop_words_path: file not found: s3://corpus/models/none.txt"):
         load_config(tmp_path / "bad.toml")
+
+
+def test_driver_progress_counts_part_markers_on_s3(s3) -> None:
+    import io
+
+    from pretrain_clean.pipeline.progress import PartsProgress
+    from pretrain_clean.pipeline.stats import Stats
+
+    tasks = [PartTask(i, f"s3://corpus/x{i}.jsonl", f"x{i}.jsonl", 10) for i in range(3)]
+    storage.write_text("s3://out/progress/_parts/part-00000.json", Stats(documents_in=5, kept=5, parts=1).to_json())
+    stream = io.StringIO()
+    with PartsProgress("spark", "s3://out/progress", tasks, interval=3600, stream=stream) as progress:
+        storage.write_text("s3://out/progress/_parts/part-00002.json", Stats(documents_in=7, kept=7, parts=1).to_json())
+        storage.write_text("s3://out/progress/_parts/.part-00001.json.tmp-9", "{")  # unpublished: ignored
+    assert sorted(progress.seen) == ["part-00000.json", "part-00002.json"]
+    assert stream.getvalue().startswith("[spark] parts 2/3 · 12 docs · ")
+    assert stream.getvalue().rstrip().endswith("done")

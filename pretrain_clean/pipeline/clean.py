@@ -38,7 +38,7 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
     if options.engine == "spark":
         from pretrain_clean.pipeline.spark_engine import run_spark
 
-        return run_spark(spec, tasks, out_dir, kept_subdir)
+        return run_spark(spec, tasks, out_dir, kept_subdir, show_progress=options.show_progress)
     from pretrain_clean.pipeline.local_engine import run_local
 
     return run_local(spec, tasks, out_dir, kept_subdir, options.workers, options.show_progress, options.tasks)
