@@ -153,3 +153,39 @@ def test_driver_progress_counts_part_markers_on_s3(s3) -> None:
     assert sorted(progress.seen) == ["part-00000.json", "part-00002.json"]
     assert stream.getvalue().startswith("[spark] parts 2/3 · 12 docs · ")
     assert stream.getvalue().rstrip().endswith("done")
+
+
+def test_tokenizer_shards_and_verify_s3_to_s3_equal_local(s3, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from pretrain_clean.tokenizer.config import load_config as load_tokenizer_config
+    from pretrain_clean.tokenizer.shards import ShardConfig, tokenize_to_shards
+    from pretrain_clean.tokenizer.train import train_tokenizer
+    from pretrain_clean.tokenizer.verify import verify_shards
+    from pretrain_clean.pipeline.writers import KEPT_SCHEMA
+
+    texts = [f"document {i}: the quick brown fox jumps over the lazy dog {i * 7} times. 敏捷的棕色狐狸。"
+             for i in range(300)]
+    corpus = tmp_path / "clean" / "kept"
+    corpus.mkdir(parents=True)
+    for part in range(2):
+        rows = [{"id": f"p{part}-{i}", "text": t, "source": "x.jsonl", "position": i, "meta": "{}"}
+                for i, t in enumerate(texts[part::2])]
+        pq.write_table(pa.Table.from_pylist(rows, schema=KEPT_SCHEMA), corpus / f"part-{part:05d}.parquet")
+    upload_tree(tmp_path / "clean", "s3://corpus/clean")
+    cfg = load_tokenizer_config("tokenizer")
+    shard_cfg = ShardConfig(shard_tokens=2000)
+    local_info = train_tokenizer("bpe", [str(tmp_path / "clean")], str(tmp_path / "tok"), cfg, vocab_size=800)
+    remote_info = train_tokenizer("bpe", ["s3://corpus/clean"], "s3://out/tok", cfg, vocab_size=800)
+    assert remote_info["sample"] == local_info["sample"]
+    assert storage.read_bytes("s3://out/tok/tokenizer.json") == (tmp_path / "tok" / "tokenizer.json").read_bytes()
+    local = tokenize_to_shards(tmp_path / "tok" / "tokenizer.json", tmp_path / "clean", tmp_path / "shards", shard_cfg)
+    remote = tokenize_to_shards("s3://out/tok/tokenizer.json", "s3://corpus/clean", "s3://out/shards", shard_cfg)
+    assert len(remote["shards"]) == len(local["shards"]) > 1
+    assert [s["sha256"] for s in remote["shards"]] == [s["sha256"] for s in local["shards"]]
+    for entry in remote["shards"]:
+        assert storage.read_bytes(f"s3://out/shards/{entry['file']}") == (tmp_path / "shards" / entry["file"]).read_bytes()
+    assert remote["input_dir"] == "s3://corpus/clean" and remote["tokenizer_path"] == "s3://out/tok/tokenizer.json"
+    assert verify_shards("s3://out/shards") == []
+    storage.remove_tree(f"s3://out/shards/{remote['shards'][0]['file']}")
+    assert verify_shards("s3://out/shards")[0].endswith("listed in manifest.json but missing")
