@@ -189,3 +189,12 @@ def test_tokenizer_shards_and_verify_s3_to_s3_equal_local(s3, tmp_path: Path) ->
     assert verify_shards("s3://out/shards") == []
     storage.remove_tree(f"s3://out/shards/{remote['shards'][0]['file']}")
     assert verify_shards("s3://out/shards")[0].endswith("listed in manifest.json but missing")
+
+
+def test_config_on_the_store_resolves_relative_paths_against_its_folder(s3) -> None:
+    storage.write_text("s3://corpus/cfg/models/stop.txt", "the\n")
+    storage.write_text("s3://corpus/cfg/run.toml", CONFIG.format(stop_words="models/stop.txt"))
+    spec = load_config("s3://corpus/cfg/run.toml")
+    assert spec.stages[0].stop_words_path == "s3://corpus/cfg/models/stop.txt"
+    with pytest.raises(ConfigError, match="config file not found: s3://corpus/cfg/none.toml"):
+        load_config("s3://corpus/cfg/none.toml")

@@ -110,7 +110,7 @@ def _model_paths(hint: Any) -> bool:
     return hint is ModelPath or ModelPath in typing.get_args(hint)
 
 
-def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path) -> Any:
+def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path | str) -> Any:
     """Make ``cls(**table)`` after checking names, types and model paths.
 
     ``where`` prefixes error messages (e.g. ``stages[2] (gopher_quality)``).
@@ -140,7 +140,7 @@ def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path
         raise ConfigError(f"{where}: {exc}") from exc
 
 
-def _model_location(value: str, base_dir: Path, key: str) -> str:
+def _model_location(value: str, base_dir: Path | str, key: str) -> str:
     """A model/word-list path as stages keep it: ``bundled:NAME`` stays as it is (each
     executor finds its own installed copy); a URI stays a URI (fetched once per executor,
     see :func:`pipeline.storage.local_copy`); a relative path becomes absolute here, on the
@@ -158,7 +158,7 @@ def _model_location(value: str, base_dir: Path, key: str) -> str:
     return value if value.startswith(BUNDLED) else located
 
 
-def _load_section(spec: str, table: Any, where: str, base_dir: Path) -> Any:
+def _load_section(spec: str, table: Any, where: str, base_dir: Path | str) -> Any:
     module_name, _, class_name = spec.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     if not isinstance(table, dict):
@@ -166,7 +166,7 @@ def _load_section(spec: str, table: Any, where: str, base_dir: Path) -> Any:
     return build_dataclass(cls, table, where, base_dir)
 
 
-def parse_config(data: dict[str, Any], base_dir: Path, path: str = "<config>") -> RunSpec:
+def parse_config(data: dict[str, Any], base_dir: Path | str, path: str = "<config>") -> RunSpec:
     """Validate a parsed TOML document into a :class:`RunSpec`."""
     load_stage_modules()
     known = {"input", "run", "stages", *SECTION_TYPES}
@@ -242,19 +242,26 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec:
     """Read and validate a TOML config file (plus ``KEY=VALUE`` overrides).
 
-    ``path`` may name a bundled config (``default``); relative paths in the file resolve
-    against the file's folder.
+    ``path`` may name a bundled config (``default``) or a URI (``s3://bucket/run.toml``);
+    relative paths in the file resolve against the file's folder.
     """
-    path = config_file(path)
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+    if is_uri(str(path)):
+        try:
+            text, base_dir = storage.read_text(str(path)), storage.parent(str(path))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {path}") from exc
+    else:
+        path = config_file(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        text, base_dir = path.read_text(encoding="utf-8"), path.resolve().parent
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     for assignment in overrides or []:
         apply_override(data, assignment)
-    return parse_config(data, path.resolve().parent, str(path))
+    return parse_config(data, base_dir, str(path))
 
 
 def setup_stages(stages: list[Stage]) -> None:

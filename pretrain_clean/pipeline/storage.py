@@ -101,8 +101,11 @@ def filesystem(path: str) -> tuple[Any, str]:
     A URI whose backend is not installed raises :class:`StorageBackendMissing`."""
     import fsspec
 
+    path = str(path)
+    # No listing cache: markers written by other processes (executors) must be seen at once.
+    options = {} if path.startswith(("file://", "local://")) else {"use_listings_cache": False}
     try:
-        return fsspec.core.url_to_fs(str(path))
+        return fsspec.core.url_to_fs(path, **options)
     except ImportError as exc:
         raise StorageBackendMissing(f"{path}: {exc}") from exc
 
