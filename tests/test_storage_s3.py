@@ -198,3 +198,30 @@ def test_config_on_the_store_resolves_relative_paths_against_its_folder(s3) -> N
     assert spec.stages[0].stop_words_path == "s3://corpus/cfg/models/stop.txt"
     with pytest.raises(ConfigError, match="config file not found: s3://corpus/cfg/none.toml"):
         load_config("s3://corpus/cfg/none.toml")
+
+
+def test_dedup_job_reads_and_writes_s3(s3, tmp_path: Path, capsys) -> None:
+    import json
+
+    import pyarrow as pa
+
+    from pretrain_clean.cli.main import run as cli
+    from pretrain_clean.pipeline.writers import KEPT_SCHEMA
+
+    text = "a long enough paragraph about rivers and mills that repeats across documents in this corpus"
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for p in range(2):
+        rows = [{"id": f"{p}-{i}", "text": text if i == 0 else f"{text} number {p} {i} unique words {i * 13}",
+                 "source": "s", "position": i, "meta": "{}"} for i in range(4)]
+        pq.write_table(pa.Table.from_pylist(rows, schema=KEPT_SCHEMA), parts / f"part-{p:05d}.parquet")
+    upload_tree(parts, "s3://corpus/dedup-in")
+    assert cli("dedup", ["--config", "default", "--input", str(parts), "--output", str(tmp_path / "d")]) == 0
+    assert cli("dedup", ["--config", "default", "--input", "s3://corpus/dedup-in", "--output", "s3://out/d"]) == 0
+    capsys.readouterr()
+    assert _rows("s3://out/d/kept", ["id", "text", "meta"]) == _rows(str(tmp_path / "d" / "kept"), ["id", "text", "meta"])
+    rejected = _rows("s3://out/d/rejected", ["id", "reason"])
+    assert rejected == _rows(str(tmp_path / "d" / "rejected"), ["id", "reason"])
+    assert {"id": "1-0", "reason": "duplicate"} in rejected
+    report = json.loads(storage.read_text("s3://out/d/dedup_report.json"))
+    assert report["removed"] == json.loads((tmp_path / "d" / "dedup_report.json").read_text())["removed"]
