@@ -225,3 +225,11 @@ def test_dedup_job_reads_and_writes_s3(s3, tmp_path: Path, capsys) -> None:
     assert {"id": "1-0", "reason": "duplicate"} in rejected
     report = json.loads(storage.read_text("s3://out/d/dedup_report.json"))
     assert report["removed"] == json.loads((tmp_path / "d" / "dedup_report.json").read_text())["removed"]
+
+
+def test_s3_output_leaves_nothing_in_the_current_folder(s3, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": "a", "text": "hello"}])
+    clean(load_config("minimal"), [str(tmp_path / "in")], "s3://out/cwd", CleanOptions(show_progress=False))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+    assert _names("s3://out/cwd") == ["_run.json", "funnel.md", "funnel.png", "removals.md", "stats.json"]
