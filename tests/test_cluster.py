@@ -84,7 +84,7 @@ def test_standalone_cluster_s3_to_s3_equals_local_despite_kills(tmp_path: Path) 
         out = f"{BUCKET}/out/clean"
         submit = [spark_bin("spark-submit"), "--master", cluster.master_url, "--conf", "spark.cores.max=2",
                   "--conf", "spark.executor.cores=1", "--executor-memory", "1g", "--driver-memory", "1g",
-                  "--conf", "spark.sql.shuffle.partitions=4", "--conf", "spark.ui.enabled=false",
+                  "--conf", "spark.sql.shuffle.partitions=2", "--conf", "spark.ui.enabled=false",
                   str(ROOT / "jobs" / "clean.py"), "--config", "default", "--input", f"{BUCKET}/sample",
                   "--output", out, *MODEL_SETS]
         try:
@@ -103,6 +103,9 @@ def test_standalone_cluster_s3_to_s3_equals_local_despite_kills(tmp_path: Path) 
                 assert _markers(out) < parts, "every part was done before the worker could be killed"
                 cluster.kill("worker-1")
                 assert second.wait(timeout=600) == 0, (tmp_path / "submit-2.log").read_text()[-3000:]
+            for worker in ("worker-0", "worker-1"):  # each "machine" fetched the models into its own cache
+                cache = tmp_path / "cluster" / worker / "tmp" / "pretrain-clean-cache"
+                assert sorted(p.name for p in cache.rglob("*.arpa.bin")) == ["en.arpa.bin", "zh.arpa.bin"], worker
             log_text = (tmp_path / "submit-2.log").read_text()
             assert f"[spark] parts {parts}/{parts}" in log_text  # progress on the driver
         finally:

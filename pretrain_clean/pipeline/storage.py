@@ -283,6 +283,29 @@ def write_text(path: str, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def staging_path(dest: str | Path) -> Path:
+    """A local temp path to build ``dest`` in when a library insists on writing a file itself
+    (``model.save_model(path)``, ``build_binary``); then :func:`publish_file` it."""
+    dest = str(dest)
+    if is_uri(dest):
+        return Path(tempfile.mkdtemp(prefix="pretrain-clean-out-")) / f".{basename(dest)}{TMP_MARK}{os.getpid()}"
+    return Path(absolute(dest)).with_name(f".{basename(dest)}{TMP_MARK}{os.getpid()}")
+
+
+def publish_file(local: str | Path, dest: str | Path) -> None:
+    """Publish the complete local file ``local`` as ``dest`` (a rename, or one upload)."""
+    dest = str(dest)
+    if is_uri(dest):
+        fs, inner = filesystem(dest)
+        try:
+            fs.put_file(str(local), inner)
+        finally:
+            os.unlink(local)
+    else:
+        os.makedirs(os.path.dirname(absolute(dest)), exist_ok=True)
+        os.replace(local, dest)
+
+
 def publish_folder(local_dir: str | Path, dest: str, last: tuple[str, ...] = ()) -> None:
     """Copy the files of ``local_dir`` (not recursive) into ``dest``, each written then
     published; the names in ``last`` (markers) are published after all the others."""

@@ -242,7 +242,7 @@ def spool_file(ot: OpenTokenizer, src: str, dst: Path, cfg: ShardConfig) -> None
     The next batch is encoded in a background thread (the tokenizer releases the GIL) while this
     one is converted and written, so the I/O hides behind the encoding.
     """
-    tmp = dst.with_name(f".{dst.name}.tmp")
+    tmp = storage.staging_path(dst)
     schema = spool_schema(ot)
     with ThreadPoolExecutor(1) as pool, pa.OSFile(str(tmp), "wb") as sink, \
             pa.ipc.new_file(sink, schema) as writer:
@@ -257,7 +257,7 @@ def spool_file(ot: OpenTokenizer, src: str, dst: Path, cfg: ShardConfig) -> None
             pending = job
         if pending is not None:
             writer.write_batch(spool_batch(ot, src, pending[0], pending[1].result(), cfg, schema))
-    os.replace(tmp, dst)
+    storage.publish_file(tmp, dst)
 
 
 def spool_batch(ot: OpenTokenizer, src: Path, batch: pa.RecordBatch, encodings: list[Any],
