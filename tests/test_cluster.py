@@ -131,3 +131,13 @@ def test_standalone_cluster_s3_to_s3_equals_local_despite_kills(tmp_path: Path) 
         assert len(local_shards) > 1
         assert [storage.read_bytes(f"{BUCKET}/out/shards/{p.name}") for p in local_shards] == \
             [p.read_bytes() for p in local_shards]
+
+
+@pytest.mark.parametrize("conf, level", [([], "WARN"), (["--conf", "spark.log.level=INFO"], "INFO")])
+def test_spark_logs_at_warn_unless_asked(tmp_path: Path, conf: list[str], level: str) -> None:
+    script = tmp_path / "level.py"
+    script.write_text("from pretrain_clean.pipeline.spark_engine import spark_session\n"
+                      "print('LEVEL', spark_session().sparkContext.getConf().get('spark.log.level'))\n")
+    done = subprocess.run([spark_bin("spark-submit"), "--master", "local[1]", *conf, str(script)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+    assert f"LEVEL {level}" in done.stdout, done.stderr[-2000:]

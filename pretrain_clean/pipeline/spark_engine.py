@@ -31,10 +31,11 @@ def spark_session(app_name: str = "pretrain-clean", master: str | None = None): 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    from pyspark import SparkConf
+    from pyspark import SparkConf, SparkContext
 
     builder = SparkSession.builder.appName(app_name)
-    if not SparkConf().contains("spark.log.level"):  # Spark's own INFO lines, unless asked for
+    SparkContext._ensure_initialized()  # under spark-submit: SparkConf() then holds its --conf values
+    if not SparkConf().contains("spark.log.level"):  # Spark's own INFO lines only when asked for
         builder = builder.config("spark.log.level", "WARN")
     if master:
         builder = builder.master(master)
