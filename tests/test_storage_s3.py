@@ -233,3 +233,12 @@ def test_s3_output_leaves_nothing_in_the_current_folder(s3, tmp_path: Path, monk
     clean(load_config("minimal"), [str(tmp_path / "in")], "s3://out/cwd", CleanOptions(show_progress=False))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
     assert _names("s3://out/cwd") == ["_run.json", "funnel.md", "funnel.png", "removals.md", "stats.json"]
+
+
+def test_a_missing_storage_backend_is_one_error_line_before_any_work(tmp_path: Path, capsys) -> None:
+    from pretrain_clean.cli.main import run as cli
+
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": "a", "text": "hello"}])
+    assert cli("clean", ["--config", "minimal", "--input", str(tmp_path / "in"), "--output", "gs://bucket/out"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: gs://bucket/out") and "gcsfs" in err[0]

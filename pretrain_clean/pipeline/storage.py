@@ -105,7 +105,10 @@ def filesystem(path: str) -> tuple[Any, str]:
     # No listing cache: markers written by other processes (executors) must be seen at once.
     options = {} if path.startswith(("file://", "local://")) else {"use_listings_cache": False}
     try:
-        return fsspec.core.url_to_fs(path, **options)
+        try:
+            return fsspec.core.url_to_fs(path, **options)
+        except TypeError:  # a backend that takes no listing-cache option
+            return fsspec.core.url_to_fs(path)
     except ImportError as exc:
         raise StorageBackendMissing(f"{path}: {exc}") from exc
 
