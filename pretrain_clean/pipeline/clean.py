@@ -9,6 +9,7 @@ from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
 from pretrain_clean.pipeline.report import summary_table, write_funnel
+from pretrain_clean.pipeline.split import split_tasks
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.worker import worker_cascade
 
@@ -47,7 +48,7 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
 def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
     """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats."""
     out_dir = storage.absolute(out_dir)  # tasks must mean the same place on every executor
-    tasks = plan_tasks(expand_inputs(inputs))
+    tasks = split_tasks(plan_tasks(expand_inputs(inputs)), spec.run.part_bytes)
     worker_cascade(spec)  # load every model now: a bad model fails before any output exists
     prepare_output(out_dir, fingerprint(spec.raw, tasks), options.overwrite)
     with_dedup = dedup_enabled(spec)

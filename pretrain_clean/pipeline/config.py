@@ -51,6 +51,13 @@ class RunConfig:
 
     batch_size: int = 256
     seed: int = 0
+    part_bytes: int | None = None
+    """Cut parquet inputs larger than this into row-group ranges, one part each (``"off"``: one
+    part per file); results do not depend on it (:mod:`pipeline.split`)."""
+
+    def __post_init__(self) -> None:
+        if self.part_bytes is not None and self.part_bytes <= 0:
+            raise ValueError(f"part_bytes must be positive (or \"off\"), got {self.part_bytes}")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from pretrain_clean.pipeline.cascade import Cascade, Outcome, text_bytes
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.readers import CountingReader, Quarantined, read_records
+from pretrain_clean.pipeline.split import read_row_groups
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.writers import (
     KEPT_SCHEMA, QUARANTINE_SCHEMA, REJECTED_SCHEMA, AtomicParquetWriter, outcome_columns,
@@ -35,6 +36,8 @@ class PartTask:
     path: str
     source: str
     size: int
+    row_groups: tuple[int, int] | None = None
+    """``[first, end)`` row groups of a parquet file cut into several parts (:mod:`pipeline.split`)."""
 
     @property
     def name(self) -> str:
@@ -120,7 +123,9 @@ def _run_part(
             quarantined.clear()
         return time.perf_counter() - start
 
-    for record in read_records(task.path, spec.input, task.source, on_open):
+    records = (read_row_groups(task, spec.input, on_open) if task.row_groups
+               else read_records(task.path, spec.input, task.source, on_open))
+    for record in records:
         stats.documents_in += 1
         if isinstance(record, Quarantined):
             _count_quarantined(stats, record)

@@ -52,7 +52,8 @@ def _part_runner(spec: RunSpec, out_dir: str, kept_subdir: str):  # noqa: ANN202
         cascade = worker_cascade(spec)
         for batch in batches:
             for row in batch.to_pylist():
-                task = PartTask(row["index"], row["path"], row["source"], row["size"])
+                groups = (row["rg_lo"], row["rg_hi"]) if row["rg_lo"] is not None else None
+                task = PartTask(row["index"], row["path"], row["source"], row["size"], groups)
                 stats = process_part(task, spec, cascade, out_dir, kept_subdir)
                 yield pa.RecordBatch.from_pydict({"index": [task.index], "stats": [stats.to_json()]})
 
@@ -64,9 +65,9 @@ def run_spark(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: s
     """Run every part on Spark; returns the parts' stats in task order. With
     ``show_progress`` the driver prints parts done / total and documents/s while it waits."""
     spark = spark or spark_session()
-    rows = [(t.index, t.path, t.source, t.size) for t in tasks]
+    rows = [(t.index, t.path, t.source, t.size, *(t.row_groups or (None, None))) for t in tasks]
     one_per_slice = spark.sparkContext.parallelize(rows, max(1, len(rows)))
-    frame = spark.createDataFrame(one_per_slice, "index long, path string, source string, size long")
+    frame = spark.createDataFrame(one_per_slice, "index long, path string, source string, size long, rg_lo long, rg_hi long")
     with PartsProgress("spark", out_dir, tasks, enabled=show_progress):
         results = frame.mapInArrow(_part_runner(spec, out_dir, kept_subdir), STATS_SCHEMA).collect()
     by_index = {row["index"]: Stats.from_json(row["stats"]) for row in results}
