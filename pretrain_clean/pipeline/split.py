@@ -15,11 +15,11 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Callable, Iterator
 
-import pyarrow.parquet as pq
-
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import InputConfig
-from pretrain_clean.pipeline.readers import CountingReader, Quarantined, Record, _make_document
+from pretrain_clean.pipeline.parquet_reader import read_parquet
+from pretrain_clean.pipeline.records import Record
+from pretrain_clean.pipeline.streams import CountingReader
 
 if TYPE_CHECKING:
     from pretrain_clean.pipeline.parts import PartTask
@@ -73,20 +73,9 @@ def split_tasks(tasks: list["PartTask"], part_bytes: int | None) -> list["PartTa
 
 def read_row_groups(task: "PartTask", cfg: InputConfig,
                     on_open: Callable[[CountingReader], None] | None = None) -> Iterator[Record]:
-    """The records of ``task.row_groups`` (``[lo, hi)``) of its parquet file, positioned by the
-    file's row numbers."""
-    lo, hi = task.row_groups or (0, 0)
+    """The records of ``task.row_groups`` of its parquet file, positioned by the file's rows."""
     raw = CountingReader(storage.open_input(task.path))
     if on_open is not None:
         on_open(raw)
     with raw:
-        parquet = pq.ParquetFile(raw)
-        position = sum(parquet.metadata.row_group(i).num_rows for i in range(lo))
-        try:
-            for batch in parquet.iter_batches(batch_size=1024, row_groups=range(lo, hi)):
-                for row in batch.to_pylist():
-                    position += 1
-                    yield _make_document(row, cfg, task.source, position, 0)
-        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for damaged files
-            yield Quarantined(task.source, position + 1, "truncated", f"unreadable after row {position}: {exc}")
-
+        yield from read_parquet(task.path, raw, cfg, task.source, task.row_groups)
