@@ -10,7 +10,8 @@
   layer), never the config loader or the engines; the config loader finds them through the
   stage registry.
 * datatrove is imported by the local engine and the datatrove adapter only.
-* No import cycles between the package's modules.
+* No import cycles between the package's modules (at run time: ``if TYPE_CHECKING:`` imports
+  are how a type annotation refers back without a cycle).
 * No module over ``MAX_LINES`` lines (the one known exception is listed); no ``sys.path`` edits.
 """
 from __future__ import annotations
@@ -49,10 +50,30 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
-def imports(path: Path) -> set[str]:
-    """Every module ``path`` imports, at any depth of its code (resolved to package modules)."""
+def _type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+
+
+def _nodes(tree: ast.AST, runtime_only: bool) -> list[ast.AST]:
+    found, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        if runtime_only and _type_checking(node):
+            todo.extend(node.orelse)  # the body runs only under a type checker
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def imports(path: Path, runtime_only: bool = False) -> set[str]:
+    """Every module ``path`` imports, at any depth of its code (resolved to package modules);
+    ``runtime_only`` leaves out ``if TYPE_CHECKING:`` blocks."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _nodes(ast.parse(path.read_text(encoding="utf-8")), runtime_only):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -105,7 +126,7 @@ def test_stages_import_only_the_pipeline_core() -> None:
 
 
 def test_no_import_cycles() -> None:
-    graph = {name: {m for m in imports(path) if m in MODULES and m != name}
+    graph = {name: {m for m in imports(path, runtime_only=True) if m in MODULES and m != name}
              for name, path in MODULES.items()}
     # pipeline.config imports every filters/*.py at run time (load_stage_modules) so stages register
     graph["pretrain_clean.pipeline.config"] |= {module_name(p) for p in (PACKAGE / "filters").glob("*.py")}
@@ -143,6 +164,13 @@ def test_the_checker_sees_imports_inside_functions(tmp_path: Path) -> None:
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from pyspark.sql import functions as F\n    import datatrove\n")
     assert {"pyspark.sql", "datatrove"} <= imports(source)
+
+
+def test_type_checking_imports_are_not_run_time_imports(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("import typing\nif typing.TYPE_CHECKING:\n    import a\nelse:\n    import b\nimport c\n")
+    assert imports(source, runtime_only=True) == {"typing", "b", "c"}
+    assert imports(source) == {"typing", "a", "b", "c"}
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
