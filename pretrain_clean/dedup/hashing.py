@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import string
+import sys
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -19,7 +21,8 @@ _CJK_CLASS = r"\p{Han}\p{Hiragana}\p{Katakana}"
 _PUNCT = string.punctuation + "“”‘’‚„…–—«»‹›、。，．！？：；（）【】《》〈〉「」『』·•¡¿"
 _PUNCT_RE = re.compile(r"[^\w\s]+")
 _DIGIT_RE = re.compile(r"\d")
-_SPACE_RE = re.compile(r"\s+")
+_ONE_SPACE_RE = re.compile(r"\s")
+_SPACES_RE = re.compile("  +")
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
@@ -27,14 +30,30 @@ _M2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
 
 
+@lru_cache(maxsize=1)
+def _normalize_table() -> dict[int, str | None]:
+    """``str.translate`` table doing :data:`_DIGIT_RE` (digits to 0), :data:`_PUNCT_RE`
+    (drop what is neither a word character nor whitespace) and mapping every whitespace
+    character to a space; each maps single characters, so the table is found by running
+    the regexes over every code point."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    table: dict[int, str | None] = {ord(c): "0" for c in _DIGIT_RE.findall(every) if c != "0"}
+    table.update((ord(c), None) for c in "".join(_PUNCT_RE.findall(every)))
+    table.update((ord(c), " ") for c in _ONE_SPACE_RE.findall(every) if c != " ")
+    return table
+
+
 def normalize(text: str) -> str:
     """Lowercase, digits to 0, punctuation dropped, whitespace collapsed (CCNet's rule).
+
+    One translate table replaces the digit and punctuation regexes and turns every
+    whitespace character into a space; only runs of spaces are then collapsed (equality
+    with the regexes is tested on every code point).
 
     >>> normalize("  Hello, World!  Call 555-1234.\\n")
     'hello world call 0000000'
     """
-    text = _PUNCT_RE.sub("", _DIGIT_RE.sub("0", text.lower()))
-    return _SPACE_RE.sub(" ", text).strip()
+    return _SPACES_RE.sub(" ", text.lower().translate(_normalize_table())).strip(" ")
 
 
 def hash64(text: str) -> int:
@@ -43,7 +62,8 @@ def hash64(text: str) -> int:
     >>> hash64("abc") == hash64("abc"), hash64("abc") == hash64("abd")
     (True, False)
     """
-    return int(np.uint64(xxhash.xxh3_64_intdigest(text.encode("utf-8"))).astype(np.int64))
+    h = xxhash.xxh3_64_intdigest(text.encode("utf-8"))
+    return h - (1 << 64) if h >= 1 << 63 else h
 
 
 def tokenize_batch(texts: list[str]) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray]:
