@@ -9,6 +9,7 @@ small summaries (counts, a histogram, a few example clusters) reaches the driver
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -34,6 +35,7 @@ from pretrain_clean.dedup.report import (
     size_histogram,
     write_report,
 )
+from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -59,6 +61,7 @@ def run_dedup_spark(
     result = DedupResult()
     hasher = NearDupHasher.from_config(cfg) if cfg.minhash else None
     t0 = time.perf_counter()
+    set_shuffle_partitions(spark, sum(os.path.getsize(p) for p in input_files if os.path.exists(p)))
     file_index = spark.createDataFrame(
         [(Path(p).name, i) for i, p in enumerate(input_files)], "fname string, file_idx long"
     )
