@@ -5,7 +5,8 @@ rounds) so load from other users of the machine falls on both; for each run we r
 wall time, the CPU time of the whole process tree (the larger of ``RUSAGE_CHILDREN``, which
 counts every descendant that was waited for, and the sum over every process seen in the tree
 of its user + system time, sampled every 50 ms from ``/proc``) and the peak of the tree's
-summed RSS (same samples). Ratios are medians over rounds of per-round ratios.
+summed proportional set size (PSS: resident memory with shared pages divided among the
+processes sharing them, so forked workers do not count their parent's pages twice). Ratios are medians over rounds of per-round ratios.
 """
 from __future__ import annotations
 
@@ -30,14 +31,28 @@ class Run:
     wall: float
     cpu: float
     peak_rss_mib: float
+    """Peak of the tree's summed PSS (resident memory, shared pages divided among sharers)."""
 
 
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def _pss(pid: int, rss: int) -> int:
+    """Proportional set size in bytes (shared pages split among their users, so forked
+    workers do not count their parent's pages again); ``rss`` where unavailable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss
+
+
 def _tree(root: int, cpu_seen: dict[int, float]) -> int:
-    """Summed resident bytes of ``root`` and its descendants; records each one's CPU
-    seconds so far (user + system) in ``cpu_seen``."""
+    """Summed proportional set size of ``root`` and its descendants; records each one's
+    CPU seconds so far (user + system) in ``cpu_seen``."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     cpu: dict[int, float] = {}
@@ -56,7 +71,8 @@ def _tree(root: int, cpu_seen: dict[int, float]) -> int:
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        if pid in rss:
+            total += _pss(pid, rss[pid])
         if pid in cpu:
             cpu_seen[pid] = max(cpu_seen.get(pid, 0.0), cpu[pid])
         todo += children.get(pid, [])
@@ -112,7 +128,7 @@ def median_ratio(runs: dict[str, list[Run]], slow: str, fast: str, attr: str) ->
 
 def table(runs: dict[str, list[Run]], docs: dict[str, int]) -> str:
     """Markdown table: per side median wall and CPU, documents/s per core (CPU), peak RSS."""
-    lines = ["| side | docs | wall s (median) | CPU s (median) | docs/s | docs/s per core (CPU) | peak RSS MiB (max) |",
+    lines = ["| side | docs | wall s (median) | CPU s (median) | docs/s | docs/s per core (CPU) | peak memory MiB (PSS, max) |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for name, rs in runs.items():
         wall = statistics.median(r.wall for r in rs)
