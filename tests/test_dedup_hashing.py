@@ -15,6 +15,7 @@ import pytest
 import xxhash
 
 from pretrain_clean.dedup.hashing import hash64, normalize
+from pretrain_clean.dedup.paragraph import paragraph_hashes_batch, unit_hashes
 from pretrain_clean.filters.training.corpus import read_texts
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
@@ -60,3 +61,34 @@ def test_hash64_sign_boundary() -> None:
     signs = {hash64(str(i)) < 0 for i in range(64)}
     assert signs == {True, False}
     assert all(hash64(str(i)) == reference_hash64(str(i)) for i in range(2000))
+
+
+def _per_document(texts: list[str], min_chars: int) -> list[tuple[int, int, int]]:
+    return [(i, u, h) for i, t in enumerate(texts) for u, h in unit_hashes(t, True, False, min_chars, 30)]
+
+
+def _batched(texts: list[str], min_chars: int) -> list[tuple[int, int, int]]:
+    doc, unit, hashes = paragraph_hashes_batch(texts, min_chars)
+    return list(zip(doc.tolist(), unit.tolist(), hashes.tolist()))
+
+
+LINE_EDGES = [
+    "", "\n", "\n\n", " \n \n ", "ΟΔΟΣ\nΣΑΣ", "ΑΣ\n'Α", "a \u2028 b\nc\x85d\r\ne", "  x  \n\t y\t", "İ\nİ", "tail \n",
+    "same line\n\nsame line", "Menu | Home\nBody text.  \n  Menu | Home",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("min_chars", [0, 1, 5])
+def test_paragraph_hashes_batch_equal_per_document_unit_hashes(min_chars: int) -> None:
+    assert _batched(LINE_EDGES, min_chars) == _per_document(LINE_EDGES, min_chars)
+    for text in LINE_EDGES:  # alone, too: first and last lines of the joined batch
+        assert _batched([text], min_chars) == _per_document([text], min_chars)
+    assert _batched([], min_chars) == []
+
+
+def test_paragraph_hashes_batch_equal_per_document_on_the_sample_and_every_code_point() -> None:
+    files = sorted(str(p) for p in SAMPLE.rglob("*") if p.name.endswith((".jsonl", ".json.gz", ".jsonl.gz", ".txt")))
+    texts = list(read_texts(files))
+    texts.append("\n".join(chr(c) + "a" for c in range(sys.maxunicode + 1) if c != 0x0A))
+    assert _batched(texts, 1) == _per_document(texts, 1)
+    assert len(texts) > 2000

@@ -56,6 +56,42 @@ def normalize(text: str) -> str:
     return _SPACES_RE.sub(" ", text.lower().translate(_normalize_table())).strip(" ")
 
 
+_DROP = np.uint32(0xFFFFFFFF)
+
+
+@lru_cache(maxsize=1)
+def _lines_lookup() -> np.ndarray:
+    """:func:`_normalize_table` as a code point -> code point array (:data:`_DROP` for
+    deleted characters) that leaves ``\\n`` alone, so line breaks survive."""
+    lookup = np.arange(sys.maxunicode + 1, dtype=np.uint32)
+    for code, repl in _normalize_table().items():
+        lookup[code] = _DROP if repl is None else ord(repl)
+    lookup[ord("\n")] = ord("\n")
+    return lookup
+
+
+def normalize_lines(texts: list[str]) -> list[str]:
+    """:func:`normalize` of every line (split on ``\\n``) of every text, in order.
+
+    The texts are joined, lower-cased, then folded as an array of code points with numpy
+    (``str.translate`` goes character by character through a dict for non-ASCII text); a
+    line break stops lower-casing context (final sigma) as a string end does, so each line
+    comes out as it does alone.
+
+    >>> normalize_lines(["Hello,  World!\\n  Call 555 ", "", "x"])
+    ['hello world', 'call 000', '', 'x']
+    """
+    if not texts:
+        return []
+    codes = np.frombuffer("\n".join(texts).lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = _lines_lookup()[codes]
+    codes = codes[codes != _DROP]
+    space = codes == ord(" ")
+    codes = codes[~(space & np.concatenate([[False], space[:-1]]))]  # runs of spaces -> one
+    joined = codes.tobytes().decode("utf-32-le", "surrogatepass")
+    return joined.replace(" \n", "\n").replace("\n ", "\n").strip(" ").split("\n")
+
+
 def hash64(text: str) -> int:
     """A stable signed 64-bit hash (xxh3) of ``text``, usable as a Spark ``long``.
 

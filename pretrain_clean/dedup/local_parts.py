@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher
-from pretrain_clean.dedup.paragraph import rewrite, unit_hashes
+from pretrain_clean.dedup.paragraph import paragraph_hashes_batch, rewrite, unit_hashes
 from pretrain_clean.dedup.report import REASONS, STATUS_EXACT, STATUS_KEPT, STATUS_SHORT
 from pretrain_clean.dedup.spill import SpillBuckets
 
@@ -92,7 +92,10 @@ def scan_part(job: ScanJob) -> tuple[int, int]:
                 out["bands"].add(structured(KEY_DOC, key=keys.ravel(), doc=np.repeat(docs, hasher.bands)))
                 if sig_file is not None:
                     sigs.tofile(sig_file)
-            if cfg.paragraph or cfg.sentence:
+            if cfg.paragraph and not cfg.sentence:
+                index, unit, hashes = paragraph_hashes_batch(texts, cfg.paragraph_min_chars)
+                out["units"].add(structured(KEY_DOC_UNIT, key=hashes, doc=index + doc, unit=unit))
+            elif cfg.paragraph or cfg.sentence:
                 rows = [(h, doc + i, u) for i, t in enumerate(texts) for u, h in _units(cfg, t)]
                 if rows:
                     out["units"].add(np.array(rows, dtype=KEY_DOC_UNIT))
