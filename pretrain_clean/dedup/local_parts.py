@@ -140,12 +140,14 @@ class WriteResult:
 
 
 def write_part(job: WriteJob) -> WriteResult:
-    """Apply the saved decisions to the part; kept/rejected files appear atomically."""
+    """Apply the saved decisions to the part; kept/rejected files appear atomically.
+
+    Columns pass through Arrow untouched except ``meta`` (every row's JSON is parsed and
+    dumped again, adding the dedup keys) and the texts paragraph dedup shortens.
+    """
     cfg, lo, hi = job.cfg, job.first_doc, job.stop_doc
-    state = {name: np.load(Path(job.work) / f"{name}.npy", mmap_mode="r")[lo:hi].copy() for name in STATE_ARRAYS}
-    status, duplicate_of, cluster, in_cluster = (state[name] for name in STATE_ARRAYS)
+    state = {name: np.array(np.load(Path(job.work) / f"{name}.npy", mmap_mode="r")[lo:hi]) for name in STATE_ARRAYS}
     removals = load_removals(Path(job.work) / "removals" / f"file-{job.index:06d}.bin")
-    rep_ids = job.rep_ids
     result = WriteResult()
     removed_counts: dict[str, int] = defaultdict(int)
     parquet = pq.ParquetFile(job.path)
@@ -155,37 +157,19 @@ def write_part(job: WriteJob) -> WriteResult:
     rejected_w = pq.ParquetWriter(job.rejected_path + ".tmp", rejected_schema)
     doc = lo
     for batch in parquet.iter_batches(batch_size=cfg.batch_size):
-        kept_rows, rejected_rows = [], []
-        for row in batch.to_pylist():
-            i = doc - lo
-            doc_status = int(status[i])
-            meta = _meta(row.get("meta"), job.path, doc)
-            if cfg.minhash and in_cluster[i]:
-                meta["dedup_cluster"] = rep_ids[int(cluster[i])]
-            if doc_status == STATUS_EXACT:
-                meta["dedup_duplicate_of"] = rep_ids[int(duplicate_of[i])]
-            if doc in job.examples:
-                result.example_texts[doc] = (row["id"], (row["text"] or "")[:200])
-            if doc_status == STATUS_KEPT and doc in removals:
-                new_text = rewrite(row["text"], removals[doc], cfg.sentence)
-                if len(new_text) < cfg.min_chars_after:
-                    doc_status = STATUS_SHORT
-                else:
-                    result.units_removed += len(removals[doc])
-                    row = dict(row, text=new_text)
-            if "meta" in row:
-                row = dict(row, meta=json.dumps(meta, ensure_ascii=False))
-            if doc_status == STATUS_KEPT:
-                kept_rows.append(row)
-                result.bytes_kept += len((row["text"] or "").encode("utf-8"))
-            else:
-                stage, reason = REASONS[doc_status]
-                removed_counts[f"{stage}.{reason}"] += 1
-                rejected_rows.append(dict(row, stage=stage, reason=reason))
-            doc += 1
-        kept_w.write_table(pa.Table.from_pylist(kept_rows, schema=schema))
-        rejected_w.write_table(pa.Table.from_pylist(rejected_rows, schema=rejected_schema))
-        result.kept += len(kept_rows)
+        status = state["status"][doc - lo : doc - lo + batch.num_rows].copy()
+        batch = _apply_batch(job, batch, doc, status, state, removals, result)
+        kept = status == STATUS_KEPT
+        kept_w.write_table(pa.Table.from_batches([batch.filter(pa.array(kept))], schema=schema))
+        rejected = batch.filter(pa.array(~kept))
+        reasons = [REASONS[int(code)] for code in status[~kept]]
+        for stage, reason in reasons:
+            removed_counts[f"{stage}.{reason}"] += 1
+        rejected = rejected.append_column("stage", pa.array([r[0] for r in reasons], pa.string()))
+        rejected = rejected.append_column("reason", pa.array([r[1] for r in reasons], pa.string()))
+        rejected_w.write_table(pa.Table.from_batches([rejected], schema=rejected_schema))
+        result.kept += int(kept.sum())
+        doc += batch.num_rows
     kept_w.close()
     rejected_w.close()
     if doc != hi:
@@ -194,6 +178,50 @@ def write_part(job: WriteJob) -> WriteResult:
     os.replace(job.rejected_path + ".tmp", job.rejected_path)
     result.removed = dict(removed_counts)
     return result
+
+
+def _apply_batch(
+    job: WriteJob, batch: pa.RecordBatch, first: int, status: np.ndarray, state: dict[str, np.ndarray],
+    removals: dict[int, set[int]], result: WriteResult,
+) -> pa.RecordBatch:
+    """The batch with its new ``meta`` and shortened texts; ``status`` (this batch's slice)
+    turns to :data:`STATUS_SHORT` where a shortened text falls under ``min_chars_after``."""
+    cfg, lo = job.cfg, job.first_doc
+    names = batch.schema.names
+    texts = batch.column(names.index("text"))
+    new_texts: dict[int, str] = {}
+    for doc in range(first, first + batch.num_rows):
+        j = doc - first
+        if doc in job.examples:
+            text = texts[j].as_py() or ""
+            result.example_texts[doc] = (batch.column(names.index("id"))[j].as_py(), text[:200])
+        if status[j] == STATUS_KEPT and doc in removals:
+            new_text = rewrite(texts[j].as_py(), removals[doc], cfg.sentence)
+            if len(new_text) < cfg.min_chars_after:
+                status[j] = STATUS_SHORT
+            else:
+                result.units_removed += len(removals[doc])
+                new_texts[j] = new_text
+    if new_texts:
+        values = texts.to_pylist()
+        for j, text in new_texts.items():
+            values[j] = text
+        batch = batch.set_column(names.index("text"), names[names.index("text")],
+                                 pa.array(values, batch.schema.field("text").type))
+    kept_text = pc.filter(batch.column(names.index("text")), pa.array(status == STATUS_KEPT))
+    result.bytes_kept += int(pc.sum(pc.binary_length(kept_text)).as_py() or 0)
+    if "meta" not in names:
+        return batch
+    metas = []
+    for j, raw in enumerate(batch.column(names.index("meta")).to_pylist()):
+        doc, i = first + j, first + j - lo
+        meta = _meta(raw, job.path, doc)
+        if cfg.minhash and state["in_cluster"][i]:
+            meta["dedup_cluster"] = job.rep_ids[int(state["cluster"][i])]
+        if status[j] == STATUS_EXACT:
+            meta["dedup_duplicate_of"] = job.rep_ids[int(state["duplicate_of"][i])]
+        metas.append(json.dumps(meta, ensure_ascii=False))
+    return batch.set_column(names.index("meta"), "meta", pa.array(metas, batch.schema.field("meta").type))
 
 
 def _meta(raw: Any, path: str, doc: int) -> dict[str, Any]:
