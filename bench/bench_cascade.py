@@ -15,6 +15,8 @@ each as a fresh process tree with ``--workers`` processes:
 * ``ours-full``: the whole default cascade (every stage, bundled models), no dedup;
 * ``ours-full+dedup``: the default config as shipped (cascade, then exact + MinHash +
   paragraph dedup);
+* ``spark-full+dedup``: the same as ``ours-full+dedup`` under ``spark-submit --master
+  local[<workers>]`` (skipped unless ``--skip`` is given without it);
 * ``lid-floor``: fastText LID-176 alone over the same texts, one process per file half, the
   floor under any cascade that identifies languages with it.
 
@@ -136,7 +138,8 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--skip", nargs="*", default=[], help="sides to leave out, e.g. ours-full+dedup")
+    parser.add_argument("--skip", nargs="*", default=["spark-full+dedup"],
+                        help="sides to leave out (default: the Spark side; --skip with no value runs all)")
     args = parser.parse_args()
     files = 2 * args.workers
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,6 +156,9 @@ def main() -> None:
                           str(args.workers), str(files), str(LID_MODEL)],
             "ours-full": [*clean, "--config", str(cascade), "--output", f"{tmp}/ours-full"],
             "ours-full+dedup": [*clean, "--config", "default", "--output", f"{tmp}/ours-full+dedup"],
+            "spark-full+dedup": ["spark-submit", "--master", f"local[{args.workers}]", str(ROOT / "jobs" / "clean.py"),
+                                 "--config", "default", "--input", str(base / "in"), "--output",
+                                 f"{tmp}/spark-full+dedup", "--overwrite", "--quiet"],
             "lid-floor": [sys.executable, str(script(base, "lid_floor.py", LID_FLOOR)), str(LID_MODEL), str(args.workers), *inputs],
         }
         sides = {k: v for k, v in sides.items() if k not in args.skip}
@@ -171,6 +177,10 @@ def main() -> None:
     if "datatrove" in runs and "ours-shared" in runs:
         print(f"datatrove / ours-shared, median of per-round ratios: CPU {median_ratio(runs, 'datatrove', 'ours-shared', 'cpu'):.1f}x, "
               f"wall {median_ratio(runs, 'datatrove', 'ours-shared', 'wall'):.1f}x")
+    if "spark-full+dedup" in runs and "ours-full+dedup" in runs:
+        print(f"Spark / local engine, full cascade + dedup: CPU "
+              f"{median_ratio(runs, 'spark-full+dedup', 'ours-full+dedup', 'cpu'):.2f}x, wall "
+              f"{median_ratio(runs, 'spark-full+dedup', 'ours-full+dedup', 'wall'):.2f}x")
     if "lid-floor" in runs and "ours-shared" in runs:
         print(f"ours-shared / LID alone: CPU {median_ratio(runs, 'ours-shared', 'lid-floor', 'cpu'):.2f}x, "
               f"wall {median_ratio(runs, 'ours-shared', 'lid-floor', 'wall'):.2f}x")
