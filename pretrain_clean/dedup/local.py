@@ -44,6 +44,7 @@ from pretrain_clean.dedup.local_parts import (
 from pretrain_clean.dedup.minhash import estimate_jaccard
 from pretrain_clean.dedup.report import STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult, size_histogram, write_report
 from pretrain_clean.dedup.spill import SpillBuckets, group_starts
+from pretrain_clean.pipeline import storage
 
 EXAMPLE_CLUSTERS = 3
 EXAMPLE_MEMBERS = 5
@@ -105,7 +106,7 @@ def run_dedup_local(
     ``workers`` processes (default: every CPU) share the read and write passes."""
     names = output_names(input_files)
     workers = workers or default_workers()
-    work = Path(work_dir) / "dedup-local"
+    work = Path(storage.local_work_dir(work_dir)) / "dedup-local"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -155,7 +156,7 @@ def run_dedup_local(
 
 def _file_starts(input_files: list[str]) -> np.ndarray:
     """Number of each part's first document (from the parquet metadata), then the total."""
-    counts = [pq.ParquetFile(path).metadata.num_rows for path in input_files]
+    counts = [storage.parquet_file(path).metadata.num_rows for path in input_files]
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
@@ -270,8 +271,6 @@ def _write(
     workers: int,
 ) -> None:
     """Pass 2: every part rewritten by :func:`write_part` from the saved decisions."""
-    Path(kept_dir).mkdir(parents=True, exist_ok=True)
-    Path(rejected_dir).mkdir(parents=True, exist_ok=True)
     for name in STATE_ARRAYS:
         np.save(work / f"{name}.npy", getattr(state, name))
     rep_ids = _representative_ids(input_files, file_starts, state)
@@ -282,7 +281,7 @@ def _write(
         refs = np.concatenate([state.duplicate_of[lo:hi][state.status[lo:hi] == STATUS_EXACT],
                                state.cluster[lo:hi][state.in_cluster[lo:hi]]]).tolist()
         jobs.append(WriteJob(
-            cfg, path, f, lo, hi, str(work), str(Path(kept_dir) / names[f][0]), str(Path(rejected_dir) / names[f][1]),
+            cfg, path, f, lo, hi, str(work), storage.join(kept_dir, names[f][0]), storage.join(rejected_dir, names[f][1]),
             {doc: rep_ids[doc] for doc in set(refs)}, frozenset(m for m in example_docs if lo <= m < hi),
         ))
     outcomes: list[WriteResult] = _map(write_part, jobs, workers)
@@ -308,7 +307,7 @@ def _representative_ids(input_files: list[str], file_starts: np.ndarray, state: 
         lo, hi = int(file_starts[f]), int(file_starts[f + 1])
         rows = wanted[(wanted >= lo) & (wanted < hi)] - lo
         if len(rows):
-            ids = pq.read_table(path, columns=["id"]).column(0)
+            ids = storage.parquet_file(path).read(columns=["id"]).column(0)
             out.update(zip((rows + lo).tolist(), pc.take(ids, rows).to_pylist()))
     return out
 

@@ -7,7 +7,6 @@ the same with any number of workers.
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.paragraph import paragraph_hashes_batch, rewrite, unit_hashes
 from pretrain_clean.dedup.report import REASONS, STATUS_EXACT, STATUS_KEPT, STATUS_SHORT
 from pretrain_clean.dedup.spill import SpillBuckets
+from pretrain_clean.pipeline import storage
 
 KEY_DOC = np.dtype([("key", "<i8"), ("doc", "<i8")])
 KEY_DOC_UNIT = np.dtype([("key", "<i8"), ("doc", "<i8"), ("unit", "<i4")])
@@ -69,7 +69,7 @@ def scan_part(job: ScanJob) -> tuple[int, int]:
     cfg = job.cfg
     hasher = NearDupHasher.from_config(cfg) if cfg.minhash else None
     out = spills(cfg, Path(job.work), tag=f"{job.index:06d}")
-    parquet = pq.ParquetFile(job.path)
+    parquet = storage.parquet_file(job.path)
     if "text" not in parquet.schema_arrow.names:
         raise ValueError(f"{job.path}: no 'text' column (columns: {parquet.schema_arrow.names})")
     sig_file = open(job.signatures, "r+b") if hasher is not None and job.signatures else None
@@ -149,12 +149,32 @@ def write_part(job: WriteJob) -> WriteResult:
     state = {name: np.array(np.load(Path(job.work) / f"{name}.npy", mmap_mode="r")[lo:hi]) for name in STATE_ARRAYS}
     removals = load_removals(Path(job.work) / "removals" / f"file-{job.index:06d}.bin")
     result = WriteResult()
-    removed_counts: dict[str, int] = defaultdict(int)
-    parquet = pq.ParquetFile(job.path)
+    parquet = storage.parquet_file(job.path)
     schema = parquet.schema_arrow
     rejected_schema = schema.append(pa.field("stage", pa.string())).append(pa.field("reason", pa.string()))
-    kept_w = pq.ParquetWriter(job.kept_path + ".tmp", schema)
-    rejected_w = pq.ParquetWriter(job.rejected_path + ".tmp", rejected_schema)
+    kept_out, rejected_out = storage.OutputFile(job.kept_path), storage.OutputFile(job.rejected_path)
+    try:
+        doc = _write_batches(job, parquet, schema, rejected_schema, kept_out, rejected_out, state, removals, result)
+        if doc != hi:
+            raise RuntimeError(f"{job.path}: read {doc - lo} rows, its metadata says {hi - lo}")
+    except BaseException:
+        kept_out.discard()
+        rejected_out.discard()
+        raise
+    kept_out.publish()
+    rejected_out.publish()
+    return result
+
+
+def _write_batches(
+    job: WriteJob, parquet: Any, schema: pa.Schema, rejected_schema: pa.Schema, kept_out: storage.OutputFile,
+    rejected_out: storage.OutputFile, state: dict[str, np.ndarray], removals: dict[int, set[int]], result: WriteResult,
+) -> int:
+    """Write every batch of the part; returns the number after its last document."""
+    cfg, lo = job.cfg, job.first_doc
+    removed_counts: dict[str, int] = defaultdict(int)
+    kept_w = pq.ParquetWriter(kept_out.stream, schema)
+    rejected_w = pq.ParquetWriter(rejected_out.stream, rejected_schema)
     doc = lo
     for batch in parquet.iter_batches(batch_size=cfg.batch_size):
         status = state["status"][doc - lo : doc - lo + batch.num_rows].copy()
@@ -172,12 +192,8 @@ def write_part(job: WriteJob) -> WriteResult:
         doc += batch.num_rows
     kept_w.close()
     rejected_w.close()
-    if doc != hi:
-        raise RuntimeError(f"{job.path}: read {doc - lo} rows, its metadata says {hi - lo}")
-    os.replace(job.kept_path + ".tmp", job.kept_path)
-    os.replace(job.rejected_path + ".tmp", job.rejected_path)
     result.removed = dict(removed_counts)
-    return result
+    return doc
 
 
 def _apply_batch(
