@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
+from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import existing, load_fasttext
 from pretrain_clean.filters.text_features import HAN
 from pretrain_clean.pipeline.document import Document
@@ -137,6 +138,8 @@ class Toxicity(Stage):
     model_path: ModelPath | None = None
     label: str = "toxic"
     max_score: float = 0.5
+    drop_with_demo_model: bool = False
+    """Drop by a model whose card says demo-sized (default: only annotate, see filters.model_card)."""
 
     SUBSTRING_LANGUAGES: ClassVar[frozenset[str]] = frozenset({"zh", "ja"})
 
@@ -149,6 +152,7 @@ class Toxicity(Stage):
         self._words = WordMatcher(word_terms) if word_terms else None
         self._substrings = substring_pattern(sub_terms)
         self._model = load_fasttext(self.model_path, "model_path") if self.model_path else None
+        self._model_drops = bool(self.model_path) and drops_allowed(self.name, self.model_path, self.drop_with_demo_model)
 
     def density(self, text: str) -> tuple[int, float]:
         """Word-list hits in ``text`` and their density (see the module docstring)."""
@@ -178,6 +182,6 @@ class Toxicity(Stage):
             labels, probs = self._model.predict([fasttext_tokens(d.text) for d in docs], k=-1)
             for i, (doc, found, p) in enumerate(zip(docs, labels, probs)):
                 score = doc.meta["toxicity_score"] = round(label_probability(found, p, f"__label__{self.label}"), 4)
-                if reasons[i] is None and score >= self.max_score:
+                if reasons[i] is None and score >= self.max_score and self._model_drops:
                     reasons[i] = "toxic_classifier"
         return reasons

@@ -57,6 +57,8 @@ class Stats:
     read_seconds: float = 0.0
     write_seconds: float = 0.0
     parts: int = 0
+    flagged: Counter = field(default_factory=Counter)
+    """``stage.reason`` -> kept documents flagged by a reason the config only annotates."""
 
     def stage(self, name: str) -> StageStats:
         """The stats of stage ``name``, created in order of first use."""
@@ -92,6 +94,7 @@ class Stats:
             self.read_seconds + other.read_seconds,
             self.write_seconds + other.write_seconds,
             self.parts + other.parts,
+            self.flagged + other.flagged,
         )
 
     @property
@@ -124,6 +127,7 @@ class Stats:
             "read_seconds": round(self.read_seconds, 6),
             "write_seconds": round(self.write_seconds, 6),
             "parts": self.parts,
+            "flagged": dict(sorted(self.flagged.items())),
         }
 
     @classmethod
@@ -135,6 +139,7 @@ class Stats:
             Counter(data.get("quarantine_errors", {})), stages,
             {k: list(v) for k, v in data.get("examples", {}).items()},
             data.get("read_seconds", 0.0), data.get("write_seconds", 0.0), data.get("parts", 0),
+            Counter(data.get("flagged", {})),
         )
 
     def to_json(self) -> str:
