@@ -23,11 +23,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pretrain_clean.filters.model_card import read_card
 from pretrain_clean.paths import resolve_path
 from pretrain_clean.pipeline.cascade import Cascade
 from pretrain_clean.pipeline.config import RunSpec, setup_stages
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ALL_REASONS
+from pretrain_clean.pipeline.stage import ALL_REASONS, Stage
 from pretrain_clean.pipeline.stats import Stats
 
 LABELLED = "bundled:labelled/docs.jsonl.gz"
@@ -197,15 +198,28 @@ def _reason_table(rows: list[ReasonRow], langs: list[str], alone: bool) -> list[
     return out if rows else out + ["| (none) | | | | |" + " |" * len(langs)]
 
 
+def _demo_model(stage: Stage) -> bool:
+    """Whether ``stage`` scores with a demo-sized model and may not drop by it."""
+    if getattr(stage, "drop_with_demo_model", True):
+        return False
+    paths = [getattr(stage, "model_path", None), *dict(getattr(stage, "models", {}) or {}).values()]
+    return any(card.demo for p in paths if p and (card := read_card(p)) is not None)
+
+
 def configured_action(spec: RunSpec, key: str, configured: list[ReasonRow]) -> str:
     """What the config does with ``stage.reason``: ``drop``/``flag`` as seen in the configured
-    pass, else ``flag`` if the stage annotates it, else ``not reached``."""
+    pass, else ``flag`` if the stage annotates it, ``score only`` if its model is demo-sized,
+    else ``not reached`` (earlier stages removed the documents it would remove)."""
     for r in configured:
         if r.key == key:
             return r.action
     stage_name, _, reason = key.partition(".")
-    if any(s.name == stage_name and s.flags_only(reason) for s in spec.stages):
-        return "flag"
+    for stage in spec.stages:
+        if stage.name == stage_name:
+            if stage.flags_only(reason):
+                return "flag"
+            if _demo_model(stage):
+                return "score only (demo model)"
     return "not reached"
 
 

@@ -141,7 +141,8 @@ def train_classifier(
         positive, negative = without(positive, exclude), without(negative, exclude)
     excluded = n_in - len(positive) - len(negative)
     if not positive or not negative:
-        raise ValueError(f"need positive and negative documents (got {len(positive)} and {len(negative)})")
+        raise ValueError(f"need positive and negative documents (got {len(positive)} and {len(negative)}"
+                         + (f"; {excluded} left out as evaluation documents, see --exclude" if excluded else "") + ")")
     rng = random.Random(seed)
     pos_train, pos_test = _split(positive, held_out, rng)
     neg_train, neg_test = _split(negative, held_out, rng)
