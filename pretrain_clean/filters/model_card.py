@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import multiprocessing
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -124,15 +125,16 @@ def read_card(model_path: str) -> ModelCard | None:
 def drops_allowed(stage: str, model_path: str, drop_with_demo_model: bool) -> bool:
     """Whether ``stage`` may drop documents by ``model_path``'s scores (else: annotate only).
 
-    False, with one :class:`DemoModelWarning` per process and model, when the card says the
-    model is demo-sized and the config did not set ``drop_with_demo_model = true``.
+    False when the card says the model is demo-sized and the config did not set
+    ``drop_with_demo_model = true``; then one :class:`DemoModelWarning` per model, from the
+    main process (the driver loads every model before the workers start).
     """
     card = read_card(model_path)
     if card is None or not card.demo or drop_with_demo_model:
         return True
     key = (stage, str(resolve(str(model_path))))
-    if key in _WARNED:
-        return False
+    if key in _WARNED or _in_worker_process():
+        return False  # warned already, or a worker process: the driver warns for the run
     _WARNED.add(key)
     warnings.warn(
         f"{stage}: {model_path} is demo-sized ({'; '.join(card.demo_reasons)}): scores are written "
@@ -141,6 +143,17 @@ def drops_allowed(stage: str, model_path: str, drop_with_demo_model: bool) -> bo
         DemoModelWarning, stacklevel=2,
     )
     return False
+
+
+def _in_worker_process() -> bool:
+    """Whether this process was started by a pool (multiprocessing, or datatrove's ``multiprocess``)."""
+    if multiprocessing.parent_process() is not None:
+        return True
+    try:
+        import multiprocess
+    except ImportError:
+        return False
+    return multiprocess.parent_process() is not None
 
 
 def excluded_hashes(paths: list[str]) -> set[str]:
