@@ -150,11 +150,11 @@ def main() -> int:
     if missing:
         print(f"{len(missing)} documents have no label in labels.tsv, e.g. {missing[:3]}", file=sys.stderr)
         return 1
-    with gzip.open(OUT / "docs.jsonl.gz", "wt", encoding="utf-8", compresslevel=9) as fh:
+    with gzip.GzipFile(OUT / "docs.jsonl.gz", "wb", compresslevel=9, mtime=0) as fh:  # same bytes each build
         for d in unique:
             row = {"id": d["id"], **labels[d["id"]], "kind": d["kind"], "source": d["source"],
                    "license": d["license"], "text": d["text"]}
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
     (OUT / "hashes.txt").write_text("".join(text_hash(d["text"]) + "\n" for d in unique), encoding="utf-8")
     print(f"{len(unique)} documents -> {OUT / 'docs.jsonl.gz'}")
     return 0
