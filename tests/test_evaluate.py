@@ -158,3 +158,4 @@ def test_bundled_sample_default_config_no_document_dropped_by_a_demo_model(tmp_p
     stats = json.loads((out / "stats.json").read_text())
     assert stats["documents_in"] == len(kept) + len(rejected) + stats["quarantined"]
     assert stats["flagged"]["gopher_quality.too_few_alpha_words"] > 0
+    assert "| `chinese_quality.too_few_chars` |" in (out / "funnel.md").read_text()

@@ -235,8 +235,9 @@ def markdown(spec: RunSpec, configured: list[Decision], alone: list[Decision], c
            "| language | keep-labelled | kept (retention) | drop-labelled | removed (recall) |",
            "|---|---:|---:|---:|---:|"]
     for r in language_rows(configured):
-        out.append(f"| {r.lang} | {r.keep} | {r.keep_kept} ({r.retention:.2f}) | {r.drop} | "
-                   f"{r.drop_removed} ({r.recall:.2f}) |")
+        retention = f"{r.keep_kept} ({r.retention:.2f})" if r.keep else "-"
+        recall = f"{r.drop_removed} ({r.recall:.2f})" if r.drop else "-"
+        out.append(f"| {r.lang} | {r.keep} | {retention} | {r.drop} | {recall} |")
     order = [s.name for s in spec.stages]
     configured_rows = reason_rows(configured, order)
     out += ["", "Per reason, as configured (`flag`: the config only annotates it in `meta.flags`, and "

@@ -37,7 +37,11 @@ def funnel_markdown(stats: Stats) -> str:
 def write_funnel(stats: Stats, out_dir: str | Path) -> None:
     """Write ``funnel.md``, ``funnel.png`` (what is left after each step) and ``removals.md``."""
     out = Path(out_dir)
-    atomic_write_text(out / "funnel.md", "# Retention funnel\n\n" + funnel_markdown(stats))
+    flagged = "".join(f"| `{r}` | {n:,} |\n" for r, n in sorted(stats.flagged.items(), key=lambda x: (-x[1], x[0])))
+    if flagged:
+        flagged = ("\n## Flagged (reasons the config only annotates, `meta.flags`; the documents went on)\n\n"
+                   "| reason | documents |\n|---|---:|\n" + flagged)
+    atomic_write_text(out / "funnel.md", "# Retention funnel\n\n" + funnel_markdown(stats) + flagged)
     atomic_write_text(out / "removals.md", removals_markdown(stats))
     import matplotlib
 
