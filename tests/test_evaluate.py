@@ -4,7 +4,6 @@ retention is >= 0.9 per language; on the bundled sample no demo-sized model drop
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 from collections import Counter
 from pathlib import Path
