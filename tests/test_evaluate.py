@@ -116,7 +116,7 @@ def test_evaluate_command_writes_report_csvs_and_doc_section(tmp_path: Path, lab
     doc.write_text(f"# Rules\n\nbefore\n{ev.DOC_BEGIN}\nold table\n{ev.DOC_END}\nafter\n")
     assert cli(["evaluate", "--output", str(tmp_path / "out"), "--update-doc", str(doc), "--check"]) == 0
     report = (tmp_path / "out" / "report.md").read_text()
-    assert "| en | 83 |" in report and "`gopher_quality.too_few_alpha_words` | flag" in report
+    assert "| en | 103 |" in report and "`gopher_quality.too_few_alpha_words` | flag" in report
     rows = list(csv.DictReader((tmp_path / "out" / "documents.csv").open()))
     assert len(rows) == len(labelled) and Counter(r["label"] for r in rows) == Counter(d.label for d in labelled)
     assert {r["outcome"] for r in rows} == {"kept", "removed"}
