@@ -18,6 +18,7 @@ import csv
 import gzip
 import io
 import json
+import math
 import pickle
 from collections import Counter
 from dataclasses import dataclass, field
@@ -125,6 +126,27 @@ class ReasonRow:
     def precision(self) -> float:
         return self.drop_labelled / self.count if self.count else 0.0
 
+    @property
+    def precision_low(self) -> float:
+        """Lower end of the 95% Wilson interval of :attr:`precision` (small counts are uncertain)."""
+        return wilson_low(self.drop_labelled, self.count)
+
+
+def wilson_low(successes: int, n: int, z: float = 1.96) -> float:
+    """Lower bound of the Wilson score interval (Wilson, 1927) for ``successes`` of ``n``.
+
+    >>> round(wilson_low(1, 1), 2), round(wilson_low(9, 10), 2), round(wilson_low(90, 100), 2)
+    (0.21, 0.6, 0.83)
+    >>> wilson_low(0, 0)
+    0.0
+    """
+    if n == 0:
+        return 0.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - margin) / (1 + z * z / n))
+
 
 def reason_rows(decisions: list[Decision], order: list[str] | None = None) -> list[ReasonRow]:
     """One row per reason that fired, by stage in ``order`` (cascade order), then reason."""
@@ -188,12 +210,12 @@ def problems(decisions: list[Decision], min_precision: float = MIN_PRECISION,
 
 
 def _reason_table(rows: list[ReasonRow], langs: list[str], alone: bool) -> list[str]:
-    head = "| reason | action | removed | labelled drop | precision | " + " | ".join(langs) + " |"
+    head = "| reason | action | removed | labelled drop | precision (95% low) | " + " | ".join(langs) + " |"
     if alone:
         head = head.replace("| action | removed |", "| default | would remove |")
     out = [head, "|---|---|---:|---:|---:|" + "---:|" * len(langs)]
     for r in rows:
-        out.append(f"| `{r.key}` | {r.action} | {r.count} | {r.drop_labelled} | {r.precision:.2f} | "
+        out.append(f"| `{r.key}` | {r.action} | {r.count} | {r.drop_labelled} | {r.precision:.2f} ({r.precision_low:.2f}) | "
                    + " | ".join(str(r.by_lang.get(lang, 0)) for lang in langs) + " |")
     return out if rows else out + ["| (none) | | | | |" + " |" * len(langs)]
 
@@ -229,7 +251,8 @@ def markdown(spec: RunSpec, configured: list[Decision], alone: list[Decision], c
     counts = Counter((d.doc.lang, d.doc.label) for d in configured)
     out = [f"Config `{config_name}` on the labelled set ({len(configured)} documents: "
            + ", ".join(f"{lang} {counts[lang, 'keep']} keep / {counts[lang, 'drop']} drop" for lang in langs)
-           + "). Precision = removed and labelled drop / removed; retention = kept / labelled keep; "
+           + "). Precision = removed and labelled drop / removed (in brackets: the lower end of its 95% "
+           "Wilson interval, low when few documents were removed); retention = kept / labelled keep; "
            "recall = removed / labelled drop. Reproduce: `pretrain-clean evaluate --config "
            f"{config_name} --output out/evaluate`.", "",
            "| language | keep-labelled | kept (retention) | drop-labelled | removed (recall) |",
@@ -256,11 +279,12 @@ def reasons_csv(configured: list[Decision], alone: list[Decision]) -> str:
     langs = sorted({d.doc.lang for d in configured})
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["pass", "reason", "action", "count", "drop_labelled", "precision", *langs])
+    writer.writerow(["pass", "reason", "action", "count", "drop_labelled", "precision", "precision_low95", *langs])
     for name, decisions in (("configured", configured), ("alone", alone)):
         for r in reason_rows(decisions):
             writer.writerow([name, r.key, r.action if name == "configured" else "flag", r.count,
-                             r.drop_labelled, f"{r.precision:.4f}", *(r.by_lang.get(lang, 0) for lang in langs)])
+                             r.drop_labelled, f"{r.precision:.4f}", f"{r.precision_low:.4f}",
+                             *(r.by_lang.get(lang, 0) for lang in langs)])
     writer.writerow([])
     writer.writerow(["language", "keep", "keep_kept", "retention", "drop", "drop_removed", "recall"])
     for r in language_rows(configured):
