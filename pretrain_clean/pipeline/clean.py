@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask
+from pretrain_clean.pipeline.readers import check_environment
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
 from pretrain_clean.pipeline.report import summary_table, write_funnel
 from pretrain_clean.pipeline.stats import Stats
@@ -48,6 +49,7 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
 def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
     """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats."""
     tasks = plan_tasks(expand_inputs(inputs))
+    check_environment([t.path for t in tasks])  # e.g. HTML extraction broken: fail before any work
     worker_cascade(spec)  # load every model now: a bad model fails before any output exists
     prepare_output(out_dir, fingerprint(spec.raw, tasks), options.overwrite)
     with_dedup = dedup_enabled(spec)
