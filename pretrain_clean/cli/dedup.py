@@ -11,26 +11,27 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from pretrain_clean.dedup.config import DedupConfig
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import load_config
 
 
 def input_files(inputs: list[str]) -> list[str]:
-    """Parquet parts named by ``inputs`` (directories expand to their ``*.parquet``), sorted."""
+    """Parquet parts named by ``inputs`` (paths or URIs; folders expand to their ``*.parquet``),
+    sorted by file name."""
     files: list[str] = []
     for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            files += [str(p) for p in sorted(path.glob("*.parquet"))]
-        elif path.is_file():
-            files.append(str(path))
+        item = storage.absolute(item)
+        if storage.is_file(item):
+            files.append(item)
+        elif storage.exists(item):
+            files += storage.list_files(item, ".parquet")
         else:
             raise SystemExit(f"--input: {item}: no such file or directory")
     if not files:
         raise SystemExit(f"--input: no .parquet files in {', '.join(inputs)}")
-    return sorted(files, key=lambda p: Path(p).name)
+    return sorted(files, key=storage.basename)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     spec = load_config(args.config)
     cfg = spec.sections.get("dedup", DedupConfig())
     files = input_files(args.input)
-    out = Path(args.output)
-    kept, rejected, work = str(out / "kept"), str(out / "rejected"), str(out / "work")
+    out = storage.absolute(args.output)
+    kept, rejected, work = storage.join(out, "kept"), storage.join(out, "rejected"), storage.join(out, "work")
     if args.engine == "local":
         from pretrain_clean.dedup.local import run_dedup_local
 

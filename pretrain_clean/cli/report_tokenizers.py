@@ -13,8 +13,8 @@ import sys
 
 
 import argparse
-from pathlib import Path
 
+from pretrain_clean.pipeline import storage
 from pretrain_clean.tokenizer.config import load_config
 from pretrain_clean.tokenizer.report import run_report
 
@@ -48,6 +48,6 @@ def main(argv: list[str] | None = None) -> int:
     evals = pairs(args.eval, "--eval") or dict(cfg.report.evals)
     baseline = args.baseline or (cfg.report.baseline if cfg.report.baseline in toks else None)
     rows = run_report(toks, evals, args.output, baseline, args.allow_overlap)
-    print((Path(args.output) / "report.md").read_text(encoding="utf-8"))
+    print(storage.read_text(storage.join(args.output, "report.md")))
     return 0 if all(r.roundtrip_failures == 0 for r in rows) else 1
 

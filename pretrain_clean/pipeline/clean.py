@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask
 from pretrain_clean.pipeline.readers import check_environment
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
 from pretrain_clean.pipeline.report import summary_table, write_funnel
+from pretrain_clean.pipeline.split import split_tasks
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.worker import worker_cascade
-from pretrain_clean.pipeline.atomic import atomic_write_text
 
 CASCADE_KEPT = "_cascade_kept"
 """Where cascade survivors go when dedup runs after the cascade (dedup writes ``kept/``)."""
@@ -40,7 +40,7 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
     if options.engine == "spark":
         from pretrain_clean.pipeline.spark_engine import run_spark
 
-        return run_spark(spec, tasks, out_dir, kept_subdir)
+        return run_spark(spec, tasks, out_dir, kept_subdir, show_progress=options.show_progress)
     from pretrain_clean.pipeline.local_engine import run_local
 
     return run_local(spec, tasks, out_dir, kept_subdir, options.workers, options.show_progress, options.tasks)
@@ -48,7 +48,8 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
 
 def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
     """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats."""
-    tasks = plan_tasks(expand_inputs(inputs))
+    out_dir = storage.absolute(out_dir)  # tasks must mean the same place on every executor
+    tasks = split_tasks(plan_tasks(expand_inputs(inputs)), spec.run.part_bytes)
     check_environment([t.path for t in tasks])  # e.g. HTML extraction broken: fail before any work
     worker_cascade(spec)  # load every model now: a bad model fails before any output exists
     prepare_output(out_dir, fingerprint(spec.raw, tasks), options.overwrite)
@@ -62,7 +63,7 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
 
         stats = run_dedup_step(spec, tasks, out_dir, kept_subdir, options.engine, stats)
         stats.check_accounting("cascade + dedup")
-    atomic_write_text(Path(out_dir) / "stats.json", stats.to_json() + "\n")
+    storage.write_text(storage.join(out_dir, "stats.json"), stats.to_json() + "\n")
     write_funnel(stats, out_dir)
     if options.show_progress:
         print(summary_table(stats), file=sys.stderr)

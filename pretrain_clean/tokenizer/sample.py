@@ -20,6 +20,8 @@ from typing import Iterable, Iterator
 
 import orjson
 
+from pretrain_clean.pipeline import storage
+
 JSON_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
 SUFFIXES = JSON_SUFFIXES + (".parquet", ".txt", ".txt.gz")
 SAMPLE_FILE = "sample.jsonl"
@@ -46,6 +48,9 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
     every supported file under any other directory, or the file itself."""
     files: list[Path] = []
     for raw in paths:
+        if storage.is_uri(str(raw)):
+            files.extend(_remote_inputs(str(raw)))
+            continue
         p = Path(raw)
         if p.is_dir():
             kept = p / "kept"
@@ -61,6 +66,19 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
         else:
             raise FileNotFoundError(f"input {p} does not exist")
     return files
+
+
+def _remote_inputs(uri: str) -> list[Path]:
+    """The files under ``uri`` (its ``kept/`` folder for a cleaned corpus), each fetched once
+    into the local cache (:func:`pipeline.storage.local_copy`), keeping its file name."""
+    wanted = lambda name: name.lower().endswith(SUFFIXES) and not storage.is_unpublished(name)  # noqa: E731
+    kept = storage.join(uri, "kept")
+    found = storage.expand_uri(kept, wanted) if storage.exists(kept) else storage.expand_uri(uri, wanted)
+    if found is None:
+        raise FileNotFoundError(f"input {uri} does not exist")
+    if not found:
+        raise FileNotFoundError(f"no readable text files ({', '.join(SUFFIXES)}) under {uri}")
+    return [storage.local_copy(f) for f in found]
 
 
 def _open_text(path: Path) -> io.TextIOBase:
