@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from pretrain_clean.errors import UsageError
 from pretrain_clean.pipeline import evaluate as ev
-from pretrain_clean.pipeline.atomic import atomic_write_text
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import load_config
 
 
@@ -39,14 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     configured = ev.decide(spec, docs)
     alone = ev.decide(spec, docs, alone=True)
     report = ev.markdown(spec, configured, alone, args.config)
-    out = Path(args.output)
+    out = args.output
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        storage.makedirs(out)
+        storage.write_text(storage.join(out, "report.md"), "# Decision report\n\n" + report)
+        storage.write_text(storage.join(out, "reasons.csv"), ev.reasons_csv(configured, alone))
+        storage.write_text(storage.join(out, "documents.csv"), ev.documents_csv(configured))
     except OSError as exc:
-        raise UsageError(f"--output {out}: cannot create it ({exc})") from exc
-    atomic_write_text(out / "report.md", "# Decision report\n\n" + report)
-    atomic_write_text(out / "reasons.csv", ev.reasons_csv(configured, alone))
-    atomic_write_text(out / "documents.csv", ev.documents_csv(configured))
+        raise UsageError(f"--output {out}: cannot write the report there ({exc})") from exc
     if args.update_doc:
         try:
             ev.update_doc(args.update_doc, report)
@@ -54,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"--update-doc: {exc}") from exc
     found = ev.problems(configured)
     langs = ", ".join(f"{r.lang} {r.retention:.2f}" for r in ev.language_rows(configured))
-    print(f"{len(docs)} labelled documents; keep-retention {langs} -> {out / 'report.md'}")
+    print(f"{len(docs)} labelled documents; keep-retention {langs} -> {storage.join(out, 'report.md')}")
     for line in found:
         print(f"below target: {line}", file=sys.stderr)
     return 1 if args.check and found else 0
