@@ -59,6 +59,8 @@ class Stats:
     parts: int = 0
     dedup_seconds: dict[str, float] = field(default_factory=dict)
     """Dedup's passes: ``read_and_hash``, ``exact``, ``minhash``, ``paragraph``, ``write``."""
+    flagged: Counter = field(default_factory=Counter)
+    """``stage.reason`` -> kept documents flagged by a reason the config only annotates."""
 
     def stage(self, name: str) -> StageStats:
         """The stats of stage ``name``, created in order of first use."""
@@ -95,6 +97,7 @@ class Stats:
             self.write_seconds + other.write_seconds,
             self.parts + other.parts,
             dict(Counter(self.dedup_seconds) + Counter(other.dedup_seconds)),
+            self.flagged + other.flagged,
         )
 
     @property
@@ -128,6 +131,7 @@ class Stats:
             "write_seconds": round(self.write_seconds, 6),
             "parts": self.parts,
             "dedup_seconds": {k: round(v, 6) for k, v in self.dedup_seconds.items()},
+            "flagged": dict(sorted(self.flagged.items())),
         }
 
     @classmethod
@@ -140,6 +144,7 @@ class Stats:
             {k: list(v) for k, v in data.get("examples", {}).items()},
             data.get("read_seconds", 0.0), data.get("write_seconds", 0.0), data.get("parts", 0),
             dict(data.get("dedup_seconds", {})),
+            Counter(data.get("flagged", {})),
         )
 
     def to_json(self) -> str:
