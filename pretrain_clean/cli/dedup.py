@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", required=True, nargs="+", help="directory of parquet parts, or files")
     parser.add_argument("--output", required=True, help="output directory")
     parser.add_argument("--engine", choices=("local", "spark"), default="local")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local engine: processes for the read and write passes (default: every CPU)")
     parser.add_argument("--master", default=None,
                         help="Spark master (spark engine); default: spark-submit's, else local[*]")
     args = parser.parse_args(argv)
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.engine == "local":
         from pretrain_clean.dedup.local import run_dedup_local
 
-        result = run_dedup_local(cfg, files, kept, rejected, work)
+        result = run_dedup_local(cfg, files, kept, rejected, work, workers=args.workers)
     else:
         from pretrain_clean.dedup.spark import run_dedup_spark
         from pretrain_clean.pipeline.spark_engine import spark_session

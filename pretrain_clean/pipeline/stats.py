@@ -57,6 +57,10 @@ class Stats:
     read_seconds: float = 0.0
     write_seconds: float = 0.0
     parts: int = 0
+    dedup_seconds: dict[str, float] = field(default_factory=dict)
+    """Dedup's passes: ``read_and_hash``, ``exact``, ``minhash``, ``paragraph``, ``write``."""
+    flagged: Counter = field(default_factory=Counter)
+    """``stage.reason`` -> kept documents flagged by a reason the config only annotates."""
 
     def stage(self, name: str) -> StageStats:
         """The stats of stage ``name``, created in order of first use."""
@@ -92,6 +96,8 @@ class Stats:
             self.read_seconds + other.read_seconds,
             self.write_seconds + other.write_seconds,
             self.parts + other.parts,
+            dict(Counter(self.dedup_seconds) + Counter(other.dedup_seconds)),
+            self.flagged + other.flagged,
         )
 
     @property
@@ -124,6 +130,8 @@ class Stats:
             "read_seconds": round(self.read_seconds, 6),
             "write_seconds": round(self.write_seconds, 6),
             "parts": self.parts,
+            "dedup_seconds": {k: round(v, 6) for k, v in self.dedup_seconds.items()},
+            "flagged": dict(sorted(self.flagged.items())),
         }
 
     @classmethod
@@ -135,6 +143,8 @@ class Stats:
             Counter(data.get("quarantine_errors", {})), stages,
             {k: list(v) for k, v in data.get("examples", {}).items()},
             data.get("read_seconds", 0.0), data.get("write_seconds", 0.0), data.get("parts", 0),
+            dict(data.get("dedup_seconds", {})),
+            Counter(data.get("flagged", {})),
         )
 
     def to_json(self) -> str:
