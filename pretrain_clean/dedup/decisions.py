@@ -4,8 +4,8 @@
   reaches the threshold (text-dedup and datasketch verify the same way).
 * A document that paragraph dedup shortened below ``min_chars_after`` is dropped whole.
 
-``dedup/spark.py`` calls both; ``dedup/local.py`` still has its own two expressions (it is
-being restructured at the same time; switching it is a one-line change in each place).
+Both engines call them: ``dedup/local.py`` (verification) and ``dedup/local_parts.py``
+(rewrite) locally, ``dedup/spark.py`` on Spark.
 Still written once per engine (numpy in ``local.py``, Spark SQL in ``spark.py``), and held
 equal by ``tests/test_engines.py``: the first document of a cluster is kept (the smallest
 node of its component, ``label != key``), and a repeated paragraph goes after its first
