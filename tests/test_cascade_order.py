@@ -46,7 +46,8 @@ def _outputs(out: Path) -> dict[str, tuple]:
 def test_annotate_last_keeps_every_decision_on_the_sample(tmp_path: Path) -> None:
     runs = {}
     for flag in (False, True):
-        spec = load_config(ROOT / "pretrain_clean" / "configs" / "default.toml", [f"run.annotate_last={str(flag).lower()}"])
+        spec = load_config(ROOT / "pretrain_clean" / "configs" / "default.toml", [f"run.annotate_last={str(flag).lower()}",
+                                                                                    "stages.quality_classifier.drop_with_demo_model=true"])
         out = tmp_path / str(flag)
         stats = clean(spec, [str(SAMPLE)], str(out), CleanOptions(show_progress=False))
         runs[flag] = (stats, _outputs(out), json.loads((out / "stats.json").read_text()))

@@ -29,8 +29,9 @@ from pretrain_clean.paths import RESOURCES  # noqa: E402
 from pretrain_clean.pipeline import storage  # noqa: E402
 
 BUCKET = "s3://cluster"
-MODELS = ("lid/lid.176.ftz", "models/quality/en.ftz",
-          *(f"models/kenlm/{lang}.{ext}" for lang in ("en", "zh") for ext in ("arpa.bin", "sp.model", "cutoffs.json")))
+MODELS = ("lid/lid.176.ftz", "models/quality/en.ftz", "models/quality/en.card.json",
+          *(f"models/kenlm/{lang}.{ext}" for lang in ("en", "zh")
+            for ext in ("arpa.bin", "sp.model", "cutoffs.json", "card.json")))
 MODEL_SETS = [
     "--set", f'stages.language_id.model_path="{BUCKET}/models/lid/lid.176.ftz"',
     "--set", f'stages.quality_classifier.model_path="{BUCKET}/models/models/quality/en.ftz"',

@@ -69,13 +69,14 @@ class ModelCard:
         return bool(self.demo_reasons)
 
 
-def card_path(model_path: str) -> Path:
-    """``<model>.card.json`` beside ``model_path``.
+def card_path(model_path: str) -> str:
+    """``<model>.card.json`` beside ``model_path`` (a local path or a URI, kept as a string:
+    ``Path`` would fold ``s3://`` into ``s3:/``).
 
-    >>> card_path("models/quality/en.ftz").name, card_path("lm/en.arpa.bin").name
-    ('en.card.json', 'en.card.json')
+    >>> card_path("models/quality/en.ftz"), card_path("s3://bucket/lm/en.arpa.bin")
+    ('models/quality/en.card.json', 's3://bucket/lm/en.card.json')
     """
-    return Path(sidecar(str(model_path), CARD_SUFFIX))
+    return sidecar(str(model_path), CARD_SUFFIX)
 
 
 def demo_reasons(training_documents: dict[str, int], marked: list[str] | None = None) -> list[str]:
@@ -106,13 +107,13 @@ def write_card(model_path: str, kind: str, training: dict[str, list[str]], sourc
         training_documents=counts, sources=sources, held_out=held_out, excluded_documents=excluded,
         text_hashes=hashes.name, demo_reasons=demo_reasons(counts, marked),
     )
-    card_path(str(model)).write_text(json.dumps(asdict(card), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    Path(card_path(str(model))).write_text(json.dumps(asdict(card), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return card
 
 
 def read_card(model_path: str) -> ModelCard | None:
     """The card beside ``model_path``, or ``None`` if it has none."""
-    path = resolve(str(card_path(str(model_path))))
+    path = resolve(card_path(str(model_path)))  # a URI's card is fetched like its model
     if not path.is_file():
         return None
     try:
