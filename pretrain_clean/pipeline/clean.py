@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask
+from pretrain_clean.pipeline.output_guard import check_locations, clear_output, output_lock
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
 from pretrain_clean.pipeline.report import summary_table, write_funnel
 from pretrain_clean.pipeline.stats import Stats
@@ -27,6 +28,8 @@ class CleanOptions:
     """Local engine: datatrove tasks (default: one per worker)."""
     overwrite: bool = False
     show_progress: bool = True
+    follow_symlinks: bool = False
+    """Read files that symlinks inside an input folder point to outside it."""
 
 
 def dedup_enabled(spec: RunSpec) -> bool:
@@ -46,10 +49,24 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
 
 
 def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
-    """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats."""
-    tasks = plan_tasks(expand_inputs(inputs))
+    """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats.
+
+    Before any work: inputs and output must not contain one another, every model loads, and
+    the output's lock is taken (a second run into it fails fast); ``--overwrite`` empties
+    the output before the inputs are listed.
+    """
+    check_locations(inputs, out_dir)
     worker_cascade(spec)  # load every model now: a bad model fails before any output exists
-    prepare_output(out_dir, fingerprint(spec.raw, tasks), options.overwrite)
+    with output_lock(out_dir):
+        if options.overwrite:
+            clear_output(out_dir)
+        files = expand_inputs(inputs, follow_symlinks=options.follow_symlinks, refuse_run_outputs=True)
+        tasks = plan_tasks(files)
+        prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=False)
+        return _run(spec, tasks, out_dir, options)
+
+
+def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, options: CleanOptions) -> Stats:
     with_dedup = dedup_enabled(spec)
     kept_subdir = CASCADE_KEPT if with_dedup else "kept"
     parts = run_engine(spec, tasks, out_dir, kept_subdir, options)
