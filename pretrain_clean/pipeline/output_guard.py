@@ -101,9 +101,13 @@ def acquire(out_dir: str) -> Path:
 
 
 @contextmanager
-def output_lock(out_dir: str) -> Iterator[Path]:
+def output_lock(out_dir: str) -> Iterator[Path | None]:
     """Hold the output's lock for the block; an output folder this call made and left empty
-    is removed again (a run refused before any work leaves nothing behind)."""
+    is removed again (a run refused before any work leaves nothing behind). Outputs on
+    object stores (URIs) are not locked: they have no atomic create-if-absent here."""
+    if is_uri(out_dir):
+        yield None
+        return
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"output {out_dir} is a file, not a folder")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from pretrain_clean.errors import UsageError
+from pretrain_clean.errors import MissingInput, UsageError
 from pretrain_clean.pipeline.atomic import atomic_write_text
 from pretrain_clean.pipeline.parts import PARTS_DIR, PartTask
 from pretrain_clean.pipeline.readers import SUFFIXES, is_supported
@@ -144,14 +144,14 @@ def list_inputs(patterns: list[str], *, wanted: Callable[[str], bool] = is_suppo
         if is_uri(pattern):
             found_uris = expand_uri(pattern, wanted)
             if found_uris is None:
-                raise UsageError(f"input not found: {pattern}")
+                raise MissingInput(f"input not found: {pattern}")
             if not found_uris:
                 raise _no_inputs(pattern, kinds)
             listing.files += found_uris
             continue
         magic = glob.has_magic(pattern)
         if not magic and not os.path.lexists(pattern):
-            raise UsageError(f"input not found: {pattern}")
+            raise MissingInput(f"input not found: {pattern}")
         root = os.path.realpath(_glob_root(pattern) if magic else pattern)
         matches = sorted(glob.glob(pattern, recursive=True)) if magic else [pattern]
         found = Listing()

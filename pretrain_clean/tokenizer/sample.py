@@ -20,6 +20,9 @@ from typing import Iterable, Iterator
 
 import orjson
 
+from pretrain_clean.errors import UsageError
+from pretrain_clean.pipeline import plan
+
 JSON_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
 SUFFIXES = JSON_SUFFIXES + (".parquet", ".txt", ".txt.gz")
 SAMPLE_FILE = "sample.jsonl"
@@ -41,26 +44,17 @@ def _unit(seed: int, key: str) -> float:
     return int.from_bytes(digest, "big") / 2.0**64
 
 
+def _wanted(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES)
+
+
 def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
     """Files to read, in a fixed order: ``DIR/kept/*.parquet`` for a cleaned-corpus dir,
-    every supported file under any other directory, or the file itself."""
-    files: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            kept = p / "kept"
-            base = kept if kept.is_dir() else p
-            found = sorted(f for f in base.rglob("*") if f.is_file() and f.name.lower().endswith(SUFFIXES))
-            if not found:
-                raise FileNotFoundError(f"no readable text files ({', '.join(SUFFIXES)}) under {base}")
-            files.extend(found)
-        elif p.is_file():
-            if not p.name.lower().endswith(SUFFIXES):
-                raise ValueError(f"{p}: unsupported input type; expected one of {', '.join(SUFFIXES)}")
-            files.append(p)
-        else:
-            raise FileNotFoundError(f"input {p} does not exist")
-    return files
+    every supported file under any other directory, or the file itself (the pipeline's
+    one lister, :func:`pretrain_clean.pipeline.plan.expand_inputs`)."""
+    files = plan.expand_inputs([str(p) for p in paths], wanted=_wanted, kinds=", ".join(SUFFIXES),
+                               corpus_dirs=True)
+    return [Path(f) for f in files]
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -82,7 +76,7 @@ def iter_file(path: Path) -> Iterator[str]:
 
         pf = pq.ParquetFile(path)
         if "text" not in pf.schema_arrow.names:
-            raise ValueError(f"{path}: parquet file has no 'text' column (columns: {pf.schema_arrow.names})")
+            raise UsageError(f"{path}: parquet file has no 'text' column (columns: {pf.schema_arrow.names})")
         for batch in pf.iter_batches(columns=["text"], batch_size=1024):
             for text in batch.column(0).to_pylist():
                 if text:
@@ -96,7 +90,7 @@ def iter_file(path: Path) -> Iterator[str]:
                 try:
                     text = orjson.loads(line)["text"]
                 except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-                    raise ValueError(f"{path}:{lineno}: expected a JSON object with a 'text' field ({exc})") from exc
+                    raise UsageError(f"{path}:{lineno}: expected a JSON object with a 'text' field ({exc})") from exc
                 if text:
                     yield text
         else:

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 import xxhash
 from tokenizers import Tokenizer
 
+from pretrain_clean.pipeline.plan import expand_inputs
 from pretrain_clean.tokenizer.manifest import (FORMAT_VERSION, ShardError, incompatibilities, read_manifest,
                                 sha256_file, write_manifest, atomic_write_bytes)
 from pretrain_clean.tokenizer.packing import pack_table
@@ -179,17 +180,16 @@ def encode_texts(ot: OpenTokenizer, texts: list[str]) -> pa.ListArray:
 
 
 def list_inputs(input_dir: str | Path) -> list[Path]:
-    """The cleaned corpus files: ``DIR/kept/*.parquet`` (or ``DIR/*.parquet``), sorted by name."""
-    root = Path(input_dir)
-    kept = root / "kept"
-    files = sorted((kept if kept.is_dir() else root).glob("*.parquet"))
-    if not files:
-        raise ShardError(f"no parquet files in {kept} or {root}: pass the cleaned corpus folder")
-    return files
+    """The cleaned corpus files: ``DIR/kept/*.parquet`` (or the parquet files under ``DIR``),
+    through the pipeline's one lister; sorted by path."""
+    files = expand_inputs([str(input_dir)], wanted=lambda name: name.endswith(".parquet"), kinds=".parquet",
+                          corpus_dirs=True)
+    return [Path(f) for f in files]
 
 
 def describe_inputs(files: list[Path], root: str | Path) -> list[dict[str, Any]]:
     """File name (relative to ``root``), sha256, size and row count of each input."""
+    root = Path(os.path.abspath(root))
     return [{"file": str(f.relative_to(root)), "sha256": sha256_file(f), "bytes": f.stat().st_size,
              "rows": pq.ParquetFile(f).metadata.num_rows} for f in files]
 

@@ -13,29 +13,20 @@ from pathlib import Path
 from typing import Iterator
 
 from pretrain_clean.pipeline.config import InputConfig
+from pretrain_clean.pipeline.plan import expand_inputs
 from pretrain_clean.pipeline.readers import Document, is_supported, read_records
 
 TEXT_SUFFIXES = (".txt", ".txt.gz")
 
 
-def _readable(path: Path) -> bool:
-    return path.name.lower().endswith(TEXT_SUFFIXES) or is_supported(str(path))
+def _readable(name: str) -> bool:
+    return name.lower().endswith(TEXT_SUFFIXES) or is_supported(name)
 
 
 def expand(paths: list[str]) -> list[Path]:
-    """Files named by ``paths`` (directories expanded); raises naming a missing path."""
-    files: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            files.extend(f for f in sorted(p.rglob("*")) if f.is_file() and _readable(f))
-        elif p.is_file():
-            if not _readable(p):
-                raise ValueError(f"{p}: unknown input format (.txt, .jsonl, .json, .parquet, .warc, .html)")
-            files.append(p)
-        else:
-            raise FileNotFoundError(f"input not found: {p}")
-    return files
+    """Files named by ``paths`` (directories expanded) through the pipeline's one lister."""
+    kinds = ".txt, .jsonl, .json, .parquet, .warc, .html"
+    return [Path(f) for f in expand_inputs(paths, wanted=_readable, kinds=kinds)]
 
 
 def read_texts(paths: list[str], text_field: str = "text") -> Iterator[str]:

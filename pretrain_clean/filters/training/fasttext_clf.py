@@ -193,8 +193,8 @@ def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, 
             quantize_cutoff=args.quantize_cutoff,
         )  # fmt: skip
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"{os.path.basename(sys.argv[0])}: {exc}", file=sys.stderr)
-        return 1
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"model {report.model} ({os.path.getsize(report.model)} bytes), labels {labels[0]}/{labels[1]}")
     print(f"trained on {report.train_positive} positive / {report.train_negative} negative documents")
     print(report.summary())
