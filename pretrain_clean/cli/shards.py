@@ -6,6 +6,7 @@ import logging
 import sys
 import tomllib
 
+from pretrain_clean.cli.args import parser
 from pretrain_clean.tokenizer.manifest import ShardError
 from pretrain_clean.tokenizer.shards import ShardConfig, tokenize_to_shards
 
@@ -23,7 +24,7 @@ FLAGS = {"shard_tokens": "--shard-tokens", "seq_len": "--seq-len", "shuffle_seed
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; shard settings left unset come from ``--config`` or ShardConfig."""
-    p = argparse.ArgumentParser(description=USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser("shards", USAGE)
     d = ShardConfig()
     p.add_argument("--tokenizer", required=True, help="tokenizer.json (tokenizers library format)")
     p.add_argument("--input", required=True, help="cleaned corpus folder (reads DIR/kept/*.parquet)")

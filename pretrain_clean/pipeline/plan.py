@@ -124,8 +124,8 @@ def _walk(top: str, root: str, wanted: Callable[[str], bool], listing: Listing, 
                 listing.unreadable.append(f"{path} ({exc.strerror or exc})")
 
 
-def _no_inputs(pattern: str, kinds: str) -> UsageError:
-    return UsageError(f"no input files ({kinds}) in: {pattern}")
+def _no_inputs(pattern: str, kinds: str, why: str | None = None) -> UsageError:
+    return UsageError(f"no input files ({kinds}) in: {pattern}" + (f" ({why})" if why else ""))
 
 
 def list_inputs(patterns: list[str], *, wanted: Callable[[str], bool] = is_supported,
@@ -176,9 +176,7 @@ def list_inputs(patterns: list[str], *, wanted: Callable[[str], bool] = is_suppo
             else:
                 found.unknown.append(match)
         if not found.files:
-            if found.warning():
-                log.warning(found.warning())
-            raise _no_inputs(pattern, kinds)
+            raise _no_inputs(pattern, kinds, found.warning())
         for path in found.files:
             real, path = os.path.realpath(path), os.path.abspath(path)
             local[real] = min(local.get(real, path), path, key=lambda p: (p != real, len(p), p))
@@ -198,7 +196,7 @@ def expand_inputs(patterns: list[str], **options: Any) -> list[str]:
     listing = list_inputs(patterns, **options)
     message = listing.warning()
     if message:
-        log.warning(message)
+        log.warning("warning: %s", message)
     return listing.files
 
 
