@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pretrain_clean.errors import ConfigError
+from pretrain_clean.errors import ConfigError, EnvironmentProblem
 from pretrain_clean.paths import config_file, resolve_path
 from pretrain_clean.pipeline.storage import is_uri
 from pretrain_clean.pipeline.stage import REGISTRY, ModelPath, Stage
@@ -241,9 +241,22 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec
 
 
 def setup_stages(stages: list[Stage]) -> None:
-    """Call ``setup()`` on each stage, turning failures into errors naming the stage."""
+    """Call ``setup()`` on each stage, turning failures into errors naming the stage.
+
+    A library that will not import, or a model that will not load, is an
+    :class:`EnvironmentProblem` here, at start-up, never a per-document error later.
+    """
     for index, stage in enumerate(stages):
         try:
             stage.setup()
+        except ImportError as exc:
+            module = exc.name or str(exc)
+            raise EnvironmentProblem(
+                f"stages[{index}] ({stage.name}) needs the Python module {module!r}, which cannot be imported "
+                f"({exc}); install the project with its dependencies (pip install pretrain-clean) "
+                "or switch the stage off (enabled = false)"
+            ) from exc
+        except EnvironmentProblem as exc:
+            raise EnvironmentProblem(f"stages[{index}] ({stage.name}): {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - re-raised with the config key
             raise ConfigError(f"stages[{index}] ({stage.name}): setup failed: {exc}") from exc
