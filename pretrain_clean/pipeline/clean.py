@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pretrain_clean.pipeline.config import RunSpec
+from pretrain_clean.pipeline.ids import duplicate_ids
 from pretrain_clean.pipeline.parts import PartTask
 from pretrain_clean.pipeline.output_guard import check_locations, clear_output, output_lock
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
@@ -72,6 +73,8 @@ def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, options: CleanOptio
     parts = run_engine(spec, tasks, out_dir, kept_subdir, options)
     stats = sum(parts, Stats())
     stats.check_accounting("cascade")
+    outputs = [Path(out_dir) / sub / f"{t.name}.parquet" for t in tasks for sub in (kept_subdir, "rejected")]
+    stats.duplicate_ids = duplicate_ids(outputs)
     if with_dedup:
         from pretrain_clean.pipeline.dedup_step import run_dedup_step
 

@@ -243,8 +243,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec
 def setup_stages(stages: list[Stage]) -> None:
     """Call ``setup()`` on each stage, turning failures into errors naming the stage.
 
-    A library that will not import, or a model that will not load, is an
-    :class:`EnvironmentProblem` here, at start-up, never a per-document error later.
+    A library that will not import is an :class:`EnvironmentProblem`, a model that will not
+    load a :class:`ConfigError` naming the key: both at start-up, never per document later.
     """
     for index, stage in enumerate(stages):
         try:
@@ -256,7 +256,5 @@ def setup_stages(stages: list[Stage]) -> None:
                 f"({exc}); install the project with its dependencies (pip install pretrain-clean) "
                 "or switch the stage off (enabled = false)"
             ) from exc
-        except EnvironmentProblem as exc:
-            raise EnvironmentProblem(f"stages[{index}] ({stage.name}): {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - re-raised with the config key
             raise ConfigError(f"stages[{index}] ({stage.name}): setup failed: {exc}") from exc

@@ -57,6 +57,8 @@ class Stats:
     read_seconds: float = 0.0
     write_seconds: float = 0.0
     parts: int = 0
+    duplicate_ids: int = 0
+    """Documents whose input ``id`` an earlier document already had (see :mod:`pipeline.ids`)."""
 
     def stage(self, name: str) -> StageStats:
         """The stats of stage ``name``, created in order of first use."""
@@ -92,6 +94,7 @@ class Stats:
             self.read_seconds + other.read_seconds,
             self.write_seconds + other.write_seconds,
             self.parts + other.parts,
+            self.duplicate_ids + other.duplicate_ids,
         )
 
     @property
@@ -124,6 +127,7 @@ class Stats:
             "read_seconds": round(self.read_seconds, 6),
             "write_seconds": round(self.write_seconds, 6),
             "parts": self.parts,
+            "duplicate_ids": self.duplicate_ids,
         }
 
     @classmethod
@@ -135,6 +139,7 @@ class Stats:
             Counter(data.get("quarantine_errors", {})), stages,
             {k: list(v) for k, v in data.get("examples", {}).items()},
             data.get("read_seconds", 0.0), data.get("write_seconds", 0.0), data.get("parts", 0),
+            data.get("duplicate_ids", 0),
         )
 
     def to_json(self) -> str:

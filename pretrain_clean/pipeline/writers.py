@@ -13,7 +13,7 @@ from pretrain_clean.pipeline.cascade import Outcome
 from pretrain_clean.pipeline.readers import Quarantined
 
 KEPT_SCHEMA = pa.schema([
-    ("id", pa.string()), ("text", pa.string()), ("source", pa.string()),
+    ("id", pa.string()), ("doc_key", pa.string()), ("text", pa.string()), ("source", pa.string()),
     ("position", pa.int64()), ("meta", pa.string()),
 ])
 REJECTED_SCHEMA = KEPT_SCHEMA.append(pa.field("stage", pa.string())).append(pa.field("reason", pa.string()))
@@ -60,6 +60,7 @@ def outcome_columns(outcomes: list[Outcome], rejected: bool) -> dict[str, list[A
     for outcome in outcomes:
         doc = outcome.doc
         columns["id"].append(doc.id)
+        columns["doc_key"].append(doc.key)
         columns["text"].append(doc.text)
         columns["source"].append(doc.source)
         columns["position"].append(doc.position)
