@@ -31,6 +31,12 @@ def test_a_file_reached_by_several_paths_is_listed_once(tmp_path: Path) -> None:
     assert files == [str(root / "a.jsonl"), str(root / "sub" / "b.jsonl")]
 
 
+def test_overlapping_patterns_each_find_their_files(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    write_jsonl(root / "sub" / "deeper" / "x.jsonl", [{"text": "x"}])
+    assert expand_inputs([str(root), str(root / "sub")]) == [str(root / "sub" / "deeper" / "x.jsonl")]
+
+
 def test_glob_through_a_symlink_loop_reads_each_file_once(tmp_path: Path) -> None:
     # Reproduces issue 10: `**` followed `loop -> .` 40 levels deep and listed a.jsonl 41 times.
     root = corpus(tmp_path)

@@ -89,6 +89,7 @@ def _walk(top: str, root: str, wanted: Callable[[str], bool], listing: Listing, 
           refuse_run_outputs: bool, seen_dirs: set[str]) -> None:
     """Add the files under folder ``top`` to ``listing``; ``root`` is the input tree's real path."""
     stack = [top]
+    seen_dirs.add(os.path.realpath(top))
     while stack:
         folder = stack.pop()
         try:
@@ -139,8 +140,8 @@ def list_inputs(patterns: list[str], *, wanted: Callable[[str], bool] = is_suppo
     """
     listing = Listing()
     local: dict[str, str] = {}  # real path -> the plainest path reaching it
-    seen_dirs: set[str] = set()
     for pattern in patterns:
+        seen_dirs: set[str] = set()  # per pattern, so each pattern finds its own files
         if is_uri(pattern):
             found_uris = expand_uri(pattern, wanted)
             if found_uris is None:
