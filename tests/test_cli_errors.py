@@ -53,6 +53,7 @@ def corpus(tmp_path: Path) -> Path:
     (["shards", "--tokenizer", "nope.json", "--input", "run", "--output", "o"], "error: tokenizer file not found: nope.json"),
     (["shards", "--tokenizer", "nope.json", "--input", "run", "--output", "o", "--seq-len", "x"],
      "error: argument --seq-len: invalid int value: 'x'"),
+    (["shards", "--tokenizer", "nope.json", "--input", "run", "--output", "afile"], "error: output afile is a file"),
     (["verify-shards"], "error: the following arguments are required: dir"),
     (["verify-shards", "nope"], "error: shard folder not found: nope"),
     (["train-kenlm", "--input", "nope", "--output", "o.bin"], "error: input not found: nope"),
