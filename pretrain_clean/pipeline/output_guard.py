@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 from pretrain_clean.errors import UsageError
-from pretrain_clean.pipeline.plan import LOCK_FILE, _inside
+from pretrain_clean.pipeline.plan import LOCK_FILE, inside
 from pretrain_clean.pipeline.storage import is_uri
 
 
@@ -35,10 +35,10 @@ def check_locations(patterns: list[str], out_dir: str) -> None:
         matches = glob.glob(pattern, recursive=True) if glob.has_magic(pattern) else [pattern]
         for match in matches:
             real = os.path.realpath(match)
-            if os.path.isdir(match) and _inside(out, real):
+            if os.path.isdir(match) and inside(out, real):
                 raise UsageError(f"output {out_dir} is inside input {match}: the run would read its own "
                                  "results; choose an output folder outside the inputs")
-            if _inside(real, out):
+            if inside(real, out):
                 raise UsageError(f"input {match} is inside output {out_dir}: the run would overwrite "
                                  "its own input; choose another --output")
 

@@ -57,10 +57,10 @@ class Listing:
         return "inputs not read: " + "; ".join(parts) if parts else None
 
 
-def _inside(path: str, root: str) -> bool:
+def inside(path: str, root: str) -> bool:
     """True when ``path`` is ``root`` or lies under it (both real, absolute paths).
 
-    >>> _inside("/a/b/c", "/a/b"), _inside("/a/bc", "/a/b"), _inside("/a/b", "/a/b")
+    >>> inside("/a/b/c", "/a/b"), inside("/a/bc", "/a/b"), inside("/a/b", "/a/b")
     (True, False, True)
     """
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
@@ -109,7 +109,7 @@ def _walk(top: str, root: str, wanted: Callable[[str], bool], listing: Listing, 
                     if not os.path.exists(real):
                         listing.unreadable.append(f"{path} (broken symlink)")
                         continue
-                    if not follow and not _inside(real, root):
+                    if not follow and not inside(real, root):
                         listing.outside.append(f"{path} -> {real}")
                         continue
                 if entry.is_dir():
@@ -158,7 +158,7 @@ def list_inputs(patterns: list[str], *, wanted: Callable[[str], bool] = is_suppo
         found = Listing()
         for match in matches:
             if magic and os.path.islink(match) and not follow_symlinks \
-                    and not _inside(os.path.realpath(match), root):
+                    and not inside(os.path.realpath(match), root):
                 found.outside.append(f"{match} -> {os.path.realpath(match)}")
             elif os.path.isdir(match):
                 kept = os.path.join(match, "kept")
