@@ -118,6 +118,14 @@ def test_a_folder_holding_a_runs_output_is_refused_as_raw_input(tmp_path: Path) 
         (run / marker).unlink()
 
 
+def test_files_of_a_runs_output_named_by_a_glob_are_refused(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    write_jsonl(run / "a.jsonl", [{"text": "a"}])
+    (run / "stats.json").write_text("{}")
+    with pytest.raises(UsageError, match="holds the output of an earlier run"):
+        expand_inputs([f"{run}/*.json*"], refuse_run_outputs=True)
+
+
 def test_corpus_dirs_stand_for_their_kept_files(tmp_path: Path) -> None:
     run = tmp_path / "run"
     for sub in ("kept", "rejected"):

@@ -85,6 +85,13 @@ def run_marker(folder: str) -> str | None:
     return None
 
 
+def _refuse_run_output(folder: str) -> None:
+    """Raise :class:`UsageError` when ``folder`` is (part of) an earlier run's output."""
+    if marker := run_marker(folder):
+        raise UsageError(f"input {folder} holds the output of an earlier run ({marker}); "
+                         "inputs must be raw data: name the raw files, or pass a run's kept/ folder to a later job")
+
+
 def _walk(top: str, root: str, wanted: Callable[[str], bool], listing: Listing, follow: bool,
           refuse_run_outputs: bool, seen_dirs: set[str]) -> None:
     """Add the files under folder ``top`` to ``listing``; ``root`` is the input tree's real path."""
@@ -98,9 +105,8 @@ def _walk(top: str, root: str, wanted: Callable[[str], bool], listing: Listing, 
         except OSError as exc:
             listing.unreadable.append(f"{folder} ({exc.strerror or exc})")
             continue
-        if refuse_run_outputs and (marker := run_marker(folder)):
-            raise UsageError(f"input {folder} holds the output of an earlier run ({marker}); "
-                             "inputs must be raw data: name the raw files, or pass a run's kept/ folder to a later job")
+        if refuse_run_outputs:
+            _refuse_run_output(folder)
         for entry in entries:
             path = entry.path
             try:
@@ -166,6 +172,8 @@ def list_inputs(patterns: list[str], *, wanted: Callable[[str], bool] = is_suppo
                 _walk(top, os.path.realpath(match) if not magic else root, wanted, found,
                       follow_symlinks, refuse_run_outputs, seen_dirs)
             elif os.path.isfile(match):
+                if refuse_run_outputs:
+                    _refuse_run_output(os.path.dirname(match) or ".")
                 if not wanted(os.path.basename(match)):
                     if magic:
                         found.unknown.append(match)
