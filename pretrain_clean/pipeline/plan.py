@@ -231,11 +231,7 @@ def fingerprint(config_data: dict[str, Any], tasks: list[PartTask]) -> str:
 
 
 def prepare_output(out_dir: str, digest: str, overwrite: bool) -> None:
-    """Create ``out_dir`` (checking it is writable) and refuse to mix two different runs.
-
-    The caller holds the output lock (:mod:`pipeline.output_guard`), so temp files found
-    here were left by a killed run, never by a running one.
-    """
+    """Create ``out_dir`` (checking it is writable) and refuse to mix two different runs."""
     out = Path(out_dir)
     if overwrite and out.exists():
         shutil.rmtree(out)
