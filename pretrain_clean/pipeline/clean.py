@@ -12,6 +12,7 @@ from pretrain_clean.pipeline.output_guard import check_locations, clear_output, 
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
 from pretrain_clean.pipeline.report import summary_table, write_funnel
 from pretrain_clean.pipeline.stats import Stats
+from pretrain_clean.pipeline.storage import is_uri
 from pretrain_clean.pipeline.worker import worker_cascade
 from pretrain_clean.pipeline.atomic import atomic_write_text
 
@@ -63,7 +64,8 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
             clear_output(out_dir)
         files = expand_inputs(inputs, follow_symlinks=options.follow_symlinks, refuse_run_outputs=True)
         tasks = plan_tasks(files)
-        prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=False)
+        # a local output was cleared above (keeping the lock); a URI output is cleared here
+        prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=options.overwrite and is_uri(out_dir))
         return _run(spec, tasks, out_dir, options)
 
 

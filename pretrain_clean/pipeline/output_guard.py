@@ -127,7 +127,7 @@ def output_lock(out_dir: str) -> Iterator[Path | None]:
 
 
 def clear_output(out_dir: str) -> None:
-    """Delete everything in ``out_dir`` but the lock (``--overwrite``)."""
+    """Delete everything in local folder ``out_dir`` but the lock (``--overwrite``)."""
     out = Path(out_dir)
     for item in out.iterdir() if out.is_dir() else ():
         if item.name == LOCK_FILE:
