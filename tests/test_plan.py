@@ -134,3 +134,27 @@ def test_corpus_dirs_stand_for_their_kept_files(tmp_path: Path) -> None:
     wanted = dict(wanted=lambda name: name.endswith(".parquet"), kinds=".parquet")
     assert expand_inputs([str(run)], corpus_dirs=True, **wanted) == [str(run / "kept" / "part-00000.parquet")]
     assert len(expand_inputs([str(run)], **wanted)) == 2
+
+
+def test_every_job_lists_through_the_same_lister(tmp_path: Path) -> None:
+    """Tokenizer sample, training corpora, shards and dedup read each file once, as clean does."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pretrain_clean.cli.dedup import input_files
+    from pretrain_clean.filters.training.corpus import read_texts
+    from pretrain_clean.tokenizer.sample import iter_documents
+    from pretrain_clean.tokenizer.shards import list_inputs
+
+    root = corpus(tmp_path)
+    os.symlink(".", root / "loop")
+    assert sorted(t for _, t in iter_documents([root, root / "a.jsonl"])) == ["a", "b"]
+    assert sorted(read_texts([str(root), f"{root}/**/*.jsonl"])) == ["a", "b"]
+    run = tmp_path / "run"
+    (run / "kept").mkdir(parents=True)
+    pq.write_table(pa.table({"id": ["x"], "text": ["x"]}), run / "kept" / "part-00000.parquet")
+    os.symlink(".", run / "kept" / "loop")
+    assert list_inputs(run) == [run / "kept" / "part-00000.parquet"]
+    assert input_files([str(run), str(run / "kept")]) == [str(run / "kept" / "part-00000.parquet")]
+    with pytest.raises(UsageError, match="input not found"):
+        list(iter_documents([tmp_path / "nope"]))
