@@ -126,3 +126,23 @@ def test_symlinked_file_leaving_the_input_folder_is_not_read(tmp_path: Path) -> 
     assert rows(tmp_path / "out" / "kept") == 1 and rows(tmp_path / "out" / "quarantine") == 0
     followed = clean(tmp_path / "in", tmp_path / "out2", "--follow-symlinks")
     assert followed.returncode == 0 and rows(tmp_path / "out2" / "kept") == 2
+
+
+def test_lock_unit_behaviour(tmp_path: Path) -> None:
+    import pytest
+
+    from pretrain_clean.errors import UsageError
+    from pretrain_clean.pipeline.output_guard import acquire, output_lock
+
+    with output_lock(str(tmp_path / "out")) as lock:
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+        with pytest.raises(UsageError, match=f"in use by another run \\(pid {os.getpid()} on "):
+            acquire(str(tmp_path / "out"))  # a live holder, even this very process, is respected
+    assert not (tmp_path / "out").exists()  # made by the lock, left empty: removed again
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / LOCK_FILE).write_text("")  # half-written by someone: never guessed stale
+    with pytest.raises(UsageError, match="exists but cannot be read"):
+        acquire(str(tmp_path / "kept"))
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(UsageError, match="is a file"), output_lock(str(tmp_path / "afile")):
+        pass
