@@ -37,7 +37,8 @@ def input_files(inputs: list[str], follow_symlinks: bool = False) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = parser("dedup", __doc__)
     ap.add_argument("--config", required=True, help="TOML config with a [dedup] table")
-    ap.add_argument("--input", required=True, nargs="+", help="a clean run's folder, folders of parquet parts, or files")
+    ap.add_argument("--input", required=True, nargs="+",
+                    help="a clean run's folder, folders of parquet parts, or files")
     ap.add_argument("--output", required=True, help="output directory")
     ap.add_argument("--engine", choices=("local", "spark"), default="local")
     ap.add_argument("--master", default=None,

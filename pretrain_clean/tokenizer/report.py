@@ -75,7 +75,8 @@ def check_held_out(evals: dict[str, list[str]], train_hashes: dict[str, set[str]
     return problems
 
 
-def held_out(evals: dict[str, list[str]], train_hashes: dict[str, set[str]]) -> tuple[dict[str, list[str]], dict[str, int]]:
+def held_out(evals: dict[str, list[str]],
+             train_hashes: dict[str, set[str]]) -> tuple[dict[str, list[str]], dict[str, int]]:
     """The evaluation sets without documents found in any training sample, and how many each lost.
 
     >>> held_out({"en": ["a", "b"]}, {"ours": {text_hash("a")}})
