@@ -19,14 +19,14 @@ from pretrain_clean.pipeline.readers import Document, is_supported, read_records
 TEXT_SUFFIXES = (".txt", ".txt.gz")
 
 
-def _readable(name: str) -> bool:
-    return name.lower().endswith(TEXT_SUFFIXES) or is_supported(name)
+def _readable(path: Path) -> bool:
+    return path.name.lower().endswith(TEXT_SUFFIXES) or is_supported(str(path))
 
 
 def expand(paths: list[str]) -> list[Path]:
     """Files named by ``paths`` (directories expanded) through the pipeline's one lister."""
     kinds = ".txt, .jsonl, .json, .parquet, .warc, .html"
-    return [Path(f) for f in expand_inputs(paths, wanted=_readable, kinds=kinds)]
+    return [Path(f) for f in expand_inputs(paths, wanted=lambda name: _readable(Path(name)), kinds=kinds)]
 
 
 def read_texts(paths: list[str], text_field: str = "text") -> Iterator[str]:
