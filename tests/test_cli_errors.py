@@ -60,6 +60,8 @@ def corpus(tmp_path: Path) -> Path:
     (["train-kenlm", "--input", "nope", "--output", "o.bin"], "error: input not found: nope"),
     (["train-quality", "--positive", "nope", "--negative", "in", "--output", "o.ftz"], "error: input not found: nope"),
     (["train-toxicity", "--positive", "in", "--negative", "nope", "--output", "o.ftz"], "error: input not found: nope"),
+    (["train-quality", "--positive", "in", "--negative", "in", "--output", "o.ftz", "--epoch", "x"],
+     "error: argument --epoch: invalid int value: 'x' (see pretrain-clean train-quality --help)"),
     (["no-such-job"], "error: unknown subcommand 'no-such-job'"),
 ])
 def test_every_job_reports_user_errors_as_one_line(tmp_path: Path, corpus: Path, args: list[str], message: str) -> None:
