@@ -70,3 +70,53 @@ def test_one_line_and_symbols_pass() -> None:
 
 def test_nfkc_keep_punct_helper() -> None:
     assert nfkc_keep_punct("（注）：１") == "（注）：1"
+
+
+def test_fullwidth_symbols_fold_in_chinese_text() -> None:
+    # only punctuation Chinese is written with stays full-width; symbols fold, and a full-width
+    # stop between ASCII letters or digits is a dot, so a full-width e-mail address or number
+    # is plain again (real review: ...回复。ＣＨＵＮＬＩＮＧ２１９＠ＳＯＨＵ．ＣＯＭ)
+    text = "请回复。ＣＨＵＮＬＩＮＧ２１９＠ＳＯＨＵ．ＣＯＭ，涨幅１２．５％～２０％！｢好｣､对"
+    assert norm(text)[1] == "请回复。CHUNLING219@SOHU.COM，涨幅12.5%～20%！「好」、对"
+    # as a sentence end (real reviews use it for 。) it stays
+    assert norm("让人惊醒．唉！了解是不是太少了．")[1] == "让人惊醒．唉！了解是不是太少了．"
+
+
+def test_c1_controls_repaired_only_as_part_of_a_windows_1252_line() -> None:
+    # a line that is windows-1252 read as Latin-1 is repaired by ftfy's encoding fix
+    assert norm("don\x92t")[1] == "don’t"
+    assert norm("Wait\x85 what")[1] == "Wait... what"  # … then NFKC
+    # a lone C1 control elsewhere is removed, not mapped to a windows-1252 character
+    assert norm("中文\x84测试")[1] == "中文测试"
+    assert norm("中文\x84测试 cafÃ©")[1] == "中文测试 café"  # also when ftfy repairs mojibake
+    assert norm("中文\x85测试")[1] == "中文\n测试"  # NEL is a line break (Unicode, str.splitlines)
+    assert norm("don\x92t", fix_mojibake=False)[1] == "dont"
+
+
+@pytest.mark.parametrize("mojibake", ["", " cafÃ©"])
+def test_format_characters_are_removed_with_or_without_mojibake(mojibake: str) -> None:
+    # U+FFFC object replacement, U+FFF9-FFFB annotation marks, U+206A-206F deprecated format
+    # characters: ftfy's remove_control_chars list, removed on every text (ftfy runs only on
+    # texts with mojibake hints)
+    tail = mojibake.replace("cafÃ©", "café")
+    assert norm(f"a\ufffcb\u206ac\ufff9d\u206fe{mojibake}")[1] == f"abcde{tail}"
+    assert norm(f"a\x0bb\x1cc{mojibake}")[1] == f"a\nb\nc{tail}"  # line breaks, not removed
+
+
+def test_zero_width_joiner_kept_only_where_it_joins() -> None:
+    emoji = "coder 👩\u200d💻 family 👨\u200d👩\u200d👧"
+    assert norm(emoji)[1] == emoji
+    devanagari = "क्\u200dष and فارسی\u200cها"
+    assert norm(devanagari)[1] == devanagari
+    # next to Latin, digits, spaces or Han it joins nothing: removed (免费 obfuscated)
+    assert norm("免\u200d费 free\u200cdom 12\u200d3 \u200dx")[1] == "免费 freedom 123 x"
+
+
+def test_ftfy_tests_of_datatrove() -> None:
+    """datatrove tests/pipeline/filters/test_formatters.py, TestFTFYFormatter (all 5 agree)."""
+    assert "\u00e2" not in norm("l\u00e2\u0080\u0099intelligence")[1]  # test_fixes_mojibake_encoding
+    assert norm("l\u00e2\u0080\u0099intelligence")[1] == "l’intelligence"
+    assert "\x00" not in norm("hello\x00world")[1]  # test_removes_control_chars (+ run pipeline)
+    text = "Hello, this is a normal sentence."
+    assert norm(text)[1] == text  # test_preserves_normal_text
+    assert ">" in norm("price &gt; 10")[1]  # test_unescape_html_entities

@@ -1,4 +1,4 @@
-"""url_blocklist, pii_mask and special_characters: pass, fail with reason, edge cases."""
+"""url_blocklist and special_characters: pass, fail with reason, edge cases (pii_mask: test_pii.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from pretrain_clean.filters.blocklist import UrlBlocklist
-from pretrain_clean.filters.pii import PiiMask
 from pretrain_clean.filters.special_chars import SpecialCharacters, special_char_ratio
 from pretrain_clean.pipeline.config import ConfigError, parse_config
 from pretrain_clean.pipeline.document import Document
@@ -48,30 +47,6 @@ def test_blocklist_config_checks_paths() -> None:
     stage = parse_config(ok, Path.cwd()).stages[0]
     stage.setup()
     assert stage.apply(Document("http://x.spam-farm.example/", "t")) == "blocked_domain"
-
-
-def test_pii_masks_and_never_drops() -> None:
-    stage = PiiMask()
-    doc = Document("p", "请联系 13812345678 或 +86 139-1234-5678，邮箱 li.lei@example.com.cn。"
-                        " Call (555) 123-4567, server 10.0.0.254, ID 11010519491231002X.")
-    assert stage.apply(doc) is None
-    assert doc.text == ("请联系 <PHONE> 或 <PHONE>，邮箱 <EMAIL>。 Call <PHONE>, server <IP>, ID <ID>.")
-    assert doc.meta["pii"] == {"email": 1, "id": 1, "ip": 1, "phone": 3}
-
-
-def test_pii_leaves_numbers_that_are_not_pii() -> None:
-    text = "In 2019 it sold 3,700 units at 12.50 each; version 1.2.3.4.5; ISBN 978-3-16-148410-0; 1999-2003."
-    doc = Document("p", text)
-    assert PiiMask().apply(doc) is None
-    assert doc.text == text and "pii" not in doc.meta
-
-
-def test_pii_checksum_option_and_edge_cases() -> None:
-    bad_checksum = "身份证 110105194912310021"
-    assert PiiMask().mask(bad_checksum)[0] == "身份证 <ID>"
-    assert PiiMask(id_require_checksum=True).mask(bad_checksum)[0] == bad_checksum
-    assert PiiMask().mask("") == ("", {})
-    assert PiiMask(mask_emails=False).mask("a@b.com")[0] == "a@b.com"
 
 
 def test_special_characters() -> None:

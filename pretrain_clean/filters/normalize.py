@@ -26,7 +26,16 @@ _FTFY = ftfy.TextFixerConfig(
     normalization=None,  # done below, with the Chinese punctuation option
     fix_character_width=False,  # NFKC does it, minus the kept punctuation
     uncurl_quotes=False,
-    explain=False,
+    # control characters and line breaks are handled below for every text, so a text gets
+    # the same result whether or not it also holds mojibake (ftfy runs only then). A line
+    # that is windows-1252 read as Latin-1 ("don\x92t") is still repaired by ftfy's
+    # encoding fix; a lone C1 control is removed, not mapped ("\x84" -> "„")
+    fix_c1_controls=False,
+    remove_control_chars=False,
+    fix_line_breaks=False,
+    # ftfy 6.3 ignores this config in its encoding step unless explain is on
+    # (fix_and_explain calls fix_encoding(text) without it); the explanation is discarded
+    explain=True,
 )
 MOJIBAKE_HINT_RE = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
@@ -36,8 +45,14 @@ MOJIBAKE_HINT_RE = re.compile(
 """What ftfy can repair leaves: a Latin-1 lead character followed by a continuation-like one
 (UTF-8 read as Latin-1/cp1252), C1 controls, surrogates, terminal escapes. ftfy runs only on
 texts with such a hint (it is the slowest step otherwise)."""
-FULLWIDTH_PUNCT_RE = re.compile("([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\ufe10-\ufe19\ufe30-\ufe4f])")
-"""Full-width and vertical punctuation (，！？：；（）etc.) that NFKC would turn half-width."""
+FULLWIDTH_PUNCT_RE = re.compile("([！＂＇（），．：；？［］｛｝～\ufe10-\ufe19\ufe30-\ufe4f])")
+"""Full-width and vertical punctuation that Chinese is written with (，！？：；（）．etc.), which
+NFKC would turn half-width. Full-width symbols (＠＃％＆＊＋－／＜＝＞ …) still fold to ASCII,
+and half-width forms (｡｢｣､) become 。「」、."""
+INNER_FULLWIDTH_STOP_RE = re.compile("(?<=[A-Za-z0-9])．(?=[A-Za-z0-9])")
+"""A full-width full stop between ASCII letters or digits is a dot (``ＳＯＨＵ．ＣＯＭ``,
+``１２．５％``): it folds, so addresses and numbers typed in full-width are plain again; as a
+sentence end (``…的东西．``, common in reviews) it stays."""
 _HTML_TAGS = (
     "a|abbr|b|blockquote|body|br|button|center|code|div|em|font|form|h[1-6]|head|hr|html|i|iframe|img"
     "|input|label|li|link|meta|nav|noscript|ol|option|p|pre|section|select|small|span|strong|sub|sup"
@@ -47,10 +62,18 @@ _HTML_TAGS = (
 TAG_RE = re.compile(rf"</?(?:{_HTML_TAGS})(?:\s[^<>]*)?/?>|<!--.*?-->", re.I | re.S)
 SCRIPT_RE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 INVISIBLE_RE = re.compile(
-    "[\u00ad\u200b\u2060-\u2064\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "[\u00ad\u200b\u2060-\u2064\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069\u206a-\u206f\ufff9-\ufffc"
     "\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]"
 )
-"""Soft hyphen, zero-width space, word joiner, BOM, bidi marks, C0/C1 controls (not \\t \\n \\r)."""
+"""Soft hyphen, zero-width space, word joiner, BOM, bidi marks, deprecated format characters
+(U+206A-206F), interlinear annotation and object replacement (U+FFF9-FFFC), C0/C1 controls
+(not \\t \\n \\r and the line breaks below): what ftfy's ``remove_control_chars`` removes,
+and more, on every text."""
+_JOINS_NOTHING = "[\x00-\u024f\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]"
+STRAY_JOINER_RE = re.compile(f"(?<={_JOINS_NOTHING})[\u200c\u200d]+|[\u200c\u200d]+(?={_JOINS_NOTHING}|$)|^[\u200c\u200d]+")
+"""Zero-width joiners and non-joiners (U+200D, U+200C) next to Latin, digits, spaces or CJK,
+where they join nothing (copy-paste residue, keyword obfuscation: ``免\u200d费``). They stay
+where they do join: emoji sequences (👩\u200d💻), Indic and Arabic-script words."""
 LINE_BREAK_RE = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 SPACE_RE = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 BLANK_RUN_RE = re.compile(r"\n{3,}")
@@ -59,11 +82,12 @@ BLANK_RUN_RE = re.compile(r"\n{3,}")
 def nfkc_keep_punct(text: str, form: str = "NFKC") -> str:
     """Unicode-normalize ``text`` but leave full-width punctuation as it is.
 
-    >>> nfkc_keep_punct("ＡＢＣ１２３，你好！")
-    'ABC123，你好！'
+    >>> nfkc_keep_punct("ＡＢＣ１２．５，你好！ｌｉ＠ｑｑ．ｃｏｍ．")
+    'ABC12.5，你好！li@qq.com．'
     """
     parts = FULLWIDTH_PUNCT_RE.split(text)
-    return "".join(p if i % 2 else unicodedata.normalize(form, p) for i, p in enumerate(parts))
+    text = "".join(p if i % 2 else unicodedata.normalize(form, p) for i, p in enumerate(parts))
+    return INNER_FULLWIDTH_STOP_RE.sub(".", text) if "．" in text else text
 
 
 def clean_whitespace(text: str, max_blank_lines: int = 1) -> str:
@@ -96,7 +120,10 @@ class Normalize(Stage):
     """Yi keeps full-width punctuation in Chinese text; other full-width forms still fold."""
     remove_invisible: bool = True
     traditional_to_simplified: bool = False
-    """OpenCC t2s on Chinese documents (slow: pure Python; off by default)."""
+    """OpenCC traditional -> simplified on Chinese documents (slow: pure Python; off by default)."""
+    opencc_config: Literal["t2s", "tw2s", "hk2s", "tw2sp"] = "t2s"
+    """OpenCC conversion: generic traditional, Taiwan or Hong Kong variants; ``tw2sp`` also
+    converts Taiwan phrases (計程車 -> 出租车), as data-juicer's ``chinese_convert_mapper``."""
     clean_whitespace: bool = True
     max_blank_lines: int = 1
     """Runs of blank lines are cut to this many (paragraph breaks survive)."""
@@ -105,7 +132,7 @@ class Normalize(Stage):
         if self.traditional_to_simplified:
             from opencc import OpenCC
 
-            self._t2s = OpenCC("t2s")
+            self._t2s = OpenCC(self.opencc_config)
 
     def normalize(self, text: str, chinese: bool) -> str:
         """The normalized form of ``text`` (``chinese`` selects the punctuation option)."""
@@ -125,6 +152,8 @@ class Normalize(Stage):
                 text = unicodedata.normalize(self.unicode_form, text)
         if self.remove_invisible:
             text = INVISIBLE_RE.sub("", text)
+            if "\u200c" in text or "\u200d" in text:
+                text = STRAY_JOINER_RE.sub("", text)
         if self.traditional_to_simplified and chinese:
             if getattr(self, "_t2s", None) is None:
                 self.setup()

@@ -1,13 +1,32 @@
-"""PII masking (``pii_mask``): replace e-mail addresses, phone numbers (Chinese mobile
-numbers included), IP addresses and ID-card-like numbers with placeholders.
+"""PII masking (``pii_mask``): replace e-mail addresses, phone numbers, IP addresses,
+Chinese resident ID numbers and QQ/WeChat accounts with placeholders.
 
 Yi (Young et al. 2024, Sec. 2.1) and YAYI 2 (Luo et al. 2023, Sec. 2.2) remove or anonymize
 personal information with regular expressions; like the BigScience ROOTS and StarCoder
 pipelines we replace rather than drop, so the document stays usable. The stage never drops;
 it records how many spans it replaced per kind in ``doc.meta["pii"]``.
+
+Precision comes first: a mask that hits a year list or a population figure damages the text
+and protects no one. So each kind has a shape and a check:
+
+* e-mail: an address is masked whole or not at all (an address glued to other address
+  characters, ``email..email@x.com``, is left); domains need a letter TLD or an IPv4 literal.
+* IP: IPv4 and full IPv6, public addresses only by default (datatrove's ``PIIFormatter``:
+  ``ipaddress``'s ``is_global``), never inside a longer dotted number (versions).
+* ID: 18-digit PRC resident ID numbers (GB 11643-1999) with a province code, a real birth
+  date and, by default, a valid ISO 7064 MOD 11-2 check digit.
+* account: a QQ number or WeChat ID right after "QQ", "微信" or "WeChat".
+* phone: Chinese mobiles (1[3-9]x, 11 digits) and landlines (0 + area code, then a
+  separator); North American numbers (NXX-XXX-XXXX or NXX.XXX.XXXX, or an area code in
+  brackets); ``+``, a country code and 8-15 digits; any other grouped number of 6-15 digits,
+  or run of 7-15 digits, only right after a word such as "Tel", "phone", "电话" or "手机". Runs of years
+  (``1897 1898 1899``), space-grouped thousands (``12 345 678``) and dotted versions or DOIs
+  are never phones. Precision measured on real pages: docs/rules.md, "PII masking".
 """
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import ClassVar
@@ -15,26 +34,72 @@ from typing import ClassVar
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 
-EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
-CN_ID_RE = re.compile(
-    r"(?<![\dA-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dA-Za-z])"
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uac00-\ud7af"
+"""Han, kana, hangul and CJK punctuation: they may touch an address or a number directly."""
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"
+"""Characters of an unquoted e-mail local part (RFC 5322 atext)."""
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+
+EMAIL_RE = re.compile(
+    # not glued to a letter (CJK may touch), an address character, or "x." / ".." / "x@"
+    # before it; a lone "@" may (a fediverse handle, @user@host.social, as datatrove masks it)
+    rf"(?<![^\W{_CJK}])(?<![{_ATEXT}\\])(?<![{_ATEXT}.@\\][.@])(?<![^\W{_CJK}][.@])"
+    rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@"
+    rf"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}}|{_IPV4}(?![\d.]|\.\d)|\[{_IPV4}\])"
+    r"(?![A-Za-z0-9@-]|\.[A-Za-z0-9-])"
 )
-"""18-digit PRC resident ID numbers: region, birth date YYYYMMDD, sequence, check digit."""
-CN_MOBILE_RE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)")
-PHONE_RE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[-.\s]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[-.\s])\d{3,4}[-.\s]\d{3,4}(?![\w-])"
-)
-"""Grouped phone numbers: +1 (555) 123-4567, 010-8888-6666, 0755 1234 5678 (separators required)."""
-IPV4_RE = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]|\.\d)")
-IPV6_RE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])")
+"""Whole e-mail addresses (datatrove's local part and domain, letter TLD or IPv4 literal)."""
+IPV6_RE = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:])")
+"""Full (uncompressed) IPv6 addresses, as data-juicer's ``clean_ip_mapper`` matches them."""
+_SEP = r"(?:[^\S\n]?[-./][^\S\n]?|[^\S\n])"
+"""One separator between digit groups: a space, or one of ``-./`` with optional spaces."""
+_NOT_BEFORE = r"(?<![A-Za-z0-9_./+\-])"
+_NOT_AFTER = r"(?![A-Za-z0-9_/]|[-.]\d)"
+_PATTERNS = {
+    "id": r"[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]",
+    "mobile": r"(?:(?:\+|00)86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}",
+    "landline": r"(?:(?:\+|00)86[-\s]?\(?0?[1-9]\d{1,2}\)?[-\s]?|\(0[1-9]\d{1,2}\)\s?|0[1-9]\d{1,2}-)"
+                r"[2-9]\d{2,3}[-\s]?\d{4}(?:-\d{1,4})?",
+    "nanp": r"(?:\+?1[-.\s]?)?(?:\([2-9]\d{2}\)\s?\d{3}[-.\s]|[2-9]\d{2}-\d{3}-|[2-9]\d{2}\.\d{3}\.)\d{4}",
+    "intl": rf"\+[1-9]\d{{0,2}}(?:{_SEP}?\(\d{{1,4}}\))?(?:{_SEP}?\d{{1,5}}){{1,6}}",
+}
 NUMBERS_RE = re.compile(
     "(?=[\\d+(])(?:"
-    + "|".join(f"(?P<{kind}>{rx.pattern})" for kind, rx in
-               (("id", CN_ID_RE), ("ip", IPV4_RE), ("mobile", CN_MOBILE_RE), ("phone", PHONE_RE)))
+    + "|".join([f"{_NOT_BEFORE}(?P<{k}>{p}){_NOT_AFTER}" for k, p in _PATTERNS.items()]
+               + [rf"(?<!\d)(?<!\d\.)(?P<ip>{_IPV4})(?!\d|\.\d)"])
     + ")"
 )
-"""ID numbers, IPv4 addresses and phone numbers in one pass; tried only where a digit, '+'
-or '(' starts (IPv6 and e-mail addresses have their own passes, gated by ':' and '@')."""
+"""ID numbers, phone shapes and IPv4 addresses in one pass, tried only where a digit, '+' or
+'(' starts; the first alternative that fits wins (an 18-digit ID before a phone). IPv4 has
+datatrove's looser edges (``.3.3.3.0``, ``/188.46.244.216my-page``) but never sits inside a
+longer dotted number."""
+CONTEXT_PHONE_RE = re.compile(
+    # the first-character class lets the engine skip most positions at once (speed)
+    r"(?=[TtPpFfMmHhCc电電手传傳热熱联☎📞])(?:(?<![A-Za-z])(?i:tel|tél|phone|telephone|téléphone|telefon|teléfono|telefone|telefono|fax|"
+    r"mobile|mobil|hotline|call)\b\.?|电话|電話|手机|手機|传真|傳真|热线|熱線|联系方式|☎|📞)"
+    r"[^\S\n]?(?:\([^()\d\n]{1,12}\))?[^\S\n]?[:：]?[^\S\n]{0,3}"
+    rf"(?P<number>\+?\(?\d{{2,5}}\)?(?:{_SEP}\(?\d{{2,5}}\)?){{1,4}}|\+?\d{{7,15}})(?![A-Za-z0-9_-]|\.\d)"
+)
+"""A grouped number or a run of 7-15 digits right after a phone word: ``Tel. 030 / 12 34 56``,
+``电话：075588886666``."""
+
+ACCOUNT_RE = re.compile(
+    r"(?=[QqWw扣微])(?:(?<![A-Za-z])(?i:qq|wechat|weixin)(?:号码|号)?|扣扣(?:号码|号)?|微信(?:号码|号)?)"
+    r"[^\S\n]?[:：]?[^\S\n]{0,3}"
+    r"(?P<account>[1-9]\d{4,11}|[A-Za-z][-_A-Za-z0-9]{5,19})(?![A-Za-z0-9_-])"
+)
+"""A QQ number (5-12 digits) or WeChat ID (6-20 characters, a letter first) right after "QQ",
+"扣扣", "微信" or "WeChat": the personal contact handles of Chinese web text. ``QQ群`` (a
+group) does not match."""
+
+PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+                      "50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split())
+"""First two digits of a PRC resident ID (GB/T 2260 provinces; 71 Taiwan, 81-83 HK/Macau/TW residents)."""
+_PHONE_KINDS = frozenset(("mobile", "landline", "nanp", "intl"))
+_GROUP_RE = re.compile(r"\d+")
+_PHONE_MARK_RE = re.compile(r"[-.()/]")
+"""A separator thousands never have; with one, 3-digit groups are a phone's (``(02) 345-678``)."""
 
 
 def id_checksum_ok(number: str) -> bool:
@@ -48,6 +113,54 @@ def id_checksum_ok(number: str) -> bool:
     return "10X98765432"[total % 11] == number[17].upper()
 
 
+def plausible_id(number: str, require_checksum: bool = True) -> bool:
+    """An 18-digit PRC ID with a province code, a real birth date and (optionally) its check digit.
+
+    >>> plausible_id("11010519491231002X"), plausible_id("110105194902300021", False)
+    (True, False)
+    """
+    if number[:2] not in PROVINCES:
+        return False
+    try:
+        datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:  # 30 February and the like
+        return False
+    return not require_checksum or id_checksum_ok(number)
+
+
+def plausible_phone(span: str) -> bool:
+    """False for digit groups shaped like a phone that are not one: runs of years, space-
+    grouped thousands, fewer than 6 digits (8 after a ``+``) or more than 15 (E.164), one
+    repeated digit.
+
+    >>> [plausible_phone(s) for s in ("1897 1898 1899", "12 345 678", "030 12 34 56", "+1 555 123 4567")]
+    [False, False, True, True]
+    """
+    groups = _GROUP_RE.findall(span)
+    digits = "".join(groups)
+    if not (8 if span.startswith("+") else 6) <= len(digits) <= 15 or len(set(digits[-8:])) == 1:
+        return False
+    body = groups[1:] if span.startswith("+") else groups
+    if len(body) >= 2 and all(len(g) == 4 and 1000 <= int(g) <= 2100 for g in body):
+        return False  # 1897 1898 1899
+    if len(groups) >= 3 and len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:]) \
+            and not _PHONE_MARK_RE.search(span):
+        return False  # 12 345 678
+    return True
+
+
+def public_ip(span: str) -> bool:
+    """True for a global (public) IP address, as datatrove's ``public_ip_validator``.
+
+    >>> public_ip("8.8.8.8"), public_ip("192.168.1.2"), public_ip("999.1.1.1")
+    (True, False, False)
+    """
+    try:
+        return ipaddress.ip_address(span).is_global
+    except ValueError:
+        return False
+
+
 @dataclass
 class PiiMask(Stage):
     """Replace PII spans with placeholders; never drops a document."""
@@ -58,49 +171,69 @@ class PiiMask(Stage):
     mask_phones: bool = True
     mask_ips: bool = True
     mask_id_numbers: bool = True
-    id_require_checksum: bool = False
-    """Mask only ID-like numbers whose check digit is valid (fewer false positives)."""
+    mask_accounts: bool = True
+    """QQ numbers and WeChat IDs right after "QQ", "微信", "WeChat"."""
+    id_require_checksum: bool = True
+    """Mask only ID numbers whose ISO 7064 MOD 11-2 check digit is valid (off: any with a real date)."""
+    ip_public_only: bool = True
+    """Mask only public (global) IP addresses, as datatrove; private/loopback/reserved stay."""
     email_placeholder: str = "<EMAIL>"
     phone_placeholder: str = "<PHONE>"
     ip_placeholder: str = "<IP>"
     id_placeholder: str = "<ID>"
+    account_placeholder: str = "<ACCOUNT>"
     annotate: bool = True
     """Write counts per kind to ``doc.meta["pii"]`` when anything was replaced."""
 
+    def _accept(self, kind: str, span: str) -> bool:
+        if kind == "id":
+            return self.mask_id_numbers and plausible_id(span, self.id_require_checksum)
+        if kind == "ip":
+            return self.mask_ips and (not self.ip_public_only or public_ip(span))
+        return self.mask_phones and plausible_phone(span)
+
+    def spans(self, text: str) -> list[tuple[str, int, int]]:
+        """``(kind, start, end)`` of each span to mask, in text order, without overlaps (an
+        earlier pass wins: e-mail, IPv6, numbers, numbers after a phone word, accounts)."""
+        found: list[tuple[str, int, int]] = []
+        if self.mask_emails and "@" in text:
+            found += [("email", m.start(), m.end()) for m in EMAIL_RE.finditer(text)]
+        if self.mask_ips and text.count(":") >= 7:
+            found += [("ip", m.start(), m.end()) for m in IPV6_RE.finditer(text) if self._accept("ip", m.group())]
+        if self.mask_id_numbers or self.mask_ips or self.mask_phones:
+            for m in NUMBERS_RE.finditer(text):
+                kind = m.lastgroup or ""
+                if self._accept(kind, m.group()):
+                    found.append(("phone" if kind in _PHONE_KINDS else kind, m.start(), m.end()))
+        if self.mask_phones:
+            found += [("phone", m.start("number"), m.end("number")) for m in CONTEXT_PHONE_RE.finditer(text)
+                      if plausible_phone(m.group("number"))]
+        if self.mask_accounts:
+            found += [("account", m.start("account"), m.end("account")) for m in ACCOUNT_RE.finditer(text)]
+        if len(found) < 2:
+            return found
+        kept: list[tuple[str, int, int]] = []
+        for kind, start, end in found:
+            if not any(start < e and s < end for _, s, e in kept):
+                kept.append((kind, start, end))
+        return sorted(kept, key=lambda f: f[1])
+
     def mask(self, text: str) -> tuple[str, dict[str, int]]:
         """``text`` with PII replaced, and how many spans of each kind were replaced."""
+        placeholders = {"email": self.email_placeholder, "phone": self.phone_placeholder,
+                        "ip": self.ip_placeholder, "id": self.id_placeholder,
+                        "account": self.account_placeholder}
         counts: dict[str, int] = {}
-
-        def sub(kind: str, pattern: re.Pattern[str], placeholder: str, text: str, check=None) -> str:
-            def repl(m: re.Match[str]) -> str:
-                if check is not None and not check(m.group(0)):
-                    return m.group(0)
-                counts[kind] = counts.get(kind, 0) + 1
-                return placeholder
-
-            return pattern.sub(repl, text)
-
-        if self.mask_emails and "@" in text:
-            text = sub("email", EMAIL_RE, self.email_placeholder, text)
-        if self.mask_ips and ":" in text:
-            text = sub("ip", IPV6_RE, self.ip_placeholder, text)
-        enabled = {"id": self.mask_id_numbers, "ip": self.mask_ips,
-                   "mobile": self.mask_phones, "phone": self.mask_phones}
-        if any(enabled.values()):
-            placeholders = {"id": self.id_placeholder, "ip": self.ip_placeholder,
-                            "mobile": self.phone_placeholder, "phone": self.phone_placeholder}
-
-            def repl(m: re.Match[str]) -> str:
-                kind = m.lastgroup or ""
-                span = m.group(0)
-                if not enabled[kind] or (kind == "id" and self.id_require_checksum and not id_checksum_ok(span)):
-                    return span
-                key = "phone" if kind == "mobile" else kind
-                counts[key] = counts.get(key, 0) + 1
-                return placeholders[kind]
-
-            text = NUMBERS_RE.sub(repl, text)
-        return text, counts
+        out: list[str] = []
+        pos = 0
+        for kind, start, end in self.spans(text):
+            out += [text[pos:start], placeholders[kind]]
+            counts[kind] = counts.get(kind, 0) + 1
+            pos = end
+        if not counts:
+            return text, counts
+        out.append(text[pos:])
+        return "".join(out), counts
 
     def apply(self, doc: Document) -> str | None:
         text, counts = self.mask(doc.text)
@@ -109,3 +242,4 @@ class PiiMask(Stage):
             if self.annotate:
                 doc.meta["pii"] = counts
         return None
+
