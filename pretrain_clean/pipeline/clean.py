@@ -70,6 +70,7 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
 
 
 def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, options: CleanOptions) -> Stats:
+    """Cascade on the engine, count repeated ids, dedup, write stats and the funnel."""
     with_dedup = dedup_enabled(spec)
     kept_subdir = CASCADE_KEPT if with_dedup else "kept"
     parts = run_engine(spec, tasks, out_dir, kept_subdir, options)
