@@ -19,7 +19,7 @@ from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.normalize import Normalize
 from pretrain_clean.filters.pii import PiiMask
 from pretrain_clean.pipeline.config import InputConfig
-from pretrain_clean.pipeline.readers import Quarantined, is_supported, read_records
+from pretrain_clean.pipeline.readers import Document, is_supported, read_records
 
 
 def texts_of(path: Path) -> list[str]:
@@ -29,7 +29,7 @@ def texts_of(path: Path) -> list[str]:
     if path.suffix == ".csv":
         with path.open(encoding="utf-8", newline="") as handle:
             return [row[-1] for row in csv.reader(handle) if row]
-    return [r.text for r in read_records(str(path), InputConfig(), str(path)) if not isinstance(r, Quarantined)]
+    return [r.text for r in read_records(str(path), InputConfig(), str(path)) if isinstance(r, Document)]
 
 
 def main() -> None:

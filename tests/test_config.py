@@ -100,3 +100,28 @@ def test_off_turns_one_optional_threshold_off() -> None:
     assert spec.stages[0].model_path is None
     with pytest.raises(ConfigError, match="min_chars: expected int, got str 'off'"):
         parse({"stages": [{"stage": "test_long_enough", "min_chars": "off"}]})
+
+
+def test_relative_paths_resolve_against_the_config_folder_and_overrides_against_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pretrain_clean.pipeline.config import load_config
+
+    (tmp_path / "conf" / "lists").mkdir(parents=True)
+    (tmp_path / "conf" / "lists" / "domains.txt").write_text("spam.example\n")
+    (tmp_path / "conf" / "run.toml").write_text(
+        '[[stages]]\nstage = "url_blocklist"\ndomains_path = "lists/domains.txt"\n'
+        '[[stages]]\nstage = "toxicity"\nwordlists = { en = "lists/domains.txt" }\n'
+    )
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "mine.txt").write_text("mine.example\n")
+    monkeypatch.chdir(tmp_path / "work")
+    blocklist, toxicity = load_config(tmp_path / "conf" / "run.toml").stages
+    assert blocklist.domains_path == str(tmp_path / "conf" / "lists" / "domains.txt")
+    assert toxicity.wordlists == {"en": str(tmp_path / "conf" / "lists" / "domains.txt")}
+    overridden = load_config(tmp_path / "conf" / "run.toml", ['stages.url_blocklist.domains_path="mine.txt"',
+                                                               'stages.toxicity.wordlists={en="mine.txt"}'])
+    assert overridden.stages[0].domains_path == str(tmp_path / "work" / "mine.txt")
+    assert overridden.stages[1].wordlists == {"en": str(tmp_path / "work" / "mine.txt")}
+    with pytest.raises(ConfigError, match=r"wordlists.en: file not found"):
+        load_config(tmp_path / "conf" / "run.toml", ['stages.toxicity.wordlists={en="nope.txt"}'])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def test_huge_document_is_quarantined_not_processed(tmp_path: Path) -> None:
     doc, bad = read(path)
     assert doc.text == "small"
     assert bad.kind == "too_large" and bad.position == 2
-    assert "50,000,000 bytes, over input.max_text_bytes=5,000,000" in bad.error
+    assert bad.error == "line 2 is 50,000,012 bytes, over input.max_text_bytes=5,000,000"  # read capped
     assert len(bad.raw) == 1000
 
 
@@ -146,3 +147,156 @@ def test_truncated_zstd_is_reported_as_truncated_not_as_bad_json(tmp_path: Path)
     (bad,) = only_quarantined(records)
     assert bad.kind == "truncated" and "EOFError" in bad.error and bad.position == len(records)
     assert len([r for r in read(tmp_path / "two.jsonl.zst") if isinstance(r, Document)]) == 2001
+
+
+class Trickle(io.RawIOBase):
+    """A stream that returns at most ``step`` bytes a read (chunk boundaries anywhere)."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step, self.at = data, step, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        piece = self.data[self.at:self.at + min(self.step, size if size >= 0 else self.step)]
+        self.at += len(piece)
+        return piece
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 7, 1 << 20])
+def test_bounded_lines_match_splitlines_whatever_the_chunking(step: int) -> None:
+    import random
+
+    from pretrain_clean.pipeline.streams import Oversized, bounded_lines
+
+    rng = random.Random(step)
+    data = bytes(rng.choice(b"ab\r\n") for _ in range(3000))
+    cap = 5
+    got = list(bounded_lines(Trickle(data, step), cap))
+    want = [line if len(line) <= cap else len(line) for line in data.splitlines()]
+    assert [g.size if isinstance(g, Oversized) else g for g in got] == want
+
+
+def test_line_cap_threshold_is_exact(tmp_path: Path) -> None:
+    cfg = InputConfig(max_text_bytes=100)
+    at = '{"text": "' + "x" * 88 + '"}'  # 100 bytes
+    path = write_jsonl(tmp_path / "a.jsonl", [at, at[:-3] + 'y"}', '{"text": "' + "x" * 89 + '"}'])
+    records = read(path, cfg)
+    assert [type(r).__name__ for r in records] == ["Document", "Document", "Quarantined"]
+    assert records[2].kind == "too_large" and records[2].error.startswith("line 3 is 101 bytes")
+
+
+def test_zstd_bomb_is_read_in_bounded_chunks(tmp_path: Path) -> None:
+    from pretrain_clean.pipeline.streams import decompressed
+
+    bomb = zstandard.ZstdCompressor(level=19).compress(b"\0" * (300 << 20))
+    assert len(bomb) < 20_000
+    stream = decompressed("x.jsonl.zst", io.BytesIO(bomb))
+    assert len(stream.read1(1 << 20)) <= 1 << 20
+    (tmp_path / "bomb.jsonl.zst").write_bytes(bomb)
+    (bad,) = read(tmp_path / "bomb.jsonl.zst")
+    assert bad.kind == "too_large" and bad.error.startswith("line 1 is 314,572,800 bytes")
+
+
+def test_txt_is_supported_and_read_by_name() -> None:
+    from pretrain_clean.pipeline.readers import is_supported
+
+    assert [is_supported(n) for n in ("a.txt", "A.TXT.GZ", "b.txt.zst", "c.md", "d.txt.bz2")] == [
+        True, True, True, False, False]
+
+
+@pytest.mark.parametrize("name", ["c.jsonl.gz", "c.jsonl.zst", "c.txt.zst"])
+def test_corrupt_compressed_stream_keeps_what_was_read(tmp_path: Path, name: str) -> None:
+    import random
+
+    rng = random.Random(0)  # text that compresses little: the cut lands many reads in
+    raw = "\n".join(json.dumps({"text": " ".join(str(rng.random()) for _ in range(30))}) for _ in range(3000)).encode()
+    data = bytearray(gzip.compress(raw) if name.endswith(".gz") else zstandard.ZstdCompressor().compress(raw))
+    data[len(data) // 2:len(data) // 2 + 50] = bytes(50)
+    (tmp_path / name).write_bytes(bytes(data))
+    records = read(tmp_path / name, InputConfig(txt_split="line"))
+    assert records[-1].kind == "truncated"  # (gzip decodes junk lines until its CRC check fails)
+    assert len([r for r in records if isinstance(r, Document)]) > 100
+
+
+def one_record_warc(tmp_path: Path, body: bytes, content_type: str | None, identified: str | None = None) -> Path:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "one.warc.gz"
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        http = StatusAndHeaders("200 OK", [("Content-Type", content_type)] if content_type else [], protocol="HTTP/1.1")
+        extra = {"WARC-Identified-Payload-Type": identified} if identified else None
+        writer.write_record(writer.create_warc_record("https://example.org/page", "response",
+                                                      payload=io.BytesIO(body), http_headers=http,
+                                                      warc_headers_dict=extra))
+    return path
+
+
+# Ported from datatrove tests/pipeline/readers/test_warc_reader.py (test_http_charset_precedes_heuristic_detection,
+# test_declared_charset_prevents_silent_mojibake): a declared charset decodes the body exactly. Ours
+# applies it to text/plain records (HTML goes to trafilatura, which does its own detection).
+@pytest.mark.parametrize("text,header", [
+    ("Un preu de 20 € per aquesta edició.", "text/plain; charset=ISO-8859-15"),
+    ("Un preu de 20 € per aquesta edició.", 'text/plain; CHARSET="iso-8859-15"'),
+    ("Un preu de 20 € per aquesta edició.", 'text/plain; other="a;b"; charset=iso-8859-15'),
+    ("Цена: 20 рублей", "text/plain; charset=windows-1251"),
+    ("中文内容", "text/plain; charset=gb18030"),
+    ("日本語の文章", "text/plain; charset=shift_jis"),
+    ("العربية", "text/plain; charset=windows-1256"),
+])
+def test_warc_text_plain_uses_the_declared_charset(tmp_path: Path, text: str, header: str) -> None:
+    codec = header.rsplit("=", 1)[1].strip('"')
+    (doc,) = read(one_record_warc(tmp_path, text.encode(codec), header))
+    assert doc.text == text
+
+
+# Ported from the same file (test_unusable_declaration_retains_detector_fallback): an unusable
+# charset never fails the record; ours falls back to UTF-8 with replacement characters.
+@pytest.mark.parametrize("header", ["text/plain; charset=invalid-charset", 'text/plain; charset=""',
+                                    "text/plain; charset=base64_codec", "text/plain; charset=windows-1252\0"])
+def test_warc_text_plain_with_an_unusable_charset_reads_as_utf8(tmp_path: Path, header: str) -> None:
+    (doc,) = read(one_record_warc(tmp_path, "Información".encode(), header))
+    assert doc.text == "Información"
+
+
+# Ported from the same file (test_nontext_payload_filter_is_unchanged, test_older_crawl_uses_magic_before_charset):
+# an image is not text whatever the HTTP header claims; datatrove drops it, ours counts it as a removal.
+@pytest.mark.parametrize("identified", ["image/jpeg", None])
+def test_warc_image_labelled_html_is_skipped_non_text(tmp_path: Path, identified: str | None) -> None:
+    body = b"\xff\xd8\xff\xe0 jpeg" if identified else b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    (skipped,) = read(one_record_warc(tmp_path, body, "text/html; charset=windows-1252", identified))
+    assert skipped.reason == "skipped_non_text" and skipped.doc.meta["url"] == "https://example.org/page"
+
+
+# Ported from datatrove tests/pipeline/readers/test_jsonl_reader_invalid_utf8.py (an xfail there:
+# "UTF-8 decoder read-ahead discards valid preceding lines"): ours keeps the lines before and after.
+def test_jsonl_invalid_byte_costs_its_line_only(tmp_path: Path) -> None:
+    lines = [json.dumps({"id": str(i), "text": f"text {i}"}).encode() for i in range(5)]
+    lines[2] = lines[2].replace(b"text", b"t\xffxt")
+    (tmp_path / "data.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    records = read(tmp_path / "data.jsonl")
+    assert [r.id for r in records if isinstance(r, Document)] == ["0", "1", "3", "4"]
+    assert only_quarantined(records)[0].kind == "invalid_utf8"
+
+
+@pytest.mark.parametrize("size,kind", [(99, None), (100, None), (101, "too_large")])
+def test_whole_file_and_warc_body_caps_are_exact(tmp_path: Path, size: int, kind: str | None) -> None:
+    cfg = InputConfig(max_text_bytes=100)
+    (tmp_path / "a.txt").write_bytes(b"x" * size)
+    warc = one_record_warc(tmp_path, b"y" * size, "text/plain")
+    for path in (tmp_path / "a.txt", warc):
+        (record,) = read(path, cfg)
+        assert getattr(record, "kind", None) == kind
+        if kind:
+            assert f"is {size:,} bytes, over input.max_text_bytes=100" in record.error
+
+
+def test_parquet_value_python_cannot_hold_costs_its_row_only(tmp_path: Path) -> None:
+    when = pa.array([0, 2**62, 5], pa.timestamp("us"))  # the middle one is far past year 9999
+    pq.write_table(pa.table({"text": ["a", "b", "c"], "when": when}), tmp_path / "t.parquet")
+    first, bad, last = read(tmp_path / "t.parquet")
+    assert (first.text, last.text) == ("a", "c") and str(last.meta["input"]["when"]) == "1970-01-01 00:00:00.000005"
+    assert (bad.kind, bad.position) == ("invalid_value", 2) and "column 'when'" in bad.error

@@ -99,8 +99,7 @@ def test_pickles_without_model_and_scores_identically(classifier: Path) -> None:
 
 
 def test_missing_wordlist_and_model_name_their_keys(tmp_path: Path) -> None:
-    spec = parse_config({"stages": [{"stage": "toxicity", "wordlists": {"en": "no/such/list"}}]}, tmp_path)
-    with pytest.raises(ConfigError, match=r"\(toxicity\): setup failed: wordlists\.en: file not found"):
-        setup_stages(spec.stages)
+    with pytest.raises(ConfigError, match=r"\(toxicity\)\.wordlists\.en: file not found"):
+        parse_config({"stages": [{"stage": "toxicity", "wordlists": {"en": "no/such/list"}}]}, tmp_path)
     with pytest.raises(ConfigError, match=r"\(toxicity\)\.model_path: file not found"):
         parse_config({"stages": [{"stage": "toxicity", "model_path": "no/model.bin"}]}, tmp_path)

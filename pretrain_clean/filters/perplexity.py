@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from pretrain_clean.filters.ccnet_text import doc_log10_score, normalize_line, perplexity
 from pretrain_clean.filters.model_files import ModelFileError, load_kenlm, load_sentencepiece, resolve, sidecar
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage
 
 BUCKETS = ("head", "middle", "tail")
 
@@ -77,7 +77,7 @@ class Perplexity(Stage):
     """
 
     name: ClassVar[str] = "perplexity"
-    models: dict[str, str] = field(
+    models: dict[str, ModelPath] = field(
         default_factory=lambda: {"en": "bundled:models/kenlm/en.arpa.bin", "zh": "bundled:models/kenlm/zh.arpa.bin"}
     )
     """Language -> KenLM model (ARPA or binary)."""

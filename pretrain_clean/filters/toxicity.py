@@ -128,7 +128,7 @@ class Toxicity(Stage):
     """Write ``toxic_hits``/``toxic_density`` (and ``toxicity_score``); drop toxic documents."""
 
     name: ClassVar[str] = "toxicity"
-    wordlists: dict[str, str] = field(
+    wordlists: dict[str, ModelPath] = field(
         default_factory=lambda: {"en": "bundled:wordlists/ldnoobw/en", "zh": "bundled:wordlists/ldnoobw/zh"}
     )
     """Language -> word list (one term a line); ``zh``/``ja`` lists match as substrings."""

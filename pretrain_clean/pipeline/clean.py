@@ -10,6 +10,7 @@ from pretrain_clean.pipeline.ids import duplicate_ids
 from pretrain_clean.pipeline.parts import PartTask
 from pretrain_clean.pipeline.output_guard import check_locations, clear_output, output_lock
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
+from pretrain_clean.pipeline.readers import check_environment
 from pretrain_clean.pipeline.report import summary_table, write_funnel
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.storage import is_uri
@@ -55,7 +56,7 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
 
     Before any work: inputs and output must not contain one another, every model loads, and
     the output's lock is taken (a second run into it fails fast); ``--overwrite`` empties
-    the output before the inputs are listed.
+    the output before the inputs are listed; libraries the inputs need (HTML extraction) work.
     """
     check_locations(inputs, out_dir)
     worker_cascade(spec)  # load every model now: a bad model fails before any output exists
@@ -63,6 +64,7 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
         if options.overwrite:
             clear_output(out_dir)
         files = expand_inputs(inputs, follow_symlinks=options.follow_symlinks, refuse_run_outputs=True)
+        check_environment(files)  # e.g. HTML extraction broken: fail before any work
         tasks = plan_tasks(files)
         # a local output was cleared above (keeping the lock); a URI output is cleared here
         prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=options.overwrite and is_uri(out_dir))

@@ -39,9 +39,18 @@ class InputConfig:
     text_field: str = "text"
     id_field: str = "id"
     max_text_bytes: int = 5_000_000
-    """Larger texts are quarantined, not processed (protects workers' memory)."""
+    """Larger texts, and larger input records (a JSON line, a WARC record body, a text
+    file, line or block), are quarantined ``too_large`` after reading at most this many
+    bytes plus 1 MiB, whatever the compression (bounds workers' memory)."""
     html_min_text_chars: int = 1
     """WARC/HTML pages whose extracted text is shorter are quarantined."""
+    txt_split: typing.Literal["file", "line", "block"] = "file"
+    """Plain-text inputs (``.txt``, ``.txt.gz``, ``.txt.zst``): one document per ``file``,
+    per non-blank ``line``, or per ``block`` of lines ended by a blank line."""
+
+    def __post_init__(self) -> None:
+        if self.max_text_bytes < 1:
+            raise ValueError(f"max_text_bytes must be at least 1, got {self.max_text_bytes}")
 
 
 @dataclass
@@ -109,6 +118,16 @@ def _model_paths(hint: Any) -> bool:
     return hint is ModelPath or ModelPath in typing.get_args(hint)
 
 
+def _resolve_paths(value: str | dict[str, str], base_dir: Path, where: str) -> str | dict[str, str]:
+    """Resolve one path, or each path of a ``{name: path}`` table; a missing local file is an error."""
+    if isinstance(value, dict):
+        return {name: _resolve_paths(path, base_dir, f"{where}.{name}") for name, path in value.items()}
+    resolved = resolve_path(value, base_dir)
+    if not is_uri(resolved) and not Path(resolved).exists():
+        raise ConfigError(f"{where}: file not found: {resolved}")
+    return resolved
+
+
 def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path) -> Any:
     """Make ``cls(**table)`` after checking names, types and model paths.
 
@@ -131,9 +150,7 @@ def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path
                 f"{where}.{key}: expected {_type_name(hint)}, got {type(value).__name__} {value!r}"
             )
         if _model_paths(hint) and value is not None:
-            value = resolve_path(value, base_dir)
-            if not is_uri(value) and not Path(value).exists():
-                raise ConfigError(f"{where}.{key}: file not found: {value}")
+            value = _resolve_paths(value, base_dir, f"{where}.{key}")
         kwargs[key] = value
     try:
         return cls(**kwargs)
@@ -188,6 +205,31 @@ def parse_config(data: dict[str, Any], base_dir: Path, path: str = "<config>") -
     return RunSpec(input_cfg, run_cfg, stages, sections, path, data)
 
 
+def _field_hint(parts: list[str]) -> Any:
+    """The type hint of the field a ``--set`` key names, or None when it names no known field."""
+    if parts[0] == "stages" and len(parts) == 3:
+        load_stage_modules()
+        cls = REGISTRY.get(parts[1])
+    else:
+        spec = {"input": "pretrain_clean.pipeline.config:InputConfig",
+                "run": "pretrain_clean.pipeline.config:RunConfig", **SECTION_TYPES}.get(parts[0])
+        module_name, _, class_name = (spec or ":").partition(":")
+        cls = getattr(importlib.import_module(module_name), class_name) if spec and len(parts) == 2 else None
+    return typing.get_type_hints(cls).get(parts[-1]) if cls is not None else None
+
+
+def _override_value(parts: list[str], value: Any) -> Any:
+    """A path given on the command line is relative to the current folder, not the config's:
+    make it absolute now (tables of paths too)."""
+    if not _model_paths(_field_hint(parts)):
+        return value
+    if isinstance(value, str) and value != OFF:
+        return resolve_path(value)
+    if isinstance(value, dict):
+        return {k: resolve_path(v) if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
 def apply_override(data: dict[str, Any], assignment: str) -> None:
     """Apply one ``KEY=VALUE`` to parsed config data, in place.
 
@@ -208,6 +250,7 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    value = _override_value(parts, value)
     if parts[0] == "stages":
         if len(parts) != 3:
             raise ConfigError(f"--set {key}: expected stages.<stage>.key")
@@ -226,7 +269,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec
     """Read and validate a TOML config file (plus ``KEY=VALUE`` overrides).
 
     ``path`` may name a bundled config (``default``); relative paths in the file resolve
-    against the file's folder.
+    against the file's folder, relative paths in an override against the current folder.
     """
     path = config_file(path)
     if not path.is_file():

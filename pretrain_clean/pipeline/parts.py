@@ -16,7 +16,8 @@ from pretrain_clean.pipeline.atomic import atomic_write_text
 from pretrain_clean.pipeline.cascade import Cascade, Outcome, text_bytes
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.readers import CountingReader, Quarantined, read_records
+from pretrain_clean.pipeline.readers import CountingReader, Quarantined, Skipped, read_records
+from pretrain_clean.pipeline.records import INPUT_STAGE
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.writers import (
     KEPT_SCHEMA, QUARANTINE_SCHEMA, REJECTED_SCHEMA, AtomicParquetWriter, outcome_columns,
@@ -100,9 +101,21 @@ def _run_part(
 ) -> None:
     batch: list[Document] = []
     quarantined: list[Quarantined] = []
+    skipped: list[Outcome] = []  # removed while reading (stage "input")
     on_open: Callable[[CountingReader], None] | None = progress.on_open if progress else None
     started = time.perf_counter()
     busy = 0.0  # time spent outside reading
+
+    def flush_side() -> float:
+        """Write the quarantined and skipped records held so far (bounds memory)."""
+        start = time.perf_counter()
+        if quarantined:
+            writers["quarantine"].write_rows(quarantine_columns(quarantined))
+            quarantined.clear()
+        if skipped:
+            writers["rejected"].write_rows(outcome_columns(skipped, rejected=True))
+            skipped.clear()
+        return time.perf_counter() - start
 
     def flush() -> float:
         start = time.perf_counter()
@@ -111,23 +124,32 @@ def _run_part(
             if progress:
                 progress.on_documents(len(batch))
             batch.clear()
-        if quarantined:
-            writers["quarantine"].write_rows(quarantine_columns(quarantined))
-            quarantined.clear()
-        return time.perf_counter() - start
+        return time.perf_counter() - start + flush_side()
 
     for record in read_records(task.path, spec.input, task.source, on_open):
         stats.documents_in += 1
         if isinstance(record, Quarantined):
             _count_quarantined(stats, record)
             quarantined.append(record)
+        elif isinstance(record, Skipped):
+            _count_skipped(stats, record)
+            skipped.append(Outcome(record.doc, INPUT_STAGE, record.reason))
+        else:
+            stats.bytes_in += text_bytes(record)
+            batch.append(record)
+            if len(batch) >= spec.run.batch_size:
+                busy += flush()
             continue
-        stats.bytes_in += text_bytes(record)
-        batch.append(record)
-        if len(batch) >= spec.run.batch_size:
-            busy += flush()
+        if len(quarantined) + len(skipped) >= spec.run.batch_size:
+            busy += flush_side()
     busy += flush()
     stats.read_seconds += time.perf_counter() - started - busy
+
+
+def _count_skipped(stats: Stats, record: Skipped) -> None:
+    key = f"{INPUT_STAGE}.{record.reason}"
+    stats.removed[key] += 1
+    stats.add_example(key, record.doc.id, record.doc.meta.get("url") or "")
 
 
 def _count_quarantined(stats: Stats, record: Quarantined) -> None:

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pretrain_clean.pipeline.records import INPUT_STAGE
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.atomic import atomic_write_text
 
 
 def funnel_rows(stats: Stats) -> list[tuple[str, int, int]]:
     """(step, documents left, bytes left) after reading and after each stage, in order."""
-    readable_docs = stats.documents_in - stats.quarantined
+    read_removed = sum(n for r, n in stats.removed.items() if r.split(".", 1)[0] == INPUT_STAGE)
+    readable_docs = stats.documents_in - stats.quarantined - read_removed  # "input.*": not text
     readable_bytes = stats.bytes_in - stats.bytes_quarantined
     rows = [("input", stats.documents_in, stats.bytes_in), ("readable", readable_docs, readable_bytes)]
     for name, stage in stats.stages.items():

@@ -1,6 +1,6 @@
 """Spark engine: the same part function mapped over input files with ``mapInArrow``.
 
-Each input file is one row (and one partition) of a small DataFrame; executors run
+Each input file is one row (its task index; one partition) of a small DataFrame; executors run
 :func:`pipeline.parts.process_part` on it, writing the same part files as the local
 engine, and return the part's stats as one Arrow row. The driver only collects those
 stats rows, never documents. Executors must see the input and output paths (local
@@ -37,14 +37,16 @@ def spark_session(app_name: str = "pretrain-clean", master: str | None = None): 
     return builder.getOrCreate()
 
 
-def _part_runner(spec: RunSpec, out_dir: str, kept_subdir: str):  # noqa: ANN202
+def _part_runner(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str):  # noqa: ANN202
+    by_index = {task.index: task for task in tasks}  # pickled with the function: paths stay exact
+
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from pretrain_clean.pipeline.worker import worker_cascade
 
         cascade = worker_cascade(spec)
         for batch in batches:
             for row in batch.to_pylist():
-                task = PartTask(row["index"], row["path"], row["source"], row["size"])
+                task = by_index[row["index"]]  # not the row's path: Java would mangle non-UTF-8 names
                 stats = process_part(task, spec, cascade, out_dir, kept_subdir)
                 yield pa.RecordBatch.from_pydict({"index": [task.index], "stats": [stats.to_json()]})
 
@@ -56,9 +58,9 @@ def run_spark(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: s
     """Run every part on Spark; returns the parts' stats in task order."""
     spark = spark or spark_session()
     spark.sparkContext.setLogLevel("WARN")
-    rows = [(t.index, t.path, t.source, t.size) for t in tasks]
+    rows = [(t.index,) for t in tasks]
     one_per_slice = spark.sparkContext.parallelize(rows, max(1, len(rows)))
-    frame = spark.createDataFrame(one_per_slice, "index long, path string, source string, size long")
-    results = frame.mapInArrow(_part_runner(spec, out_dir, kept_subdir), STATS_SCHEMA).collect()
+    frame = spark.createDataFrame(one_per_slice, "index long")
+    results = frame.mapInArrow(_part_runner(spec, tasks, out_dir, kept_subdir), STATS_SCHEMA).collect()
     by_index = {row["index"]: Stats.from_json(row["stats"]) for row in results}
     return [by_index[t.index] for t in tasks]

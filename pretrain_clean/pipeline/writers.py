@@ -1,4 +1,10 @@
-"""Parquet outputs, written to a temp file and renamed into place when complete."""
+"""Parquet outputs, written to a temp file and renamed into place when complete.
+
+Parquet strings must be valid UTF-8. A value that is not (an unpaired surrogate from a
+``"\\ud800"`` JSON escape in metadata, a file name with non-UTF-8 bytes) is written
+repaired, each bad code point as its visible escape (``\\ud800``, ``\\udcff``), so one
+bad value never stops a run; every other value is written as it is.
+"""
 from __future__ import annotations
 
 import json
@@ -10,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pretrain_clean.pipeline.cascade import Outcome
-from pretrain_clean.pipeline.readers import Quarantined
+from pretrain_clean.pipeline.records import Quarantined, utf8_safe
 
 KEPT_SCHEMA = pa.schema([
     ("id", pa.string()), ("doc_key", pa.string()), ("text", pa.string()), ("source", pa.string()),
@@ -41,7 +47,13 @@ class AtomicParquetWriter:
 
     def write_rows(self, columns: dict[str, list[Any]]) -> None:
         if columns and next(iter(columns.values())):
-            batch = pa.RecordBatch.from_pydict(columns, schema=self.schema)
+            try:
+                batch = pa.RecordBatch.from_pydict(columns, schema=self.schema)
+            except UnicodeEncodeError:  # rare: repair only then, the normal path pays nothing
+                batch = pa.RecordBatch.from_pydict(
+                    {name: [utf8_safe(v) if isinstance(v, str) else v for v in values]
+                     for name, values in columns.items()},
+                    schema=self.schema)
             self._writer.write_batch(batch)
             self.rows += batch.num_rows
 

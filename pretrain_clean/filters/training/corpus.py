@@ -1,6 +1,6 @@
 """Read training text from paths: plain text, or anything the pipeline's readers take.
 
-* ``.txt`` / ``.txt.gz``: one document per non-empty line.
+* ``.txt`` / ``.txt.gz`` / ``.txt.zst``: one document per non-blank line.
 * ``.jsonl``/``.json`` (``.gz``/``.zst``), ``.parquet`` (e.g. a cleaned corpus's
   ``kept/part-*.parquet``), ``.warc[.gz]``, ``.html``: read by :mod:`pipeline.readers`
   (HTML through trafilatura); records it quarantines are skipped.
@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 from typing import Iterator
 
@@ -16,11 +15,9 @@ from pretrain_clean.pipeline.config import InputConfig
 from pretrain_clean.pipeline.plan import expand_inputs
 from pretrain_clean.pipeline.readers import Document, is_supported, read_records
 
-TEXT_SUFFIXES = (".txt", ".txt.gz")
-
 
 def _readable(path: Path) -> bool:
-    return path.name.lower().endswith(TEXT_SUFFIXES) or is_supported(str(path))
+    return is_supported(path.name)
 
 
 def expand(paths: list[str]) -> list[Path]:
@@ -31,13 +28,8 @@ def expand(paths: list[str]) -> list[Path]:
 
 def read_texts(paths: list[str], text_field: str = "text") -> Iterator[str]:
     """Yield the documents' texts from every file in ``paths``."""
-    cfg = InputConfig(text_field=text_field)
+    cfg = InputConfig(text_field=text_field, txt_split="line")
     for path in expand(paths):
-        if path.name.lower().endswith(TEXT_SUFFIXES):
-            opener = gzip.open if path.suffix == ".gz" else open
-            with opener(path, "rt", encoding="utf-8") as fh:
-                yield from (line.rstrip("\n") for line in fh if line.strip())
-            continue
         for record in read_records(str(path), cfg, str(path)):
             if isinstance(record, Document) and record.text.strip():
                 yield record.text
