@@ -13,17 +13,12 @@ from typing import Iterator
 
 from pretrain_clean.pipeline.config import InputConfig
 from pretrain_clean.pipeline.plan import expand_inputs
-from pretrain_clean.pipeline.readers import Document, is_supported, read_records
-
-
-def _readable(path: Path) -> bool:
-    return is_supported(path.name)
+from pretrain_clean.pipeline.readers import Document, read_records
 
 
 def expand(paths: list[str]) -> list[Path]:
     """Files named by ``paths`` (directories expanded) through the pipeline's one lister."""
-    kinds = ".txt, .jsonl, .json, .parquet, .warc, .html"
-    return [Path(f) for f in expand_inputs(paths, wanted=lambda name: _readable(Path(name)), kinds=kinds)]
+    return [Path(f) for f in expand_inputs(paths)]
 
 
 def read_texts(paths: list[str], text_field: str = "text") -> Iterator[str]:
