@@ -146,3 +146,13 @@ def test_lock_unit_behaviour(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     with pytest.raises(UsageError, match="is a file"), output_lock(str(tmp_path / "afile")):
         pass
+
+
+def test_a_txt_named_explicitly_is_read_as_text(tmp_path: Path) -> None:
+    # Issue 10: a .txt given by name was quarantined line by line as malformed JSON.
+    notes = tmp_path / "in" / "notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("first line of prose\nsecond line, not JSON\n", encoding="utf-8")
+    result = clean(notes, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert rows(tmp_path / "out" / "kept") == 1 and rows(tmp_path / "out" / "quarantine") == 0
