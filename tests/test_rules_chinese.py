@@ -21,6 +21,12 @@ NEWS = (
 )
 
 
+NO_STOP_WORDS = (
+    "北京时间昨天上午，中国选手获得冠军，观众欢呼。比赛结束后，教练接受采访。上海队今天下午赢得决赛，球迷庆祝。"
+    "记者现场报道，体育馆座无虚席。广州市民昨晚观看烟花表演，气氛热烈。天津港口今年吞吐量创新高，工人忙碌。"
+)
+
+
 @pytest.fixture(scope="module")
 def stage() -> ChineseQuality:
     s = ChineseQuality()
@@ -76,7 +82,13 @@ def test_passes_news(stage: ChineseQuality) -> None:
         ("\n".join(line.rstrip("。") for line in NEWS.split("\n")) + "\n更多新闻\n返回首页\n联系我们\n网站地图", "few_terminated_lines"),
         (NEWS + "\n首页\n新闻\n体育\n财经\n娱乐\n科技\n汽车\n房产\n教育\n旅游\n健康", "too_many_short_lines"),
         (NEWS + "\n" + NEWS.split("\n")[2] + "\n" + NEWS.split("\n")[2], "duplicate_line_chars"),
-        ("北京时间昨天上午，中国选手获得冠军，观众欢呼。比赛结束后，教练接受采访。" * 4, "too_few_stop_words"),
+        (NO_STOP_WORDS, "too_few_stop_words"),
+        ("房间很干净，服务很周到，早餐也不错。" * 6 + NEWS.replace("\n", ""), "repeated_sentences"),
+        (NEWS + "\nThe report was published in English by Xinhua News Agency and many other agencies "
+         "in the world, as reported by Reuters, AP and AFP on Monday afternoon local time in Beijing "
+         "and broadcast worldwide with commentary and analysis by experts.", "too_many_non_chinese_chars"),
+        ("\n".join(f"{NEWS.replace(chr(10), '')[i:i + 10]}。\n|" for i in range(0, 150, 10)),
+         "short_average_line"),
     ],
 )
 def test_drops_with_reason(stage: ChineseQuality, text: str, reason: str) -> None:

@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from pretrain_clean.filters import text_features as tf
+from pretrain_clean.filters.ngrams import ngram_stats_loop, ngram_stats_numpy
 from pretrain_clean.pipeline.config import load_stage_modules
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import REGISTRY
@@ -14,6 +15,7 @@ from pretrain_clean.pipeline.stage import REGISTRY
 OUR_STAGES = [
     "normalize", "gopher_repetition", "gopher_quality", "c4_quality", "c4_lines",
     "fineweb_quality", "chinese_quality", "url_blocklist", "pii_mask", "special_characters",
+    "chinese_boilerplate", "toxicity",
 ]
 
 
@@ -84,6 +86,46 @@ def test_ngram_stats_match_the_plain_gopher_loops(seed: int) -> None:
     for n in range(2, 11):
         assert stats.top_chars[n] == _slow_top(words, n)
         assert stats.dup_chars[n] == _slow_dup(words, n)
+
+
+def _real_texts() -> list[str]:
+    import gzip
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    texts = []
+    for path in sorted((root / "data/sample").rglob("*.json*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            texts += [json.loads(line)["text"] for line in handle if line.strip()]
+    return texts
+
+
+def test_numpy_ngram_stats_equal_the_plain_loop_on_the_sample() -> None:
+    """Issue 14: the numpy n-gram statistics (long documents) give the plain loop's numbers
+    on every sample text (English and Chinese, with and without written gaps)."""
+    texts = _real_texts()
+    assert len(texts) > 2000
+    for i, text in enumerate(texts):
+        for unit in ("char", "jieba") if i % 5 == 0 else ("char",):
+            doc = Document(str(i), text)
+            ids, lengths, gaps = tf.word_ids(doc, unit)
+            assert ngram_stats_numpy(ids, lengths, 10, gaps) == ngram_stats_loop(ids, lengths, 10, gaps), i
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_numpy_ngram_stats_equal_the_loop_on_random_repetitive_ids(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    size = rng.randint(0, 300)
+    ids = [rng.randrange(rng.randint(1, 6)) for _ in range(size)]
+    vocab = {v: i for i, v in enumerate(dict.fromkeys(ids))}
+    ids = [vocab[v] for v in ids]
+    lengths = [rng.randint(1, 4) for _ in ids]
+    gaps = [rng.randint(0, 1) for _ in ids[1:]] if seed % 2 else None
+    assert ngram_stats_numpy(ids, lengths, 10, gaps) == ngram_stats_loop(ids, lengths, 10, gaps)
 
 
 @pytest.mark.parametrize("name", OUR_STAGES)

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
-_CJK_CLASS = r"\p{Han}\p{Hiragana}\p{Katakana}"
+from pretrain_clean.filters.cjk import CJK_RE2 as _CJK_CLASS
 _PUNCT = string.punctuation + "“”‘’‚„…–—«»‹›、。，．！？：；（）【】《》〈〉「」『』·•¡¿"
 _PUNCT_RE = re.compile(r"[^\w\s]+")
 _DIGIT_RE = re.compile(r"\d")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pretrain_clean.filters.model_files import load_fasttext
-from pretrain_clean.filters.text_features import HAN
+from pretrain_clean.filters.cjk import HAN
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pretrain_clean.filters.text_features import visible_length
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 
@@ -24,7 +25,7 @@ def special_char_ratio(text: str) -> float:
     (0.4, 0.0)
     """
     special = len(SPECIAL_RE.findall(text))
-    visible = len(text) - sum(1 for ch in text if ch.isspace()) if not text.isascii() else len(text) - sum(text.count(c) for c in " \n\t\r\x0b\x0c")
+    visible = visible_length(text)
     return special / visible if visible else 0.0
 
 

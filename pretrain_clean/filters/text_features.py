@@ -8,9 +8,14 @@ the number of rules. Splitting is regex based (no spaCy):
   enough that keep/drop decisions match datatrove (see tests/test_datatrove_parity.py):
   punctuation split off words, ``n't``/``'s``-style clitics split, numbers like ``3,700``
   and initialisms like ``U.S.`` kept whole, URLs and e-mails kept whole.
-* Chinese (Han) characters are one token each, so "word" counts of Chinese text are
-  character counts and n-grams are character n-grams; Latin runs inside Chinese text stay
-  words.
+* Chinese (Han) text: with the ``"char"`` unit every Han character is a token, so "word"
+  counts of Chinese text are character counts and n-grams are character n-grams; with
+  ``"jieba"`` runs of Han characters are cut into words (:mod:`filters.segment`). Latin
+  runs inside Chinese text stay words either way.
+* Characters of an n-gram in a text with Han characters are counted as written: a joining
+  character only where whitespace separates two tokens (datatrove joins every n-gram with
+  spaces, which inflates Chinese n-grams by up to 80%). Texts without Han characters keep
+  datatrove's count, so English decisions stay identical to datatrove's.
 
 Language: :func:`is_chinese` trusts ``doc.meta["language"]`` when a language-ID stage set
 it, and otherwise looks at the share of Han characters among letters.
@@ -24,11 +29,12 @@ from typing import NamedTuple, Sequence
 
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
+from pretrain_clean.filters.cjk import HAN, HAN_RE
+from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
+from pretrain_clean.filters.segment import segmenter
 from pretrain_clean.pipeline.document import Document
 
 _PUNCT = frozenset(PUNCTUATION_SET)
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
-HAN_RE = re.compile(f"[{HAN}]")
 _NON_HAN_LETTER_RE = re.compile(f"[^\\W\\d_{HAN}]")
 CHINESE_MIN_HAN_RATIO = 0.3
 """A document is Chinese when Han characters are at least this share of its letters."""
@@ -77,6 +83,8 @@ TOKEN_RE = re.compile(
     """,
     re.X,
 )
+_HAN_SPLIT_RE = re.compile(f"([{HAN}]+)")
+_MARK_RUN_RE = re.compile(r"([^\w\s])\1")
 
 
 _SLOW_WORDS = frozenset(
@@ -123,6 +131,71 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
+    """Tokens of a text with Han characters, and the characters joining each token to the
+    next as written (``gaps[i]`` between token ``i`` and ``i + 1``).
+
+    Han runs are cut by the ``unit``'s segmenter (one token per character for ``"char"``);
+    the text between them is split by :func:`tokenize`, and a run of one repeated mark is
+    one token (:func:`merge_mark_runs`). These are :func:`tokenize`'s tokens except around
+    URLs or e-mail addresses glued to Han characters. A gap is 0 between tokens written
+    together and 1 where whitespace separates them (datatrove joins every pair with a
+    space; this is the text as written).
+
+    >>> tokenize_cjk("工作人员，very good!!")
+    (['工', '作', '人', '员', '，', 'very', 'good', '!!'], [0, 0, 0, 0, 0, 1, 0])
+    >>> tokenize_cjk("工作人员说 3.5G网络", "jieba")
+    (['工作人员', '说', '3.5G', '网络'], [0, 1, 0])
+    """
+    cut = segmenter(unit)
+    tokens: list[str] = []
+    gaps: list[int] = []
+    for chunk in text.split():
+        if tokens:
+            gaps.append(1)
+        if HAN_RE.search(chunk) is None:
+            found = tokenize(chunk)
+        else:
+            found = []
+            for i, part in enumerate(_HAN_SPLIT_RE.split(chunk)):
+                if i % 2:
+                    found += cut(part)
+                elif len(part) == 1:  # mostly one Chinese punctuation mark
+                    found.append(part)
+                elif part:
+                    found += tokenize(part)
+        if _MARK_RUN_RE.search(chunk):
+            found = merge_mark_runs(found)
+        gaps += [0] * (len(found) - 1)
+        tokens += found
+    return tokens, gaps
+
+
+def merge_mark_runs(tokens: list[str]) -> list[str]:
+    """Join runs of one repeated mark into one token, as spaCy keeps "...." whole: Chinese
+    writers type an ellipsis as "。。。。。。" or "......" and stress with "！！！".
+
+    >>> merge_mark_runs(["好", "。", "。", "。", "！", "！", "a", "a"])
+    ['好', '。。。', '！！', 'a', 'a']
+    """
+    out: list[str] = []
+    for tok in tokens:
+        if out and len(tok) == 1 and not tok.isalnum() and out[-1][0] == tok and out[-1] == tok * len(out[-1]):
+            out[-1] += tok
+        else:
+            out.append(tok)
+    return out
+
+
+def visible_length(text: str) -> int:
+    r"""Characters that are not whitespace (``str.isspace``), at C speed.
+
+    >>> visible_length(" 中文 ab\n\u3000c ")
+    5
+    """
+    return len("".join(text.split()))
+
+
 def is_chinese_text(text: str) -> bool:
     """True when Han characters make up at least 30% of the letters of ``text``.
 
@@ -149,12 +222,25 @@ def lines(doc: Document) -> list[str]:
     return doc.cached("lines", lambda d: d.text.splitlines())
 
 
-def words(doc: Document) -> list[str]:
+def words(doc: Document, unit: str = "char") -> list[str]:
     """All tokens of the document, punctuation tokens included (as datatrove counts).
 
     Tokens never cross whitespace, so these are also the tokens of each line in turn.
+    ``unit`` is the word unit of Han text (:mod:`filters.segment`); it changes nothing for
+    a text without Han characters.
     """
-    return doc.cached("words", lambda d: tokenize(d.text))
+    if unit == "char" or not has_han(doc):
+        return doc.cached("words", lambda d: tokenize(d.text))
+    return _cjk_tokens(doc, unit)[0]
+
+
+def has_han(doc: Document) -> bool:
+    """True when the text has a Han character, cached."""
+    return doc.cached("has_han", lambda d: not d.text.isascii() and HAN_RE.search(d.text) is not None)
+
+
+def _cjk_tokens(doc: Document, unit: str) -> tuple[list[str], list[int]]:
+    return doc.cached(f"cjk_tokens:{unit}", lambda d: tokenize_cjk(d.text, unit))
 
 
 def is_symbol_word(word: str) -> bool:
@@ -193,20 +279,28 @@ def paragraphs(doc: Document) -> list[str]:
     return doc.cached("paragraphs", lambda d: re.split(r"\n{2,}", d.text.strip()))
 
 
-def word_counts(doc: Document) -> Counter[str]:
+def word_counts(doc: Document, unit: str = "char") -> Counter[str]:
     """How often each token occurs, cached (per-word checks then run once per distinct word)."""
-    return doc.cached("word_counts", lambda d: Counter(words(d)))
+    if unit == "char" or not has_han(doc):
+        return doc.cached("word_counts", lambda d: Counter(words(d)))
+    return doc.cached(f"word_counts:{unit}", lambda d: Counter(words(d, unit)))
 
 
-def word_ids(doc: Document) -> tuple[list[int], list[int]]:
-    """Words as integer ids (one per distinct word) plus their lengths, for n-gram counting."""
+def word_ids(doc: Document, unit: str = "char") -> tuple[list[int], list[int], list[int] | None]:
+    """Words as integer ids (one per distinct word), their lengths, and the joining
+    characters between consecutive words as written (None: one space each, a text without
+    Han characters), for n-gram counting."""
 
-    def compute(d: Document) -> tuple[list[int], list[int]]:
+    def compute(d: Document) -> tuple[list[int], list[int], list[int] | None]:
         vocab: dict[str, int] = {}
-        ws = words(d)
-        return list(map(vocab.setdefault, ws, count())), list(map(len, ws))
+        gaps = None
+        if has_han(d):
+            ws, gaps = _cjk_tokens(d, unit)
+        else:
+            ws = words(d)
+        return list(map(vocab.setdefault, ws, count())), list(map(len, ws)), gaps
 
-    return doc.cached("word_ids", compute)
+    return doc.cached(f"word_ids:{unit}", compute)
 
 
 def find_duplicates(items: Sequence[str]) -> tuple[int, int]:
@@ -226,69 +320,14 @@ def find_duplicates(items: Sequence[str]) -> tuple[int, int]:
     return dup_items, dup_chars
 
 
-class NgramStats(NamedTuple):
-    """Per n: characters of the most frequent n-gram times its count (n-grams joined with
-    spaces), and characters in repeated n-grams (datatrove's left-to-right scan)."""
+def doc_ngram_stats(doc: Document, max_n: int = 10, unit: str = "char") -> NgramStats:
+    """:func:`ngram_stats` of the document's words (Han words per ``unit``), cached."""
 
-    top_chars: dict[int, int]
-    dup_chars: dict[int, int]
+    def compute(d: Document) -> NgramStats:
+        ids, lengths, gaps = word_ids(d, unit)
+        return ngram_stats(ids, lengths, max_n, gaps)
 
-
-def ngram_stats(ids: Sequence[int], lengths: Sequence[int], max_n: int = 10) -> NgramStats:
-    """Gopher n-gram statistics for n = 2..max_n in one pass per n.
-
-    An n-gram can only repeat where its (n-1)-gram prefix repeats, so each n looks only
-    at the positions still repeating at n-1 (few, for natural text). n-grams are exact
-    integer keys (base = vocabulary size), not hashes.
-
-    >>> s = ngram_stats([0, 1, 2, 0, 1, 2, 3], [1, 1, 1, 1, 1, 1, 1], 4)
-    >>> s.top_chars[2], s.top_chars[4], s.dup_chars[3], s.dup_chars[4]
-    (6, 7, 3, 0)
-    """
-    total = len(ids)
-    base = max(ids, default=0) + 1
-    top: dict[int, int] = {}
-    dup: dict[int, int] = {}
-    positions = list(range(total - 1))
-    keys = [a * base + b for a, b in zip(ids, ids[1:])]
-    for n in range(2, max_n + 1):
-        if n > 2:
-            keep = [(p, k * base + ids[p + n - 1]) for p, k in zip(positions, keys) if p + n <= total]
-            positions = [p for p, _ in keep]
-            keys = [k for _, k in keep]
-        if total < n:
-            top[n] = dup[n] = 0
-            continue
-        counts = Counter(keys)
-        best, best_count = None, 1
-        if counts:
-            best, best_count = counts.most_common(1)[0]
-        if best_count > 1:
-            first = positions[keys.index(best)]
-        else:
-            first = 0  # every n-gram is unique: the first one is "most common"
-        top[n] = (sum(lengths[first : first + n]) + n - 1) * best_count
-        repeated = [(p, k) for p, k in zip(positions, keys) if counts[k] > 1]
-        positions = [p for p, _ in repeated]
-        keys = [k for _, k in repeated]
-        seen: set[int] = set()
-        chars = 0
-        nxt = 0
-        for p, k in repeated:
-            if p < nxt:
-                continue
-            if k in seen:
-                chars += sum(lengths[p : p + n])
-                nxt = p + n
-            else:
-                seen.add(k)
-        dup[n] = chars
-    return NgramStats(top, dup)
-
-
-def doc_ngram_stats(doc: Document, max_n: int = 10) -> NgramStats:
-    """:func:`ngram_stats` of the document's words, cached."""
-    return doc.cached(f"ngram_stats{max_n}", lambda d: ngram_stats(*word_ids(d), max_n))
+    return doc.cached(f"ngram_stats{max_n}:{unit}", compute)
 
 
 def ends_with_terminal(line: str) -> bool:

@@ -3,9 +3,12 @@
 C4 (Raffel et al., 2020) drops a page on a single LDNOOBW hit, which removes medical,
 anatomical and LGBTQ text (Dodge et al., 2021, "Documenting Large Webtext Corpora"). We
 count hits and drop on their density instead: ``hits / max(words, min_words)`` above
-``max_density``. English terms match on word boundaries (case-insensitive); Chinese terms
-match as substrings, and a Chinese "word" is one Han character. With the defaults (3 hits per
-100 words, at least 50 words counted) a single hit never drops a document.
+``max_density``. English terms match on word boundaries (case-insensitive). Chinese terms
+match as substrings with ``chinese_words = "char"`` (a Chinese "word" is then one Han
+character), or only where a match starts on a jieba word boundary with ``"jieba"``
+(``叫做爱心`` is 叫做|爱心: no hit of 做爱; ``卖淫女`` is one word: a hit of 卖淫); words are
+then jieba words, as data-juicer's ``flagged_words_filter`` counts them. With the defaults (3 hits per 100
+words, at least 50 words counted) a single hit never drops a document.
 
 Single-character Chinese entries (性, 奶, 乳, ...) are skipped: as substrings they hit
 可能性, 牛奶, 乳制品. Entries of the Chinese list without a Han character are skipped too.
@@ -22,11 +25,11 @@ from typing import ClassVar
 
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
 from pretrain_clean.filters.model_files import existing, load_fasttext
-from pretrain_clean.filters.text_features import HAN
+from pretrain_clean.filters.cjk import HAN, HAN_RE as _HAN_RE, HAN_RUN_RE
+from pretrain_clean.filters.segment import Segmenter, check_unit, segmenter
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage
 
-_HAN_RE = re.compile(f"[{HAN}]")
 _WORD_RE = re.compile(f"[^\\W{HAN}]+")
 
 
@@ -123,6 +126,24 @@ def substring_pattern(terms: list[str], min_chars: int = 2) -> re.Pattern[str] |
     return re.compile("|".join(map(re.escape, kept)), re.IGNORECASE) if kept else None
 
 
+def han_word_bounds(text: str, cut: Segmenter) -> tuple[set[int], int]:
+    """Offsets where a Han word starts or ends, and the number of Han words.
+
+    >>> han_word_bounds("他叫做爱心 ok", segmenter("jieba"))
+    ({0, 1, 3, 5}, 3)
+    """
+    bounds: set[int] = set()
+    n = 0
+    for run in HAN_RUN_RE.finditer(text):
+        pos = run.start()
+        bounds.add(pos)
+        for word in cut(run.group()):
+            pos += len(word)
+            bounds.add(pos)
+            n += 1
+    return bounds, n
+
+
 @dataclass
 class Toxicity(Stage):
     """Write ``toxic_hits``/``toxic_density`` (and ``toxicity_score``); drop toxic documents."""
@@ -137,6 +158,11 @@ class Toxicity(Stage):
     model_path: ModelPath | None = None
     label: str = "toxic"
     max_score: float = 0.5
+    chinese_words: str = "char"
+    """Chinese word unit: "char" (substring hits, a word per Han character) or "jieba"."""
+
+    def __post_init__(self) -> None:
+        check_unit(self.chinese_words)
 
     SUBSTRING_LANGUAGES: ClassVar[frozenset[str]] = frozenset({"zh", "ja"})
 
@@ -149,6 +175,7 @@ class Toxicity(Stage):
         self._words = WordMatcher(word_terms) if word_terms else None
         self._substrings = substring_pattern(sub_terms)
         self._model = load_fasttext(self.model_path, "model_path") if self.model_path else None
+        self._cut = segmenter(self.chinese_words)
 
     def density(self, text: str) -> tuple[int, float]:
         """Word-list hits in ``text`` and their density (see the module docstring)."""
@@ -157,8 +184,12 @@ class Toxicity(Stage):
         hits = self._words.count(text) if self._words else 0
         han = 0
         if self._substrings is not None and _HAN_RE.search(text):
-            hits += len(self._substrings.findall(text))
-            han = len(_HAN_RE.findall(text))
+            if self.chinese_words == "char":
+                hits += len(self._substrings.findall(text))
+                han = len(_HAN_RE.findall(text))
+            else:
+                bounds, han = han_word_bounds(text, self._cut)
+                hits += sum(1 for m in self._substrings.finditer(text) if m.start() in bounds)
         words = len(_WORD_RE.findall(text)) + han
         return hits, hits / max(words, self.min_words, 1)
 
