@@ -30,6 +30,8 @@ def resolve_path(value: str, base_dir: str | Path | None = None) -> str:
     '/srv/run/models/en.ftz'
     >>> resolve_path("/opt/lid.bin", "/srv/run")
     '/opt/lid.bin'
+    >>> resolve_path("models/en.ftz", "s3://bucket/run")
+    's3://bucket/run/models/en.ftz'
     """
     if value.startswith(BUNDLED):
         return str(RESOURCES / value[len(BUNDLED):])
@@ -38,6 +40,8 @@ def resolve_path(value: str, base_dir: str | Path | None = None) -> str:
     path = Path(value).expanduser()
     if path.is_absolute():
         return str(path)
+    if base_dir is not None and "://" in str(base_dir):  # a config read from an object store
+        return f"{str(base_dir).rstrip('/')}/{value}"
     return str(Path(base_dir or Path.cwd()).resolve() / path)
 
 

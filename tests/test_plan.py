@@ -154,7 +154,7 @@ def test_every_job_lists_through_the_same_lister(tmp_path: Path) -> None:
     (run / "kept").mkdir(parents=True)
     pq.write_table(pa.table({"id": ["x"], "text": ["x"]}), run / "kept" / "part-00000.parquet")
     os.symlink(".", run / "kept" / "loop")
-    assert list_inputs(run) == [run / "kept" / "part-00000.parquet"]
+    assert list_inputs(run) == [str(run / "kept" / "part-00000.parquet")]
     assert input_files([str(run), str(run / "kept")]) == [str(run / "kept" / "part-00000.parquet")]
     with pytest.raises(UsageError, match="input not found"):
         list(iter_documents([tmp_path / "nope"]))

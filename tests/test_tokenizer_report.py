@@ -108,7 +108,7 @@ def test_jobs_train_and_report_end_to_end(tmp_path: Path) -> None:
 
 
 def test_failed_report_leaves_the_previous_report_in_place(tmp_path) -> None:
-    from pretrain_clean.pipeline.atomic import staged_files
+    from pretrain_clean.pipeline.storage import staged_folder as staged_files
 
     out = tmp_path / "report"
     out.mkdir()

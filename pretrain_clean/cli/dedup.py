@@ -10,28 +10,28 @@ scratch ``work/`` directory. The ``[dedup]`` table of the config sets the levels
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from pretrain_clean.cli.args import parser
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.errors import UsageError
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import load_config
 from pretrain_clean.pipeline.output_guard import check_locations, output_lock
 from pretrain_clean.pipeline.plan import expand_inputs
 
 
 def input_files(inputs: list[str], follow_symlinks: bool = False) -> list[str]:
-    """Parquet parts named by ``inputs`` (a clean run's folder stands for its ``kept/``),
-    through the pipeline's one lister; sorted by file name, which must be unique."""
+    """Parquet parts named by ``inputs`` (paths or URIs; a clean run's folder stands for its
+    ``kept/``), through the pipeline's one lister; sorted by file name, which must be unique."""
     files = expand_inputs(inputs, wanted=lambda name: name.endswith(".parquet"), kinds=".parquet",
                           corpus_dirs=True, follow_symlinks=follow_symlinks)
     names: dict[str, str] = {}
     for path in files:
-        other = names.setdefault(Path(path).name, path)
+        other = names.setdefault(storage.basename(path), path)
         if other != path:
-            raise UsageError(f"two inputs share the file name {Path(path).name} ({other}, {path}); "
+            raise UsageError(f"two inputs share the file name {storage.basename(path)} ({other}, {path}); "
                              "their outputs would collide: dedup one corpus at a time")
-    return sorted(files, key=lambda p: Path(p).name)
+    return sorted(files, key=storage.basename)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = spec.sections.get("dedup", DedupConfig())
     check_locations(args.input, args.output)
     files = input_files(args.input, args.follow_symlinks)
-    out = Path(args.output)
-    kept, rejected, work = str(out / "kept"), str(out / "rejected"), str(out / "work")
+    out = storage.absolute(args.output)
+    kept, rejected, work = storage.join(out, "kept"), storage.join(out, "rejected"), storage.join(out, "work")
     with output_lock(args.output):
         if args.engine == "local":
             from pretrain_clean.dedup.local import run_dedup_local

@@ -10,10 +10,9 @@ says how many); --fail-on-overlap refuses the report instead.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from pretrain_clean.cli.args import parser
 from pretrain_clean.errors import UsageError
+from pretrain_clean.pipeline import storage
 from pretrain_clean.tokenizer.config import load_config
 from pretrain_clean.tokenizer.report import run_report
 
@@ -48,6 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     evals = pairs(args.eval, "--eval") or dict(cfg.report.evals)
     baseline = args.baseline or (cfg.report.baseline if cfg.report.baseline in toks else None)
     rows = run_report(toks, evals, args.output, baseline, args.fail_on_overlap)
-    print((Path(args.output) / "report.md").read_text(encoding="utf-8"))
+    print(storage.read_text(storage.join(args.output, "report.md")))
     return 0 if all(r.roundtrip_failures == 0 for r in rows) else 1
 

@@ -38,6 +38,7 @@ from pretrain_clean.dedup.report import (
     write_report,
 )
 from pretrain_clean.dedup.spill import SpillBuckets, group_starts
+from pretrain_clean.pipeline import storage
 
 KEY_DOC = np.dtype([("key", "<i8"), ("doc", "<i8")])
 KEY_DOC_UNIT = np.dtype([("key", "<i8"), ("doc", "<i8"), ("unit", "<i4")])
@@ -79,7 +80,7 @@ def run_dedup_local(
     """Deduplicate ``input_files`` (sorted parquet parts) into ``kept_dir``/``rejected_dir``;
     writes ``dedup_report.json``/``.md`` next to ``work_dir`` and returns the totals."""
     names = output_names(input_files)
-    work = Path(work_dir) / "dedup-local"
+    work = Path(storage.local_work_dir(work_dir)) / "dedup-local"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -129,7 +130,7 @@ def _scan(
     doc = 0
     try:
         for path in input_files:
-            parquet = pq.ParquetFile(path)
+            parquet = storage.parquet_file(path)
             if "text" not in parquet.schema_arrow.names:
                 raise ValueError(f"{path}: no 'text' column (columns: {parquet.schema_arrow.names})")
             for batch in parquet.iter_batches(batch_size=cfg.batch_size, columns=["text"]):
@@ -272,8 +273,6 @@ def _write(
     result: DedupResult,
     examples: dict[int, list[int]],
 ) -> None:
-    Path(kept_dir).mkdir(parents=True, exist_ok=True)
-    Path(rejected_dir).mkdir(parents=True, exist_ok=True)
     needed = set(state.duplicate_of[state.duplicate_of >= 0].tolist())
     rep_ids: dict[int, str] = {}
     example_docs = {m: label for label, members in examples.items() for m in members}
@@ -281,13 +280,14 @@ def _write(
     removed_counts: dict[str, int] = defaultdict(int)
     for f, path in enumerate(input_files):
         removals = _load_removals(removals_dir / f"file-{f:06d}.bin")
-        parquet = pq.ParquetFile(path)
+        parquet = storage.parquet_file(path)
         schema = parquet.schema_arrow
         rejected_schema = schema.append(pa.field("stage", pa.string())).append(pa.field("reason", pa.string()))
         kept_name, rejected_name = names[f]
-        kept_path, rejected_path = Path(kept_dir) / kept_name, Path(rejected_dir) / rejected_name
-        kept_w = pq.ParquetWriter(str(kept_path) + ".tmp", schema)
-        rejected_w = pq.ParquetWriter(str(rejected_path) + ".tmp", rejected_schema)
+        kept_out = storage.OutputFile(storage.join(kept_dir, kept_name))
+        rejected_out = storage.OutputFile(storage.join(rejected_dir, rejected_name))
+        kept_w = pq.ParquetWriter(kept_out.stream, schema)
+        rejected_w = pq.ParquetWriter(rejected_out.stream, rejected_schema)
         doc = int(file_starts[f])
         for batch in parquet.iter_batches(batch_size=cfg.batch_size):
             rows = batch.to_pylist()
@@ -325,8 +325,8 @@ def _write(
             result.kept += len(kept_rows)
         kept_w.close()
         rejected_w.close()
-        os.replace(str(kept_path) + ".tmp", kept_path)
-        os.replace(str(rejected_path) + ".tmp", rejected_path)
+        kept_out.publish()
+        rejected_out.publish()
     result.removed = dict(sorted(removed_counts.items()))
 
 

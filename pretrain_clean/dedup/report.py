@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from pretrain_clean.pipeline import storage
 
 STATUS_KEPT, STATUS_EXACT, STATUS_NEAR, STATUS_SHORT = 0, 1, 2, 3
 REASONS = {
@@ -51,13 +51,13 @@ def size_histogram(sizes: np.ndarray) -> dict[str, int]:
     return out
 
 
-def write_report(result: DedupResult, work_dir: str) -> tuple[Path, Path]:
-    """Write ``dedup_report.json`` and ``.md`` next to ``work_dir`` (atomically)."""
-    base = Path(work_dir).resolve().parent
-    base.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = base / "dedup_report.json", base / "dedup_report.md"
-    _atomic_write(json_path, json.dumps(result.to_json(), indent=2, ensure_ascii=False))
-    _atomic_write(md_path, markdown(result))
+def write_report(result: DedupResult, work_dir: str) -> tuple[str, str]:
+    """Write ``dedup_report.json`` and ``.md`` next to ``work_dir`` (a path or a URI; each
+    written, then published)."""
+    base = storage.parent(storage.absolute(work_dir))
+    json_path, md_path = storage.join(base, "dedup_report.json"), storage.join(base, "dedup_report.md")
+    storage.write_text(json_path, json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    storage.write_text(md_path, markdown(result))
     return json_path, md_path
 
 
@@ -86,9 +86,3 @@ def markdown(result: DedupResult) -> str:
     if params:
         lines += ["", f"LSH parameters: {json.dumps(params)}"]
     return "\n".join(lines) + "\n"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -1,8 +1,9 @@
 """Spark dedup engine: the local engine's decisions with DataFrame operations.
 
-Documents are ordered by ``key = file_index << 40 | row_index`` (Parquet's
-``_metadata.row_index``), the same (file, row) order the local engine numbers them in,
-so both engines keep the same documents. Band keys are exploded and grouped, candidate
+Documents are ordered by ``key = file_index << 40 | row_index``, the same (file, row)
+order the local engine numbers them in, so both engines keep the same documents. Input
+parts are read, and output parts written, by Python tasks through :mod:`pipeline.storage`
+(local paths or ``s3://``...; no shared filesystem, no Hadoop connector). Band keys are exploded and grouped, candidate
 edges verified with a join, components found by large-star/small-star; nothing but
 small summaries (counts, a histogram, a few example clusters) reaches the driver.
 """
@@ -10,13 +11,10 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 
 from pretrain_clean.dedup.components import spark_connected_components
 from pretrain_clean.dedup.config import DedupConfig
@@ -24,6 +22,7 @@ from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.local import EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, output_names
 from pretrain_clean.dedup.paragraph import rewrite, unit_hashes
+from pretrain_clean.dedup.spark_io import input_schema, read_parts, write_parts
 from pretrain_clean.dedup.report import (
     REASONS,
     STATUS_EXACT,
@@ -59,22 +58,14 @@ def run_dedup_spark(
     result = DedupResult()
     hasher = NearDupHasher.from_config(cfg) if cfg.minhash else None
     t0 = time.perf_counter()
-    file_index = spark.createDataFrame(
-        [(Path(p).name, i) for i, p in enumerate(input_files)], "fname string, file_idx long"
-    )
-    raw = spark.read.parquet(*input_files).select(
-        "*",
-        F.element_at(F.split(F.col("_metadata.file_path"), "/"), -1).alias("fname"),
-        F.col("_metadata.row_index").alias("row_index"),
-    )
+    schema = input_schema(input_files)
+    raw = read_parts(spark, input_files, schema)
     docs = (
-        raw.join(F.broadcast(file_index), "fname")
-        .drop("fname")
-        .withColumn("key", F.shiftleft(F.col("file_idx"), ROW_BITS) + F.col("row_index"))
+        raw.withColumn("key", F.shiftleft(F.col("file_idx"), ROW_BITS) + F.col("row_index"))
         .withColumn("text", F.coalesce(F.col("text"), F.lit("")))
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    columns = [c for c in raw.columns if c not in ("fname", "row_index")]
+    columns = list(schema.names)
     totals = docs.agg(F.count("*"), F.sum(F.octet_length("text"))).first()
     result.documents_in, result.bytes_in = int(totals[0]), int(totals[1] or 0)
     status = docs.select("key", F.lit(STATUS_KEPT).alias("status"), F.lit(None).cast("long").alias("dup_of"))
@@ -123,7 +114,7 @@ def run_dedup_spark(
         result.units_removed = int(
             out.where(F.col("status") == STATUS_KEPT).agg(F.sum("n_removed")).first()[0] or 0
         )
-    _write_parts(out, columns, names, input_files, kept_dir, rejected_dir, work_dir)
+    write_parts(out, schema, names, kept_dir, rejected_dir)
     result.seconds["write"] = time.perf_counter() - t0
     _report(result, out, clusters, hasher)
     out.unpersist()
@@ -289,60 +280,6 @@ def _final(
     return df.select(
         *columns, "status", "label", "n_removed", "file_idx", "row_index", "text_in", stage.alias("stage"), reason.alias("reason")
     )
-
-
-def _write_parts(
-    out: "DataFrame",
-    columns: list[str],
-    names: list[tuple[str, str]],
-    input_files: list[str],
-    kept_dir: str,
-    rejected_dir: str,
-    work_dir: str,
-) -> None:
-    """One output file per input part, same name, rows in input order; each file is
-    written by Spark into a temporary directory and renamed into place."""
-    from pyspark.sql import functions as F
-
-    tmp_root = Path(work_dir) / "dedup-spark-write"
-    for kind, where, extra, target, pick in (
-        ("kept", F.col("status") == STATUS_KEPT, [], kept_dir, 0),
-        ("rejected", F.col("status") != STATUS_KEPT, ["stage", "reason"], rejected_dir, 1),
-    ):
-        tmp = str(tmp_root / kind)
-        (
-            out.where(where)
-            .select(*columns, *extra, "file_idx", "row_index")
-            .repartition("file_idx")
-            .sortWithinPartitions("file_idx", "row_index")
-            .drop("row_index")
-            .write.mode("overwrite")
-            .partitionBy("file_idx")
-            .parquet(tmp)
-        )
-        schema = _schema(input_files[0], extra)
-        fs, _ = pafs.FileSystem.from_uri(str(Path(target).resolve()))
-        Path(target).mkdir(parents=True, exist_ok=True)
-        for index in range(len(input_files)):
-            final = str(Path(target) / names[index][pick])
-            parts = sorted(Path(tmp, f"file_idx={index}").glob("part-*.parquet"))
-            if len(parts) > 1:
-                raise RuntimeError(f"{tmp}: file_idx={index} was written as {len(parts)} files, expected one")
-            if parts:  # Spark wrote it: rename into place, the data never passes the driver
-                fs.move(str(parts[0]), final)
-            else:
-                pq.write_table(schema.empty_table(), final + ".tmp")
-                fs.move(final + ".tmp", final)
-    import shutil
-
-    shutil.rmtree(tmp_root, ignore_errors=True)
-
-
-def _schema(path: str, extra: list[str]) -> pa.Schema:
-    schema = pq.read_schema(path)
-    for name in extra:
-        schema = schema.append(pa.field(name, pa.string()))
-    return schema
 
 
 def _report(result: DedupResult, out: "DataFrame", clusters: "DataFrame | None", hasher: NearDupHasher | None) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from pretrain_clean.filters.model_files import resolve
 from pretrain_clean.paths import resolve_path
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage
@@ -30,7 +31,7 @@ from pretrain_clean.filters.segment import check_unit, segmenter
 
 def load_word_list(path: str | Path) -> frozenset[str]:
     """Words of a one-word-per-line file; blank lines and ``#`` comments are skipped."""
-    path = Path(path)
+    path = resolve(str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

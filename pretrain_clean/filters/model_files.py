@@ -1,7 +1,9 @@
 """Locating and loading scorer model files, with errors that say which file and why.
 
-Stages keep model paths as plain strings (that is all they pickle); relative paths
-are made absolute by the config loader (:mod:`pretrain_clean.paths`).
+Stages keep model paths as plain strings (that is all they pickle): ``bundled:NAME``, an
+absolute path, or a URI (``s3://...``); the config loader makes relative paths absolute on the
+driver (:mod:`pretrain_clean.paths`), and :func:`resolve` turns each into a local file on the
+machine that loads it.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 from pretrain_clean.errors import EnvironmentProblem
 from pretrain_clean.paths import resolve_path
+from pretrain_clean.pipeline import storage
 
 
 class ModelFileError(EnvironmentProblem):
@@ -18,8 +21,10 @@ class ModelFileError(EnvironmentProblem):
 
 
 def resolve(path: str) -> Path:
-    """Absolute path of ``path`` (``bundled:`` resources, else relative to the current folder)."""
-    return Path(resolve_path(path))
+    """A local file with the content ``path`` names: ``bundled:`` resources of this install,
+    a URI fetched once per machine into the cache (how models reach executors without a
+    shared filesystem), else the path relative to the current folder."""
+    return storage.local_copy(resolve_path(path))
 
 
 def existing(path: str, key: str) -> Path:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.ids import duplicate_ids
 from pretrain_clean.pipeline.parts import PartTask
@@ -12,10 +12,10 @@ from pretrain_clean.pipeline.output_guard import check_locations, clear_output, 
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
 from pretrain_clean.pipeline.readers import check_environment
 from pretrain_clean.pipeline.report import summary_table, write_funnel
+from pretrain_clean.pipeline.split import split_tasks
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.storage import is_uri
 from pretrain_clean.pipeline.worker import worker_cascade
-from pretrain_clean.pipeline.atomic import atomic_write_text
 
 CASCADE_KEPT = "_cascade_kept"
 """Where cascade survivors go when dedup runs after the cascade (dedup writes ``kept/``)."""
@@ -45,7 +45,7 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
     if options.engine == "spark":
         from pretrain_clean.pipeline.spark_engine import run_spark
 
-        return run_spark(spec, tasks, out_dir, kept_subdir)
+        return run_spark(spec, tasks, out_dir, kept_subdir, show_progress=options.show_progress)
     from pretrain_clean.pipeline.local_engine import run_local
 
     return run_local(spec, tasks, out_dir, kept_subdir, options.workers, options.show_progress, options.tasks)
@@ -59,13 +59,14 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
     the output before the inputs are listed; libraries the inputs need (HTML extraction) work.
     """
     check_locations(inputs, out_dir)
+    given, out_dir = out_dir, storage.absolute(out_dir)  # tasks must mean the same place on every executor
     worker_cascade(spec)  # load every model now: a bad model fails before any output exists
-    with output_lock(out_dir):
+    with output_lock(given):  # messages name the output as the user gave it
         if options.overwrite:
-            clear_output(out_dir)
+            clear_output(given)
         files = expand_inputs(inputs, follow_symlinks=options.follow_symlinks, refuse_run_outputs=True)
         check_environment(files)  # e.g. HTML extraction broken: fail before any work
-        tasks = plan_tasks(files)
+        tasks = split_tasks(plan_tasks(files), spec.run.part_bytes)
         # a local output was cleared above (keeping the lock); a URI output is cleared here
         prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=options.overwrite and is_uri(out_dir))
         return _run(spec, tasks, out_dir, options)
@@ -78,14 +79,14 @@ def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, options: CleanOptio
     parts = run_engine(spec, tasks, out_dir, kept_subdir, options)
     stats = sum(parts, Stats())
     stats.check_accounting("cascade")
-    outputs = [Path(out_dir) / sub / f"{t.name}.parquet" for t in tasks for sub in (kept_subdir, "rejected")]
+    outputs = [storage.join(out_dir, sub, f"{t.name}.parquet") for t in tasks for sub in (kept_subdir, "rejected")]
     stats.duplicate_ids = duplicate_ids(outputs)
     if with_dedup:
         from pretrain_clean.pipeline.dedup_step import run_dedup_step
 
         stats = run_dedup_step(spec, tasks, out_dir, kept_subdir, options.engine, stats)
         stats.check_accounting("cascade + dedup")
-    atomic_write_text(Path(out_dir) / "stats.json", stats.to_json() + "\n")
+    storage.write_text(storage.join(out_dir, "stats.json"), stats.to_json() + "\n")
     write_funnel(stats, out_dir)
     if options.show_progress:
         print(summary_table(stats), file=sys.stderr)

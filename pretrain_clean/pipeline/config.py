@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from pretrain_clean.errors import ConfigError, EnvironmentProblem
-from pretrain_clean.paths import config_file, resolve_path
+from pretrain_clean.paths import BUNDLED, config_file, resolve_path
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.storage import is_uri
 from pretrain_clean.pipeline.stage import REGISTRY, ModelPath, Stage
 
@@ -59,6 +60,13 @@ class RunConfig:
 
     batch_size: int = 256
     seed: int = 0
+    part_bytes: int | None = None
+    """Cut parquet inputs larger than this into row-group ranges, one part each (``"off"``: one
+    part per file); results do not depend on it (:mod:`pipeline.split`)."""
+
+    def __post_init__(self) -> None:
+        if self.part_bytes is not None and self.part_bytes <= 0:
+            raise ValueError(f"part_bytes must be positive (or \"off\"), got {self.part_bytes}")
 
 
 @dataclass
@@ -118,17 +126,14 @@ def _model_paths(hint: Any) -> bool:
     return hint is ModelPath or ModelPath in typing.get_args(hint)
 
 
-def _resolve_paths(value: str | dict[str, str], base_dir: Path, where: str) -> str | dict[str, str]:
-    """Resolve one path, or each path of a ``{name: path}`` table; a missing local file is an error."""
+def _resolve_paths(value: str | dict[str, str], base_dir: Path | str, where: str) -> str | dict[str, str]:
+    """Resolve one path, or each path of a ``{name: path}`` table (see :func:`_model_location`)."""
     if isinstance(value, dict):
         return {name: _resolve_paths(path, base_dir, f"{where}.{name}") for name, path in value.items()}
-    resolved = resolve_path(value, base_dir)
-    if not is_uri(resolved) and not Path(resolved).exists():
-        raise ConfigError(f"{where}: file not found: {resolved}")
-    return resolved
+    return _model_location(value, base_dir, where)
 
 
-def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path) -> Any:
+def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path | str) -> Any:
     """Make ``cls(**table)`` after checking names, types and model paths.
 
     ``where`` prefixes error messages (e.g. ``stages[2] (gopher_quality)``).
@@ -158,7 +163,25 @@ def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path
         raise ConfigError(f"{where}: {exc}") from exc
 
 
-def _load_section(spec: str, table: Any, where: str, base_dir: Path) -> Any:
+def _model_location(value: str, base_dir: Path | str, key: str) -> str:
+    """A model/word-list path as stages keep it: ``bundled:NAME`` stays as it is (each
+    executor finds its own installed copy); a URI stays a URI (fetched once per executor,
+    see :func:`pipeline.storage.local_copy`); a relative path becomes absolute here, on the
+    driver. Checked to exist now, so a wrong path fails before any task starts."""
+    located = resolve_path(value, base_dir)
+    if is_uri(located):
+        try:
+            found = storage.is_file(located)
+        except storage.StorageBackendMissing as exc:
+            raise ConfigError(f"{key}: {exc}") from exc
+    else:
+        found = Path(located).exists()
+    if not found:
+        raise ConfigError(f"{key}: file not found: {located}")
+    return value if value.startswith(BUNDLED) else located
+
+
+def _load_section(spec: str, table: Any, where: str, base_dir: Path | str) -> Any:
     module_name, _, class_name = spec.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     if not isinstance(table, dict):
@@ -166,7 +189,7 @@ def _load_section(spec: str, table: Any, where: str, base_dir: Path) -> Any:
     return build_dataclass(cls, table, where, base_dir)
 
 
-def parse_config(data: dict[str, Any], base_dir: Path, path: str = "<config>") -> RunSpec:
+def parse_config(data: dict[str, Any], base_dir: Path | str, path: str = "<config>") -> RunSpec:
     """Validate a parsed TOML document into a :class:`RunSpec`."""
     load_stage_modules()
     known = {"input", "run", "stages", *SECTION_TYPES}
@@ -223,10 +246,13 @@ def _override_value(parts: list[str], value: Any) -> Any:
     make it absolute now (tables of paths too)."""
     if not _model_paths(_field_hint(parts)):
         return value
+    def absolute(v: str) -> str:  # bundled: stays, each executor resolves it in its own install
+        return v if v.startswith(BUNDLED) else resolve_path(v)
+
     if isinstance(value, str) and value != OFF:
-        return resolve_path(value)
+        return absolute(value)
     if isinstance(value, dict):
-        return {k: resolve_path(v) if isinstance(v, str) else v for k, v in value.items()}
+        return {k: absolute(v) if isinstance(v, str) else v for k, v in value.items()}
     return value
 
 
@@ -268,19 +294,27 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec:
     """Read and validate a TOML config file (plus ``KEY=VALUE`` overrides).
 
-    ``path`` may name a bundled config (``default``); relative paths in the file resolve
-    against the file's folder, relative paths in an override against the current folder.
+    ``path`` may name a bundled config (``default``) or a URI (``s3://bucket/run.toml``);
+    relative paths in the file resolve against the file's folder, relative paths in an
+    override against the current folder.
     """
-    path = config_file(path)
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+    if is_uri(str(path)):
+        try:
+            text, base_dir = storage.read_text(str(path)), storage.parent(str(path))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {path}") from exc
+    else:
+        path = config_file(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        text, base_dir = path.read_text(encoding="utf-8"), path.resolve().parent
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     for assignment in overrides or []:
         apply_override(data, assignment)
-    return parse_config(data, path.resolve().parent, str(path))
+    return parse_config(data, base_dir, str(path))
 
 
 def setup_stages(stages: list[Stage]) -> None:

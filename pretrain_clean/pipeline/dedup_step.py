@@ -7,25 +7,25 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask
 from pretrain_clean.pipeline.stats import StageStats, Stats
-from pretrain_clean.pipeline.atomic import atomic_write_text
 
 DONE_FILE = "_dedup.json"
 LEVELS = ("dedup_exact", "dedup_minhash", "dedup_paragraph")
 SECONDS_KEY = {"dedup_exact": "exact", "dedup_minhash": "minhash", "dedup_paragraph": "paragraph"}
 
 
-def _removed_bytes_by_stage(rejected_dir: Path) -> Counter:
+def _removed_bytes_by_stage(rejected_dir: str) -> Counter:
     removed: Counter = Counter()
-    for part in sorted(rejected_dir.glob("dedup-*.parquet")):
-        table = pq.read_table(part, columns=["stage", "text"])
+    for part in storage.list_files(rejected_dir, ".parquet"):
+        if not storage.basename(part).startswith("dedup-"):
+            continue
+        table = storage.parquet_file(part).read(columns=["stage", "text"])
         for stage, text in zip(table.column("stage").to_pylist(), pc.binary_length(table.column("text")).to_pylist()):
             removed[stage] += text or 0
     return removed
@@ -34,14 +34,14 @@ def _removed_bytes_by_stage(rejected_dir: Path) -> Counter:
 def run_dedup_step(spec: RunSpec, tasks: list[PartTask], out_dir: str, cascade_kept: str,
                    engine: str, stats: Stats) -> Stats:
     """Deduplicate the cascade's survivors; returns ``stats`` with dedup's removals added."""
-    out = Path(out_dir)
-    done = out / DONE_FILE
-    if done.exists():
-        result = json.loads(done.read_text(encoding="utf-8"))
+    out = str(out_dir)
+    done = storage.join(out, DONE_FILE)
+    if storage.exists(done):
+        result = json.loads(storage.read_text(done))
     else:
         cfg = spec.sections["dedup"]
-        inputs = [str(out / cascade_kept / f"{t.name}.parquet") for t in tasks]
-        args = (cfg, inputs, str(out / "kept"), str(out / "rejected"), str(out / "_dedup_work"))
+        inputs = [storage.join(out, cascade_kept, f"{t.name}.parquet") for t in tasks]
+        args = (cfg, inputs, storage.join(out, "kept"), storage.join(out, "rejected"), storage.join(out, "_dedup_work"))
         if engine == "spark":
             from pretrain_clean.dedup.spark import run_dedup_spark
             from pretrain_clean.pipeline.spark_engine import spark_session
@@ -51,12 +51,12 @@ def run_dedup_step(spec: RunSpec, tasks: list[PartTask], out_dir: str, cascade_k
             from pretrain_clean.dedup.local import run_dedup_local
 
             result = run_dedup_local(*args).to_json()
-        atomic_write_text(done, json.dumps(result, ensure_ascii=False, default=str) + "\n")
+        storage.write_text(done, json.dumps(result, ensure_ascii=False, default=str) + "\n")  # the marker, last
     if result["documents_in"] != stats.kept:
         raise RuntimeError(f"dedup read {result['documents_in']} documents but the cascade kept {stats.kept}")
     merged = stats + Stats(removed=Counter(result["removed"]))
     merged.kept, merged.bytes_kept = result["kept"], result["bytes_kept"]
-    bytes_removed = _removed_bytes_by_stage(out / "rejected")
+    bytes_removed = _removed_bytes_by_stage(storage.join(out, "rejected"))
     docs, size = stats.kept, stats.bytes_kept
     for level in LEVELS:
         removed = sum(n for key, n in result["removed"].items() if key.split(".", 1)[0] == level)

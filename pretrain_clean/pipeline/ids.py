@@ -8,18 +8,17 @@ in memory; a false match needs a hash collision, odds about n²/2⁶⁵).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
+
+from pretrain_clean.pipeline import storage
 
 
-def id_hashes(paths: list[Path], column: str = "id") -> np.ndarray:
-    """64-bit hashes of ``column`` in every parquet file of ``paths``, read one row group at a time."""
+def id_hashes(paths: list[str], column: str = "id") -> np.ndarray:
+    """64-bit hashes of ``column`` in the parquet files ``paths`` (local or URIs), one row group at a time."""
     chunks = [np.empty(0, dtype=np.uint64)]
     for path in paths:
-        parquet = pq.ParquetFile(path)
+        parquet = storage.parquet_file(path)
         for group in range(parquet.num_row_groups):
             values = parquet.read_row_group(group, columns=[column]).column(0).to_numpy(zero_copy_only=False)
             chunks.append(pd.util.hash_array(values.astype(object)))
@@ -35,6 +34,6 @@ def count_duplicates(hashes: np.ndarray) -> int:
     return int(len(hashes) - len(np.unique(hashes)))
 
 
-def duplicate_ids(paths: list[Path]) -> int:
+def duplicate_ids(paths: list[str]) -> int:
     """Documents in the parquet files ``paths`` whose ``id`` an earlier one already had."""
     return count_duplicates(id_hashes(paths))

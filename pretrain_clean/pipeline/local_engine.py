@@ -1,11 +1,10 @@
 """Local engine: the cascade as a datatrove pipeline step run by LocalPipelineExecutor."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.base import PipelineStep
 
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask, load_part_stats, process_part
 from pretrain_clean.pipeline.progress import ProgressLine
@@ -62,16 +61,17 @@ def run_local(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: s
         from loguru import logger
 
         logger.disable("datatrove")  # quiet: no executor banners or stats blocks on stderr
+    logs = storage.join(storage.local_work_dir(out_dir), "_logs", "datatrove")  # a local disk, also for s3:// outputs
     executor = LocalPipelineExecutor(
         pipeline=[CleanParts(spec, tasks, out_dir, kept_subdir, show_progress)],
         tasks=world,
         workers=max(1, min(workers, world)),
-        logging_dir=str(Path(out_dir) / "_logs" / "datatrove"),
+        logging_dir=logs,
         skip_completed=False,
     )
     executor.run()
     stats = [load_part_stats(out_dir, t) for t in tasks]
     missing = [t.path for t, s in zip(tasks, stats) if s is None]
     if missing:
-        raise RuntimeError(f"{len(missing)} parts did not complete, first: {missing[0]} (see {out_dir}/_logs)")
+        raise RuntimeError(f"{len(missing)} parts did not complete, first: {missing[0]} (see {logs})")
     return stats  # type: ignore[return-value]

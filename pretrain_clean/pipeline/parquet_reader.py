@@ -20,9 +20,11 @@ DATA_ERRORS = (OSError, pa.ArrowException, ValueError)
 """What pyarrow raises on corrupt bytes (``ArrowInvalid``, ``OSError``: bad page, ...)."""
 
 
-def read_parquet(path: str, raw: BinaryIO, cfg: InputConfig, source: str) -> Iterator[Record]:
+def read_parquet(path: str, raw: BinaryIO, cfg: InputConfig, source: str,
+                 row_groups: tuple[int, int] | None = None) -> Iterator[Record]:
     """Documents from a parquet file, one per row; an unreadable row group is quarantined
-    row by row."""
+    row by row. ``row_groups`` (``[first, end)``) reads only those groups, positions still
+    counting the file's rows (a file split into parts, :mod:`pipeline.split`)."""
     import pyarrow.parquet as pq
 
     try:
@@ -34,8 +36,9 @@ def read_parquet(path: str, raw: BinaryIO, cfg: InputConfig, source: str) -> Ite
     if meta.num_rows == 0:
         yield Quarantined(source, 0, "empty_file", "file is empty (0 rows)")
         return
-    first = 1  # position of the row group's first row
-    for group in range(meta.num_row_groups):
+    lo, hi = row_groups or (0, meta.num_row_groups)
+    first = 1 + sum(meta.row_group(g).num_rows for g in range(lo))  # position of the group's first row
+    for group in range(lo, hi):
         rows = meta.row_group(group).num_rows
         done = 0
         batches = parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[group])

@@ -3,7 +3,8 @@
 This is the unit both engines schedule. A part's outputs are
 ``<kept>/part-NNNNN.parquet``, ``rejected/part-NNNNN.parquet``,
 ``quarantine/part-NNNNN.parquet`` and, written last, ``_parts/part-NNNNN.json`` (its
-stats). A part whose stats file exists is complete and is skipped on rerun.
+stats). A part whose stats file exists is complete and is skipped on rerun. Paths may be
+local or URIs (:mod:`pipeline.storage`); each file is written, then published.
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from pretrain_clean.pipeline.atomic import atomic_write_text
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.cascade import Cascade, Outcome, text_bytes
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.readers import CountingReader, Quarantined, Skipped, read_records
 from pretrain_clean.pipeline.records import INPUT_STAGE
+from pretrain_clean.pipeline.split import read_row_groups
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.writers import (
     KEPT_SCHEMA, QUARANTINE_SCHEMA, REJECTED_SCHEMA, AtomicParquetWriter, outcome_columns,
@@ -35,20 +37,25 @@ class PartTask:
     path: str
     source: str
     size: int
+    row_groups: tuple[int, int] | None = None
+    """``[first, end)`` row groups of a parquet file cut into several parts (:mod:`pipeline.split`)."""
 
     @property
     def name(self) -> str:
         return f"part-{self.index:05d}"
 
 
-def part_stats_path(out_dir: str | Path, task: PartTask) -> Path:
-    return Path(out_dir) / PARTS_DIR / f"{task.name}.json"
+def part_stats_path(out_dir: str | Path, task: PartTask) -> str:
+    return storage.join(str(out_dir), PARTS_DIR, f"{task.name}.json")
 
 
 def load_part_stats(out_dir: str | Path, task: PartTask) -> Stats | None:
     """The stats of a completed part, or None when it has not completed."""
     path = part_stats_path(out_dir, task)
-    return Stats.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+    try:
+        return Stats.from_json(storage.read_text(path))
+    except FileNotFoundError:
+        return None
 
 
 class Progress:
@@ -73,12 +80,12 @@ def process_part(
     done = load_part_stats(out_dir, task)
     if done is not None:
         return done
-    out = Path(out_dir)
+    out = str(out_dir)
     stats = Stats(parts=1)
     writers = {
-        "kept": AtomicParquetWriter(out / kept_subdir / f"{task.name}.parquet", KEPT_SCHEMA),
-        "rejected": AtomicParquetWriter(out / "rejected" / f"{task.name}.parquet", REJECTED_SCHEMA),
-        "quarantine": AtomicParquetWriter(out / "quarantine" / f"{task.name}.parquet", QUARANTINE_SCHEMA),
+        "kept": AtomicParquetWriter(storage.join(out, kept_subdir, f"{task.name}.parquet"), KEPT_SCHEMA),
+        "rejected": AtomicParquetWriter(storage.join(out, "rejected", f"{task.name}.parquet"), REJECTED_SCHEMA),
+        "quarantine": AtomicParquetWriter(storage.join(out, "quarantine", f"{task.name}.parquet"), QUARANTINE_SCHEMA),
     }
     try:
         _run_part(task, spec, cascade, stats, writers, progress)
@@ -91,7 +98,7 @@ def process_part(
         for writer in writers.values():
             writer.abort()
         raise
-    atomic_write_text(part_stats_path(out, task), stats.to_json())
+    storage.write_text(part_stats_path(out, task), stats.to_json())  # the marker, written last
     return stats
 
 
@@ -126,7 +133,9 @@ def _run_part(
             batch.clear()
         return time.perf_counter() - start + flush_side()
 
-    for record in read_records(task.path, spec.input, task.source, on_open):
+    records = (read_row_groups(task, spec.input, on_open) if task.row_groups
+               else read_records(task.path, spec.input, task.source, on_open))
+    for record in records:
         stats.documents_in += 1
         if isinstance(record, Quarantined):
             _count_quarantined(stats, record)

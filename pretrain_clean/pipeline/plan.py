@@ -15,13 +15,12 @@ import json
 import logging
 import os
 import posixpath
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from pretrain_clean.errors import MissingInput, UsageError
-from pretrain_clean.pipeline.atomic import atomic_write_text
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.parts import PARTS_DIR, PartTask
 from pretrain_clean.pipeline.readers import SUFFIXES, is_supported
 from pretrain_clean.pipeline.storage import expand_uri, input_size, is_uri
@@ -231,26 +230,25 @@ def fingerprint(config_data: dict[str, Any], tasks: list[PartTask]) -> str:
 
 
 def prepare_output(out_dir: str, digest: str, overwrite: bool) -> None:
-    """Create ``out_dir`` (checking it is writable) and refuse to mix two different runs."""
-    out = Path(out_dir)
-    if overwrite and out.exists():
-        shutil.rmtree(out)
+    """Create ``out_dir`` (a local folder or a URI; checking it is writable) and refuse to
+    mix two different runs."""
+    if overwrite:
+        storage.remove_tree(out_dir)
+    probe = storage.join(out_dir, f".write-probe-{os.getpid()}")
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-probe-{os.getpid()}"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(f"output directory is not writable: {out_dir} ({exc.strerror or exc})") from exc
-    for stale in out.rglob(".*.tmp-*"):  # left by a killed run; never complete files
-        stale.unlink()
-    run_file = out / RUN_FILE
-    if run_file.exists():
-        previous = json.loads(run_file.read_text()).get("fingerprint")
+        storage.makedirs(out_dir)
+        storage.write_text(probe, "ok")
+        storage.remove_tree(probe)
+    except (OSError, PermissionError) as exc:
+        raise UsageError(f"output directory is not writable: {out_dir} ({getattr(exc, 'strerror', None) or exc})") from exc
+    storage.remove_unpublished(out_dir)  # left by a killed run; never complete files
+    run_file = storage.join(out_dir, RUN_FILE)
+    if storage.exists(run_file):
+        previous = json.loads(storage.read_text(run_file)).get("fingerprint")
         if previous != digest:
             raise UsageError(
                 f"{out_dir} holds results of a different config or input; "
                 "pass --overwrite to start fresh or choose another --output"
             )
     else:
-        atomic_write_text(run_file, json.dumps({"fingerprint": digest}) + "\n")
+        storage.write_text(run_file, json.dumps({"fingerprint": digest}) + "\n")

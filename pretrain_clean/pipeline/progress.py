@@ -1,11 +1,15 @@
-"""A throttled progress line for local runs: documents/s, bytes read, ETA."""
+"""Progress lines: per-worker documents/s, bytes read and ETA (local engine); parts done /
+total and documents/s from the part markers (any engine, printed by the driver)."""
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
-from pretrain_clean.pipeline.parts import Progress
+from pretrain_clean.pipeline import storage
+from pretrain_clean.pipeline.parts import PARTS_DIR, PartTask, Progress
+from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.readers import CountingReader
 
 
@@ -55,3 +59,64 @@ class ProgressLine(Progress):
         """Print the final line."""
         self.stream.write(self.line() + " · done\n")
         self.stream.flush()
+
+
+class PartsProgress:
+    """While the block runs, a driver thread prints every ``interval`` seconds how many parts
+    have their marker (``_parts/part-N.json``, :mod:`pipeline.parts`) and the documents/s they
+    account for. It reads only markers, so it works for executors on other machines and for
+    outputs on an object store."""
+
+    def __init__(self, label: str, out_dir: str, tasks: list[PartTask], enabled: bool = True,
+                 interval: float = 10.0, stream: TextIO = sys.stderr) -> None:
+        self.label, self.out_dir, self.enabled = label, out_dir, enabled
+        self.names = {f"{t.name}.json" for t in tasks}
+        self.interval, self.stream = interval, stream
+        self.seen: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="parts-progress", daemon=True)
+
+    def __enter__(self) -> "PartsProgress":
+        if self.enabled:
+            self._start = time.monotonic()
+            self._initial = None
+            self.poll()  # parts an earlier run finished do not count towards this run's speed
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._stop.set()
+            self._thread.join()
+            if exc[0] is None:
+                self.poll()
+                self.stream.write(self.line() + " · done\n")
+                self.stream.flush()
+
+    def poll(self) -> None:
+        """Read the markers that appeared since the last poll."""
+        for path in storage.list_files(storage.join(self.out_dir, PARTS_DIR), ".json"):
+            name = storage.basename(path)
+            if name in self.names and name not in self.seen:
+                try:
+                    self.seen[name] = Stats.from_json(storage.read_text(path)).documents_in
+                except (FileNotFoundError, ValueError):
+                    continue
+        if self._initial is None:
+            self._initial = sum(self.seen.values())  # done by an earlier run: not this run's speed
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self._start, 1e-9)
+        docs = sum(self.seen.values())
+        rate = (docs - (self._initial or 0)) / elapsed
+        return (f"[{self.label}] parts {len(self.seen):,}/{len(self.names):,} · {docs:,} docs"
+                f" · {rate:,.0f} docs/s · {_duration(elapsed)}")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.poll()
+            except OSError:
+                continue  # a listing that failed once is retried at the next tick
+            self.stream.write(self.line() + "\n")
+            self.stream.flush()

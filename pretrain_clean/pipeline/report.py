@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pretrain_clean.pipeline.records import INPUT_STAGE
 from pretrain_clean.pipeline.stats import Stats
-from pretrain_clean.pipeline.atomic import atomic_write_text
+from pretrain_clean.pipeline import storage
 
 
 def funnel_rows(stats: Stats) -> list[tuple[str, int, int]]:
@@ -38,9 +38,8 @@ def funnel_markdown(stats: Stats) -> str:
 
 def write_funnel(stats: Stats, out_dir: str | Path) -> None:
     """Write ``funnel.md``, ``funnel.png`` (what is left after each step) and ``removals.md``."""
-    out = Path(out_dir)
-    atomic_write_text(out / "funnel.md", "# Retention funnel\n\n" + funnel_markdown(stats))
-    atomic_write_text(out / "removals.md", removals_markdown(stats))
+    storage.write_text(storage.join(str(out_dir), "funnel.md"), "# Retention funnel\n\n" + funnel_markdown(stats))
+    storage.write_text(storage.join(str(out_dir), "removals.md"), removals_markdown(stats))
     import matplotlib
 
     matplotlib.use("Agg")
@@ -60,10 +59,9 @@ def write_funnel(stats: Stats, out_dir: str | Path) -> None:
     ax.set_title("Retention after each step")
     ax.legend()
     fig.tight_layout()
-    tmp = out / ".funnel.png.tmp.png"
-    fig.savefig(tmp, dpi=110)
+    with storage.open_output(storage.join(str(out_dir), "funnel.png")) as fh:
+        fig.savefig(fh, dpi=110, format="png")
     plt.close(fig)
-    tmp.replace(out / "funnel.png")
 
 
 def removals_markdown(stats: Stats) -> str:

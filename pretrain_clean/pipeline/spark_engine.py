@@ -3,8 +3,10 @@
 Each input file is one row (its task index; one partition) of a small DataFrame; executors run
 :func:`pipeline.parts.process_part` on it, writing the same part files as the local
 engine, and return the part's stats as one Arrow row. The driver only collects those
-stats rows, never documents. Executors must see the input and output paths (local
-mode, or a shared filesystem on a cluster).
+stats rows, never documents. Inputs, outputs and models are local paths made absolute on the
+driver, or URIs (``s3://``...) every executor opens through :mod:`pipeline.storage`: no shared
+filesystem is needed. A retried task redoes its part (a part without its marker is not
+complete) and writes the same files.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pyarrow as pa
 
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask, process_part
+from pretrain_clean.pipeline.progress import PartsProgress
 from pretrain_clean.pipeline.stats import Stats
 
 STATS_SCHEMA = "index long, stats string"
@@ -28,7 +31,12 @@ def spark_session(app_name: str = "pretrain-clean", master: str | None = None): 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    from pyspark import SparkConf, SparkContext
+
     builder = SparkSession.builder.appName(app_name)
+    SparkContext._ensure_initialized()  # under spark-submit: SparkConf() then holds its --conf values
+    if not SparkConf().contains("spark.log.level"):  # Spark's own INFO lines only when asked for
+        builder = builder.config("spark.log.level", "WARN")
     if master:
         builder = builder.master(master)
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
@@ -54,13 +62,14 @@ def _part_runner(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir
 
 
 def run_spark(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str = "kept",
-              spark=None) -> list[Stats]:  # noqa: ANN001
-    """Run every part on Spark; returns the parts' stats in task order."""
+              spark=None, show_progress: bool = False) -> list[Stats]:  # noqa: ANN001
+    """Run every part on Spark; returns the parts' stats in task order. With
+    ``show_progress`` the driver prints parts done / total and documents/s while it waits."""
     spark = spark or spark_session()
-    spark.sparkContext.setLogLevel("WARN")
     rows = [(t.index,) for t in tasks]
     one_per_slice = spark.sparkContext.parallelize(rows, max(1, len(rows)))
     frame = spark.createDataFrame(one_per_slice, "index long")
-    results = frame.mapInArrow(_part_runner(spec, tasks, out_dir, kept_subdir), STATS_SCHEMA).collect()
+    with PartsProgress("spark", out_dir, tasks, enabled=show_progress):
+        results = frame.mapInArrow(_part_runner(spec, tasks, out_dir, kept_subdir), STATS_SCHEMA).collect()
     by_index = {row["index"]: Stats.from_json(row["stats"]) for row in results}
     return [by_index[t.index] for t in tasks]

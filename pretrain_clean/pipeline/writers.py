@@ -1,4 +1,4 @@
-"""Parquet outputs, written to a temp file and renamed into place when complete.
+"""Parquet outputs, written then published through :mod:`pipeline.storage` when complete.
 
 Parquet strings must be valid UTF-8. A value that is not (an unpaired surrogate from a
 ``"\\ud800"`` JSON escape in metadata, a file name with non-UTF-8 bytes) is written
@@ -8,7 +8,6 @@ bad value never stops a run; every other value is written as it is.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pyarrow.parquet as pq
 
 from pretrain_clean.pipeline.cascade import Outcome
 from pretrain_clean.pipeline.records import Quarantined, utf8_safe
+from pretrain_clean.pipeline.storage import OutputFile
 
 KEPT_SCHEMA = pa.schema([
     ("id", pa.string()), ("doc_key", pa.string()), ("text", pa.string()), ("source", pa.string()),
@@ -35,14 +35,14 @@ def meta_json(meta: dict[str, Any]) -> str:
 
 
 class AtomicParquetWriter:
-    """Streams record batches into ``path``; the file appears only on :meth:`commit`."""
+    """Streams record batches into ``path`` (local or URI); the file appears only on
+    :meth:`commit`."""
 
     def __init__(self, path: str | Path, schema: pa.Schema) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self.path = str(path)
+        self._out = OutputFile(self.path)
         self.schema = schema
-        self._writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        self._writer = pq.ParquetWriter(self._out.stream, schema, compression="zstd")
         self.rows = 0
 
     def write_rows(self, columns: dict[str, list[Any]]) -> None:
@@ -59,11 +59,11 @@ class AtomicParquetWriter:
 
     def commit(self) -> None:
         self._writer.close()
-        os.replace(self.tmp, self.path)
+        self._out.publish()
 
     def abort(self) -> None:
         self._writer.close()
-        self.tmp.unlink(missing_ok=True)
+        self._out.discard()
 
 
 def outcome_columns(outcomes: list[Outcome], rejected: bool) -> dict[str, list[Any]]:

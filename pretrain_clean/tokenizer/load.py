@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pretrain_clean.errors import MissingInput, UsageError
+from pretrain_clean.pipeline import storage
 
 # Split patterns, copied from tiktoken_ext/openai_public.py (tiktoken 0.14, MIT) and Qwen's
 # tokenization_qwen.py (Tongyi Qianwen license text not needed: a regular expression).
@@ -127,8 +128,9 @@ def pattern_for(path: Path) -> str:
 
 
 def load_tokenizer(path: str | Path, name: str | None = None, pattern: str | None = None) -> TokenizerLike:
-    """Load ``path`` (tokenizer.json, a directory holding one, .model, or .tiktoken)."""
-    p = Path(path)
+    """Load ``path`` (tokenizer.json, a directory holding one, .model, or .tiktoken); a URI
+    names a file, fetched once into the local cache (:func:`pipeline.storage.local_copy`)."""
+    p = storage.local_copy(str(path))
     name = name or p.stem
     if p.is_dir():
         if (p / "tokenizer.json").exists():

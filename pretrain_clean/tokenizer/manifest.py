@@ -1,13 +1,14 @@
-"""The shard directory's ``manifest.json``: atomic writes, checksums, compatibility checks."""
+"""The shard directory's ``manifest.json`` (written then published, the folder's marker),
+checksums, compatibility checks. Folders may be local paths or URIs (:mod:`pipeline.storage`)."""
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from pretrain_clean.errors import UserError
+from pretrain_clean.pipeline import storage
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -18,23 +19,12 @@ class ShardError(UserError, RuntimeError):
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes, read in ``chunk``-byte pieces."""
+    """Hex sha256 of a file's bytes (a local path or a URI), read in ``chunk``-byte pieces."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with storage.open_input(str(path)) as f:
         while block := f.read(chunk):
             digest.update(block)
     return digest.hexdigest()
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder and a rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def write_manifest(out_dir: str | Path, manifest: dict[str, Any]) -> None:
@@ -53,16 +43,18 @@ def write_manifest(out_dir: str | Path, manifest: dict[str, Any]) -> None:
     manifest["total_documents"] = sum(s["documents"] for s in manifest["shards"])
     manifest["total_tokens"] = sum(s["tokens"] for s in manifest["shards"])
     text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
-    atomic_write_bytes(Path(out_dir) / MANIFEST, text.encode("utf-8"))
+    storage.write_bytes(storage.join(str(out_dir), MANIFEST), text.encode("utf-8"))
 
 
 def read_manifest(out_dir: str | Path) -> dict[str, Any] | None:
     """The manifest in ``out_dir``, or None when there is none."""
-    path = Path(out_dir) / MANIFEST
-    if not path.exists():
+    path = storage.join(str(out_dir), MANIFEST)
+    try:
+        text = storage.read_text(path)
+    except FileNotFoundError:
         return None
     try:
-        return json.loads(path.read_text("utf-8"))
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ShardError(f"{path}: not valid JSON ({exc}); delete it or rerun with --overwrite") from exc
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Sequence
 
 from pretrain_clean.errors import UsageError
-from pretrain_clean.pipeline.atomic import staged_files
+from pretrain_clean.pipeline import storage
+from pretrain_clean.pipeline.storage import staged_folder as staged_files
 from pretrain_clean.tokenizer.load import TokenizerLike
 from pretrain_clean.tokenizer.sample import HASHES_FILE, iter_documents, text_hash
 
@@ -57,8 +58,11 @@ def load_eval_sets(evals: dict[str, str | Path]) -> dict[str, list[str]]:
 
 def training_hashes(tokenizer_path: str | Path) -> set[str] | None:
     """Hashes of the training sample of a tokenizer we trained, or None for foreign ones."""
-    p = Path(tokenizer_path)
-    f = (p if p.is_dir() else p.parent) / HASHES_FILE
+    if storage.is_uri(str(tokenizer_path)):
+        f = storage.local_copy(storage.join(storage.parent(str(tokenizer_path)), HASHES_FILE))
+    else:
+        p = Path(tokenizer_path)
+        f = (p if p.is_dir() else p.parent) / HASHES_FILE
     if not f.exists():
         return None
     return set(f.read_text(encoding="utf-8").split())

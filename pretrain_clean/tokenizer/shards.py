@@ -12,7 +12,9 @@ Two phases, both restartable:
    ``part-NNNNN.parquet`` via a temp file and a rename, and recorded in ``manifest.json``.
 
 The plan is a pure function of (inputs, tokenizer, config), so a rerun rewrites exactly the
-shards the manifest does not record, byte-identical to an uninterrupted run.
+shards the manifest does not record, byte-identical to an uninterrupted run. The tokenizer, the
+input folder and the output folder may be URIs (``s3://``...; :mod:`pipeline.storage`): shards
+and the manifest are written then published; the spool stays on a local disk.
 """
 from __future__ import annotations
 
@@ -33,9 +35,10 @@ import pyarrow.parquet as pq
 import xxhash
 from tokenizers import Tokenizer
 
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.plan import expand_inputs
 from pretrain_clean.tokenizer.manifest import (FORMAT_VERSION, ShardError, incompatibilities, read_manifest,
-                                sha256_file, write_manifest, atomic_write_bytes)
+                                sha256_file, write_manifest)
 from pretrain_clean.tokenizer.packing import pack_table
 
 log = logging.getLogger(__name__)
@@ -123,11 +126,12 @@ def find_token(tok: Tokenizer, name: str, candidates: tuple[str, ...], what: str
 
 def open_tokenizer(path: str | Path, eos: str = "auto", bos: str | None = None) -> OpenTokenizer:
     """Load ``tokenizer.json``, resolve EOS/BOS ids, and make literal special-token text plain text."""
-    path = str(path)
-    if not Path(path).is_file():
+    path = storage.absolute(str(path))
+    local = str(storage.local_copy(path))
+    if not Path(local).is_file():
         raise ShardError(f"tokenizer file not found: {path}")
     try:
-        tok = Tokenizer.from_file(path)
+        tok = Tokenizer.from_file(local)
     except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
         raise ShardError(f"{path}: not a tokenizers tokenizer.json ({exc})") from exc
     # A document containing "<|endoftext|>" must not inject a real EOS into the stream.
@@ -136,7 +140,7 @@ def open_tokenizer(path: str | Path, eos: str = "auto", bos: str | None = None) 
     bos_token = bos_id = None
     if bos is not None:
         bos_token, bos_id = find_token(tok, bos, BOS_CANDIDATES, "BOS", path)
-    return OpenTokenizer(path, sha256_file(path), tok, tok.get_vocab_size(with_added_tokens=True),
+    return OpenTokenizer(path, sha256_file(local), tok, tok.get_vocab_size(with_added_tokens=True),
                          eos_token, eos_id, bos_token, bos_id)
 
 
@@ -179,19 +183,26 @@ def encode_texts(ot: OpenTokenizer, texts: list[str]) -> pa.ListArray:
     return to_arrow(ot, encode_raw(ot, texts))
 
 
-def list_inputs(input_dir: str | Path) -> list[Path]:
-    """The cleaned corpus files: ``DIR/kept/*.parquet`` (or the parquet files under ``DIR``),
-    through the pipeline's one lister; sorted by path."""
-    files = expand_inputs([str(input_dir)], wanted=lambda name: name.endswith(".parquet"), kinds=".parquet",
-                          corpus_dirs=True)
-    return [Path(f) for f in files]
+def list_inputs(input_dir: str | Path) -> list[str]:
+    """The cleaned corpus files: ``DIR/kept/*.parquet`` (or ``DIR/*.parquet``), sorted by name;
+    local folders through the pipeline's one lister (searched recursively)."""
+    root = storage.absolute(str(input_dir))
+    if not storage.is_uri(root):
+        return expand_inputs([root], wanted=lambda name: name.endswith(".parquet"), kinds=".parquet",
+                             corpus_dirs=True)
+    kept = storage.join(root, "kept")
+    files = storage.list_files(kept, ".parquet") or storage.list_files(root, ".parquet")
+    if not files:
+        raise ShardError(f"no parquet files in {kept} or {root}: pass the cleaned corpus folder")
+    return files
 
 
-def describe_inputs(files: list[Path], root: str | Path) -> list[dict[str, Any]]:
+def describe_inputs(files: list[str], root: str | Path) -> list[dict[str, Any]]:
     """File name (relative to ``root``), sha256, size and row count of each input."""
-    root = Path(os.path.abspath(root))
-    return [{"file": str(f.relative_to(root)), "sha256": sha256_file(f), "bytes": f.stat().st_size,
-             "rows": pq.ParquetFile(f).metadata.num_rows} for f in files]
+    prefix = storage.absolute(str(root)).rstrip("/") + "/"
+    return [{"file": f[len(prefix):] if f.startswith(prefix) else storage.basename(f),
+             "sha256": sha256_file(f), "bytes": storage.size(f),
+             "rows": storage.parquet_file(f).metadata.num_rows} for f in files]
 
 
 def shuffle_keys(ids: pa.Array, seed: int) -> np.ndarray:
@@ -212,9 +223,9 @@ def spool_schema(ot: OpenTokenizer) -> pa.Schema:
                       ("position", pa.int64()), ("key", pa.uint64())])
 
 
-def read_batches(path: Path, batch_docs: int) -> Iterator[pa.RecordBatch]:
-    """Stream id/text/source/position batches from one input parquet file."""
-    pf = pq.ParquetFile(path)
+def read_batches(path: str, batch_docs: int) -> Iterator[pa.RecordBatch]:
+    """Stream id/text/source/position batches from one input parquet file (path or URI)."""
+    pf = storage.parquet_file(str(path))
     names = set(pf.schema_arrow.names)
     for col in ("id", "text"):
         if col not in names:
@@ -230,13 +241,13 @@ def read_batches(path: Path, batch_docs: int) -> Iterator[pa.RecordBatch]:
         yield batch
 
 
-def spool_file(ot: OpenTokenizer, src: Path, dst: Path, cfg: ShardConfig) -> None:
+def spool_file(ot: OpenTokenizer, src: str, dst: Path, cfg: ShardConfig) -> None:
     """Encode one input file into an Arrow IPC spool file (temp file, then rename).
 
     The next batch is encoded in a background thread (the tokenizer releases the GIL) while this
     one is converted and written, so the I/O hides behind the encoding.
     """
-    tmp = dst.with_name(f".{dst.name}.tmp")
+    tmp = storage.staging_path(dst)
     schema = spool_schema(ot)
     with ThreadPoolExecutor(1) as pool, pa.OSFile(str(tmp), "wb") as sink, \
             pa.ipc.new_file(sink, schema) as writer:
@@ -251,7 +262,7 @@ def spool_file(ot: OpenTokenizer, src: Path, dst: Path, cfg: ShardConfig) -> Non
             pending = job
         if pending is not None:
             writer.write_batch(spool_batch(ot, src, pending[0], pending[1].result(), cfg, schema))
-    os.replace(tmp, dst)
+    storage.publish_file(tmp, dst)
 
 
 def spool_batch(ot: OpenTokenizer, src: Path, batch: pa.RecordBatch, encodings: list[Any],
@@ -358,61 +369,72 @@ def row_group_cuts(num_tokens: np.ndarray, group_tokens: int) -> list[int]:
     return cuts
 
 
-def write_shard(table: pa.Table, path: Path, cfg: ShardConfig) -> dict[str, Any]:
-    """Write one shard (temp file, then rename) and return its manifest entry."""
+def write_shard(table: pa.Table, path: str, cfg: ShardConfig) -> dict[str, Any]:
+    """Write one shard (local path or URI; written, then published) and return its manifest entry."""
     documents = table.num_rows
     tokens = int(pc.sum(table.column("num_tokens")).as_py() or 0)
     if cfg.seq_len is not None:
         table = pack_table(table, cfg.seq_len)
     rows = table.num_rows
     dictionary = ["doc_sources"] if cfg.seq_len is not None else ["source"]
-    tmp = path.with_name(f".{path.name}.tmp")
     cuts = row_group_cuts(table.column("num_tokens").to_numpy(), cfg.row_group_tokens)
-    with pq.ParquetWriter(tmp, table.schema, compression=cfg.compression, use_dictionary=dictionary) as w:
-        for lo, hi in zip(cuts[:-1], cuts[1:]):
-            w.write_table(table.slice(lo, hi - lo), row_group_size=hi - lo)
-    os.replace(tmp, path)
-    return {"file": path.name, "documents": documents, "tokens": tokens, "rows": rows,
-            "sha256": sha256_file(path)}
+    out = storage.OutputFile(str(path))
+    try:
+        with pq.ParquetWriter(out.stream, table.schema, compression=cfg.compression, use_dictionary=dictionary) as w:
+            for lo, hi in zip(cuts[:-1], cuts[1:]):
+                w.write_table(table.slice(lo, hi - lo), row_group_size=hi - lo)
+        out.stream.close()
+        digest = sha256_file(out.tmp)
+    except BaseException:
+        out.discard()
+        raise
+    out.publish()
+    return {"file": storage.basename(str(path)), "documents": documents, "tokens": tokens, "rows": rows,
+            "sha256": digest}
 
 
-def clear_output(out: Path) -> None:
+def clear_output(out: str) -> None:
     """Remove what a previous run wrote into ``out`` (shards, manifest, spool)."""
-    for p in out.glob("part-*.parquet"):
-        p.unlink()
-    for p in out.glob(".part-*.parquet.tmp"):
-        p.unlink()
-    (out / "manifest.json").unlink(missing_ok=True)
-    shutil.rmtree(out / WORK_DIR, ignore_errors=True)
+    for p in storage.list_files(out, ".parquet"):
+        if storage.basename(p).startswith("part-"):
+            storage.remove_tree(p)
+    storage.remove_unpublished(out)
+    storage.remove_tree(storage.join(out, "manifest.json"))
+    shutil.rmtree(work_dir(out), ignore_errors=True)
 
 
-def manifest_header(ot: OpenTokenizer, input_dir: Path, inputs: list[dict[str, Any]],
+def work_dir(out: str) -> Path:
+    """The local spool folder of output folder ``out`` (``OUT/_work`` when ``out`` is local)."""
+    return Path(storage.local_work_dir(out)) / WORK_DIR
+
+
+def manifest_header(ot: OpenTokenizer, input_dir: str, inputs: list[dict[str, Any]],
                     cfg: ShardConfig) -> dict[str, Any]:
     """The manifest fields fixed before any shard is written."""
     return {
         "format_version": FORMAT_VERSION,
         "layout": "packed" if cfg.seq_len is not None else "documents",
-        "tokenizer_path": str(Path(ot.path).resolve()),
+        "tokenizer_path": storage.absolute(ot.path),
         "tokenizer_sha256": ot.sha256,
         "vocab_size": ot.vocab_size,
         "dtype": str(ot.dtype),
         "eos_token": ot.eos_token, "eos_id": ot.eos_id,
         "bos_token": ot.bos_token, "bos_id": ot.bos_id,
         "config": cfg.fingerprint(),
-        "input_dir": str(input_dir.resolve()),
+        "input_dir": storage.absolute(input_dir),
         "inputs": inputs,
     }
 
 
-def prepare_output(out: Path, header: dict[str, Any], overwrite: bool) -> dict[str, dict[str, Any]]:
+def prepare_output(out: str, header: dict[str, Any], overwrite: bool) -> dict[str, dict[str, Any]]:
     """Check an existing output folder against this run; return the shards already done."""
-    out.mkdir(parents=True, exist_ok=True)
+    storage.makedirs(out)
     old = read_manifest(out)
     if overwrite:
         clear_output(out)
         return {}
     if old is None:
-        if any(out.glob("part-*.parquet")):
+        if any(storage.basename(p).startswith("part-") for p in storage.list_files(out, ".parquet")):
             raise ShardError(f"{out} holds part-*.parquet files but no manifest.json; "
                              "pass --overwrite to replace them")
         return {}
@@ -426,18 +448,18 @@ def prepare_output(out: Path, header: dict[str, Any], overwrite: bool) -> dict[s
 class LocalEngine:
     """Runs both phases in this process (the tokenizer's own threads use every core)."""
 
-    def encode(self, ot: OpenTokenizer, cfg: ShardConfig, jobs: list[tuple[Path, Path]]) -> None:
+    def encode(self, ot: OpenTokenizer, cfg: ShardConfig, jobs: list[tuple[str, Path]]) -> None:
         """Spool each (input file, spool file) pair."""
         for src, dst in jobs:
             spool_file(ot, src, dst, cfg)
             log.info("encoded %s", src)
 
-    def write(self, cfg: ShardConfig, spool_paths: list[Path], out: Path,
+    def write(self, cfg: ShardConfig, spool_paths: list[Path], out: str,
               todo: list[tuple[int, np.ndarray]]) -> Iterator[tuple[int, dict[str, Any]]]:
         """Write each planned shard (index, document indices); yield its manifest entry."""
         spool = Spool(spool_paths)
         for i, indices in todo:
-            yield i, write_shard(spool.take(indices), out / shard_name(i), cfg)
+            yield i, write_shard(spool.take(indices), storage.join(out, shard_name(i)), cfg)
 
 
 def tokenize_to_shards(tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
@@ -456,7 +478,7 @@ def tokenize_to_shards(tokenizer: str | Path, input_dir: str | Path, output_dir:
     if (warning := parallelism_warning()):
         log.warning(warning)
     ot = open_tokenizer(tokenizer, cfg.eos_token, cfg.bos_token)
-    input_dir, out = Path(input_dir), Path(output_dir)
+    input_dir, out = storage.absolute(str(input_dir)), storage.absolute(str(output_dir))
     files = list_inputs(input_dir)
     header = manifest_header(ot, input_dir, describe_inputs(files, input_dir), cfg)
     done = prepare_output(out, header, overwrite)
@@ -467,7 +489,7 @@ def tokenize_to_shards(tokenizer: str | Path, input_dir: str | Path, output_dir:
     manifest = dict(header, complete=False, shards=sorted(done.values(), key=lambda s: s["file"]))
     write_manifest(out, manifest)
 
-    spool_paths = spool_paths_for(files, out / WORK_DIR, header, cfg)
+    spool_paths = spool_paths_for(files, work_dir(out), header, cfg)
     engine.encode(ot, cfg, [(f, p) for f, p in zip(files, spool_paths) if not p.exists()])
     spool = Spool(spool_paths)
     keys = None if cfg.shuffle_seed is None else spool.column("key")
@@ -475,7 +497,7 @@ def tokenize_to_shards(tokenizer: str | Path, input_dir: str | Path, output_dir:
     del spool
     manifest["planned_shards"] = len(plan)
     entries = {name: e for name, e in done.items()
-               if (out / name).is_file() and sha256_file(out / name) == e.get("sha256")}
+               if storage.is_file(storage.join(out, name)) and sha256_file(storage.join(out, name)) == e.get("sha256")}
     todo = [(i, idx) for i, idx in enumerate(plan) if shard_name(i) not in entries]
     for i, entry in engine.write(cfg, spool_paths, out, todo):
         entries[entry["file"]] = entry
@@ -490,11 +512,11 @@ def tokenize_to_shards(tokenizer: str | Path, input_dir: str | Path, output_dir:
     manifest["shards"] = [entries[name] for name in expected]
     manifest["complete"] = True
     write_manifest(out, manifest)
-    shutil.rmtree(out / WORK_DIR, ignore_errors=True)
+    shutil.rmtree(work_dir(out), ignore_errors=True)
     return read_manifest(out)  # type: ignore[return-value]
 
 
-def spool_paths_for(files: list[Path], work: Path, header: dict[str, Any], cfg: ShardConfig) -> list[Path]:
+def spool_paths_for(files: list[str], work: Path, header: dict[str, Any], cfg: ShardConfig) -> list[Path]:
     """Spool file of each input; spool files of a different (tokenizer, inputs, config) are removed."""
     stamp = {k: header[k] for k in ("tokenizer_sha256", "inputs", "eos_id", "bos_id", "dtype")}
     stamp["shuffle_seed"] = cfg.shuffle_seed
@@ -502,5 +524,5 @@ def spool_paths_for(files: list[Path], work: Path, header: dict[str, Any], cfg: 
     if stamp_path.exists() and json.loads(stamp_path.read_text("utf-8")) != stamp:
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(stamp_path, json.dumps(stamp, sort_keys=True).encode("utf-8"))
+    storage.write_bytes(str(stamp_path), json.dumps(stamp, sort_keys=True).encode("utf-8"))
     return [work / f"spool-{i:05d}.arrow" for i in range(len(files))]

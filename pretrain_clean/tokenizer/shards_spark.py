@@ -11,9 +11,10 @@
   :func:`tokenizer.shards.write_shard`; the driver streams the manifest entries back
   (``toLocalIterator``) and records each shard as it lands, so a killed job resumes.
 
-Shards are byte-identical to the local engine's. Executors must see the tokenizer, input and
-output paths at the same location (local mode, or a shared filesystem such as NFS/Lustre);
-object stores are not supported by this simple form.
+Shards are byte-identical to the local engine's. The tokenizer, inputs and shards may be URIs
+(``s3://``; read and written through :mod:`pipeline.storage`), but the spool is a folder on the
+driver's disk that executors must also see (local mode, or a shared filesystem such as
+NFS/Lustre): on a cluster without one, run ``shards`` with ``--engine local``.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pyarrow as pa
 
+from pretrain_clean.pipeline import storage
 from pretrain_clean.tokenizer.shards import (OpenTokenizer, ShardConfig, Spool, open_tokenizer, shard_name,
                               spool_file, tokenize_to_shards, write_shard)
 
@@ -42,7 +44,7 @@ def _encode_task(tokenizer: str, cfg: ShardConfig) -> Callable[[Iterator[pa.Reco
         ot = open_tokenizer(tokenizer, cfg.eos_token, cfg.bos_token)
         for batch in batches:
             for row in batch.to_pylist():
-                spool_file(ot, Path(row["src"]), Path(row["dst"]), cfg)
+                spool_file(ot, row["src"], Path(row["dst"]), cfg)
                 yield pa.RecordBatch.from_pydict({"dst": [row["dst"]]})
     return run
 
@@ -53,7 +55,7 @@ def _write_task(cfg: ShardConfig, spool_paths: list[str], out: str) -> Callable[
         for batch in batches:
             for row in batch.to_pylist():
                 indices = np.frombuffer(row["indices"], dtype="<i8")
-                entry = write_shard(spool.take(indices), Path(out) / shard_name(row["index"]), cfg)
+                entry = write_shard(spool.take(indices), storage.join(out, shard_name(row["index"])), cfg)
                 yield pa.RecordBatch.from_pydict({"index": [row["index"]], "entry": [json.dumps(entry)]})
     return run
 
@@ -72,7 +74,7 @@ class SparkEngine:
         """Spool each (input file, spool file) pair on an executor."""
         if jobs:
             frame = self._frame([(str(src), str(dst)) for src, dst in jobs], "src string, dst string")
-            frame.mapInArrow(_encode_task(str(Path(ot.path).resolve()), cfg), "dst string").collect()
+            frame.mapInArrow(_encode_task(storage.absolute(ot.path), cfg), "dst string").collect()
 
     def write(self, cfg: ShardConfig, spool_paths: list[Path], out: Path,
               todo: list[tuple[int, np.ndarray]]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -81,7 +83,7 @@ class SparkEngine:
             return
         rows = [(i, np.asarray(idx, dtype="<i8").tobytes()) for i, idx in todo]
         frame = self._frame(rows, "index long, indices binary")
-        task = _write_task(cfg, [str(p.resolve()) for p in spool_paths], str(out.resolve()))
+        task = _write_task(cfg, [str(p.resolve()) for p in spool_paths], storage.absolute(str(out)))
         for row in frame.mapInArrow(task, "index long, entry string").toLocalIterator():
             yield row["index"], json.loads(row["entry"])
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from pretrain_clean.errors import UsageError
-from pretrain_clean.pipeline.atomic import staged_files
+from pretrain_clean.pipeline.storage import staged_folder as staged_files
 from pretrain_clean.tokenizer.config import TokenizerConfig
 from pretrain_clean.tokenizer.sample import HASHES_FILE, SampleInfo, hashes_of, sample_documents, text_hash
 

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from tokenizers import Tokenizer
 
+from pretrain_clean.pipeline import storage
 from pretrain_clean.tokenizer.manifest import read_manifest, sha256_file
 from pretrain_clean.tokenizer.packing import unpack_documents
 
@@ -33,17 +33,17 @@ def shard_documents(table: pa.Table, layout: str) -> tuple[list[str], list[np.nd
     return table.column("id").to_pylist(), docs
 
 
-def check_shard(path: Path, entry: dict[str, Any], manifest: dict[str, Any],
+def check_shard(path: str, entry: dict[str, Any], manifest: dict[str, Any],
                 want: set[int], first_doc: int) -> tuple[list[str], dict[str, np.ndarray]]:
     """Problems found in one shard, and the sampled documents (global index in ``want``)."""
     name = entry["file"]
     problems: list[str] = []
-    if not path.is_file():
+    if not storage.is_file(path):
         return [f"{name}: listed in manifest.json but missing"], {}
     if entry.get("sha256") and sha256_file(path) != entry["sha256"]:
         problems.append(f"{name}: sha256 differs from manifest.json (file changed or corrupted)")
     try:
-        table = pq.read_table(path)
+        table = storage.parquet_file(path).read()
     except Exception as exc:  # pyarrow raises several types for damaged files
         return problems + [f"{name}: unreadable parquet ({exc})"], {}
     layout, vocab = manifest["layout"], manifest["vocab_size"]
@@ -82,16 +82,16 @@ def source_texts(manifest: dict[str, Any], ids: set[str]) -> tuple[list[str], di
     """Texts of ``ids`` from the input parquet the manifest records (and problems found there)."""
     problems: list[str] = []
     texts: dict[str, list[str]] = {}
-    root = Path(manifest["input_dir"])
+    root = manifest["input_dir"]
     for entry in manifest["inputs"]:
-        path = root / entry["file"]
-        if not path.is_file():
+        path = storage.join(root, entry["file"])
+        if not storage.is_file(path):
             problems.append(f"input {path}: missing, cannot check decoded text")
             continue
         if sha256_file(path) != entry["sha256"]:
             problems.append(f"input {path}: changed since the shards were written")
             continue
-        table = pq.read_table(path, columns=["id", "text"])
+        table = storage.parquet_file(path).read(columns=["id", "text"])
         mask = pc.is_in(table.column("id").cast(pa.string()), value_set=pa.array(sorted(ids), pa.string()))
         for doc_id, text in zip(*table.filter(mask).to_pydict().values()):
             texts.setdefault(doc_id, []).append(text)
@@ -101,25 +101,27 @@ def source_texts(manifest: dict[str, Any], ids: set[str]) -> tuple[list[str], di
 def verify_shards(out_dir: str | Path, sample: int = 64, seed: int = 0,
                   tokenizer: str | Path | None = None) -> list[str]:
     """Every problem found in ``out_dir`` (empty when everything checks out)."""
-    out = Path(out_dir)
+    out = storage.absolute(str(out_dir))
     manifest = read_manifest(out)
     if manifest is None:
         return [f"{out}: no manifest.json; run pretrain-clean shards first"]
     problems: list[str] = []
     if not manifest.get("complete"):
         problems.append(f"{out}: manifest.json says the run is incomplete; rerun pretrain-clean shards to finish it")
-    tok_path = Path(tokenizer or manifest["tokenizer_path"])
+    tok_name = str(tokenizer or manifest["tokenizer_path"])
+    tok_path = storage.local_copy(tok_name)
     tok = None
     if not tok_path.is_file():
-        problems.append(f"tokenizer {tok_path}: missing; pass --tokenizer PATH to decode the sample")
+        problems.append(f"tokenizer {tok_name}: missing; pass --tokenizer PATH to decode the sample")
     elif sha256_file(tok_path) != manifest["tokenizer_sha256"]:
-        problems.append(f"tokenizer {tok_path}: sha256 differs from manifest.json tokenizer_sha256")
+        problems.append(f"tokenizer {tok_name}: sha256 differs from manifest.json tokenizer_sha256")
     else:
         tok = Tokenizer.from_file(str(tok_path))
         if tok.get_vocab_size(with_added_tokens=True) != manifest["vocab_size"]:
-            problems.append(f"tokenizer {tok_path}: vocab size differs from manifest.json vocab_size")
+            problems.append(f"tokenizer {tok_name}: vocab size differs from manifest.json vocab_size")
     listed = {s["file"] for s in manifest["shards"]}
-    stray = sorted(p.name for p in out.glob("part-*.parquet") if p.name not in listed)
+    stray = sorted(n for p in storage.list_files(out, ".parquet")
+                   if (n := storage.basename(p)).startswith("part-") and n not in listed)
     if stray:
         problems.append(f"{out}: shards not in manifest.json: {', '.join(stray)}")
     n_docs = sum(s["documents"] for s in manifest["shards"])
@@ -128,7 +130,7 @@ def verify_shards(out_dir: str | Path, sample: int = 64, seed: int = 0,
     sampled: dict[str, np.ndarray] = {}
     first = 0
     for entry in manifest["shards"]:
-        found, docs = check_shard(out / entry["file"], entry, manifest, want, first)
+        found, docs = check_shard(storage.join(out, entry["file"]), entry, manifest, want, first)
         problems += found
         sampled.update(docs)
         first += entry["documents"]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
 from pretrain_clean.filters.model_files import load_fasttext
+from pretrain_clean.pipeline import storage
 
 
 MAX_NAN_RETRIES = 8
@@ -144,9 +145,9 @@ def train_classifier(
                     ) from exc
         if out.suffix == ".ftz":
             model.quantize(input=str(train_file), qnorm=True, retrain=False, cutoff=quantize_cutoff)
-        tmp_out = out.with_name(out.name + ".tmp")
+        tmp_out = storage.staging_path(out)
         model.save_model(str(tmp_out))
-        tmp_out.replace(out)
+        storage.publish_file(tmp_out, out)
     saved = load_fasttext(str(out), "output")
     test = pos_test + neg_test
     truth = [True] * len(pos_test) + [False] * len(neg_test)

@@ -19,6 +19,7 @@ import numpy as np
 
 from pretrain_clean.filters.ccnet_text import normalize_line
 from pretrain_clean.filters.model_files import load_kenlm, load_sentencepiece, sidecar
+from pretrain_clean.pipeline import storage
 from pretrain_clean.filters.perplexity import doc_perplexity, tokenized_lines
 
 BUILD_HINT = "build it once with `bash scripts/build_kenlm.sh` (cached in build/kenlm/bin/)"
@@ -122,10 +123,10 @@ def train_kenlm(
               "--text", str(corpus), "--arpa", str(arpa),
               *(["--prune", *map(str, prune)] if prune else [])])  # fmt: skip
         if arpa != out:
-            tmp_out = out.with_name(out.name + ".tmp")
+            tmp_out = storage.staging_path(out)
             # trie with 8-bit quantized probabilities/backoffs: several times smaller than probing
             _run([str(build_binary), "-q", "8", "-b", "8", "trie", str(arpa), str(tmp_out)])
-            tmp_out.replace(out)
+            storage.publish_file(tmp_out, out)
     lm = load_kenlm(str(out), "output")
     values = [doc_perplexity(lm, sp, t) for t in sample if tokenized_lines(t, None)]
     percentiles: dict[str, float] = {}
