@@ -1,17 +1,20 @@
-"""Dedup benchmark: signature throughput vs datasketch, labeled-set precision/recall,
-end-to-end local near-dup dedup time and peak memory on generated corpora.
+"""Dedup benchmark: signatures (ours, datasketch, rensa) on the same texts, their quality on
+a labeled set, and exact + MinHash dedup end to end against datatrove's 4-stage pipeline.
 
-    python bench/bench_dedup.py [--sizes 100000 1000000] [--skip-e2e]
+    python bench/bench_dedup.py                         # signatures, quality, 100k end to end
+    python bench/bench_dedup.py --docs 20000 --rounds 3 # smaller end-to-end corpus
+    python bench/bench_dedup.py --scale 10000000        # ours alone: time and peak RSS
 
-Everything runs in one process per measurement (one core); figures depend on the
-machine's load, so compare the ratios printed side by side.
+Every comparison interleaves the sides (A B A B ..., ``--rounds`` >= 3) and reports medians
+of per-round ratios. Signatures run in this process (one core, CPU time); end-to-end sides
+run as process trees with ``--workers`` processes each (bench/measure.py: CPU of the whole
+tree, summed peak RSS). The machine's load is printed with the figures.
 """
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -19,12 +22,51 @@ from pathlib import Path
 
 import numpy as np
 
-
+from measure import interleave, load_note, measure, median_ratio, table
 from pretrain_clean.dedup.config import DedupConfig
-from pretrain_clean.dedup.evaluation import build_labeled_set, detected_pairs, load_sample_texts, pair_metrics
+from pretrain_clean.dedup.evaluation import build_labeled_set, load_sample_texts
 from pretrain_clean.dedup.features import NearDupHasher
+from pretrain_clean.dedup.hashing import shingle_hashes_batch
+from pretrain_clean.dedup.minhash import estimate_jaccard
 
 SAMPLE = "data/sample/web_en"
+
+DATATROVE = """
+import sys
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
+from datatrove.pipeline.dedup.minhash import MinhashConfig
+from datatrove.pipeline.readers import ParquetReader
+from datatrove.pipeline.writers import ParquetWriter
+import datatrove.utils.hashes.xxhash
+import xxhash
+
+
+class _EncodeStr:
+    # datatrove 0.10.1 hashes str shingles; xxhash 4 (installed here) only takes bytes, which
+    # xxhash 3 made of a str by UTF-8 encoding it. Same hashes, same work.
+    def __getattr__(self, name):
+        fn = getattr(xxhash, name)
+        return lambda data, *a: fn(data.encode("utf-8") if isinstance(data, str) else data, *a)
+
+
+datatrove.utils.hashes.xxhash.xxhash = _EncodeStr()
+
+src, out, workers, tasks, bands, rows = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:7])
+
+if __name__ == "__main__":
+    cfg = MinhashConfig(n_grams=5, num_buckets=bands, hashes_per_bucket=rows, seed=1)
+    read = lambda: ParquetReader(src, text_key="text", id_key="id")
+    s1 = LocalPipelineExecutor([read(), MinhashDedupSignature(out + "/sigs", config=cfg)],
+                               tasks=tasks, workers=workers, logging_dir=out + "/logs/1")
+    s2 = LocalPipelineExecutor([MinhashDedupBuckets(out + "/sigs", out + "/buckets", config=cfg)],
+                               tasks=bands, workers=workers, logging_dir=out + "/logs/2", depends=s1)
+    s3 = LocalPipelineExecutor([MinhashDedupCluster(out + "/buckets", out + "/remove", config=cfg)],
+                               tasks=1, logging_dir=out + "/logs/3", depends=s2)
+    s4 = LocalPipelineExecutor([read(), MinhashDedupFilter(out + "/remove"), ParquetWriter(out + "/kept")],
+                               tasks=tasks, workers=workers, logging_dir=out + "/logs/4", depends=s3)
+    s4.run()
+"""
 
 
 def web_like_docs(n: int, size: int = 2300) -> list[str]:
@@ -38,51 +80,86 @@ def web_like_docs(n: int, size: int = 2300) -> list[str]:
     return [pieces[i % len(pieces)] for i in range(n)]
 
 
-def datasketch_rate(docs: list[str], num_perm: int, ngram: int) -> float:
-    """Documents/s of datasketch: word n-grams, ``MinHash.update_batch`` (sha1 hash)."""
+def word_ngrams(text: str, n: int) -> list[bytes]:
+    """What a user of datasketch or rensa would feed: lower-cased word n-grams."""
+    words = text.lower().split()
+    return [" ".join(words[i : i + n]).encode() for i in range(max(len(words) - n + 1, 1))]
+
+
+def sig_datasketch(docs: list[str], cfg: DedupConfig) -> None:
     from datasketch import MinHash
 
-    t0 = time.perf_counter()
     for text in docs:
-        words = text.lower().split()
-        grams = [" ".join(words[i : i + ngram]).encode() for i in range(max(len(words) - ngram + 1, 1))]
-        m = MinHash(num_perm=num_perm, seed=1)
-        m.update_batch(grams)
-    return len(docs) / (time.perf_counter() - t0)
+        m = MinHash(num_perm=cfg.num_perm, seed=cfg.seed)
+        m.update_batch(word_ngrams(text, cfg.ngram))
 
 
-def our_rate(docs: list[str], cfg: DedupConfig) -> float:
+def sig_rensa_tokens(docs: list[str], cfg: DedupConfig) -> None:
+    from rensa import RMinHash
+
+    for lo in range(0, len(docs), cfg.batch_size):
+        RMinHash.digest_matrix_from_token_sets([word_ngrams(t, cfg.ngram) for t in docs[lo : lo + cfg.batch_size]],
+                                               cfg.num_perm, cfg.seed)
+
+
+def rensa_from_our_shingles(texts: list[str], cfg: DedupConfig) -> np.ndarray:
+    """rensa's MinHash over exactly our shingle hashes (our tokenizer, its permutations)."""
+    from rensa import RMinHash
+
+    hashes, offsets = shingle_hashes_batch(texts, cfg.ngram, cfg.ngram_cjk, cfg.cjk_min_share)
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes.astype(np.uint64), offsets.astype(np.uint64),
+                                                           cfg.num_perm, cfg.seed)
+    return np.asarray(matrix.to_rows(), dtype=np.uint64)
+
+
+def sig_rensa_ours(docs: list[str], cfg: DedupConfig) -> None:
+    for lo in range(0, len(docs), cfg.batch_size):
+        rensa_from_our_shingles(docs[lo : lo + cfg.batch_size], cfg)
+
+
+def sig_ours(docs: list[str], cfg: DedupConfig) -> None:
     hasher = NearDupHasher.from_config(cfg)
-    t0 = time.perf_counter()
     for lo in range(0, len(docs), cfg.batch_size):
         hasher.signatures(docs[lo : lo + cfg.batch_size])
-    return len(docs) / (time.perf_counter() - t0)
 
 
-def throughput() -> None:
+def throughput(rounds: int) -> None:
     cfg = DedupConfig()
     docs = web_like_docs(6000)
-    print(f"## Signature throughput, one core ({len(docs)} docs of {np.mean([len(d) for d in docs]):.0f} chars, "
-          f"{cfg.num_perm} perms, word {cfg.ngram}-grams)")
-    ds = datasketch_rate(docs[:3000], cfg.num_perm, cfg.ngram)
-    ours = our_rate(docs, cfg)
-    legacy = our_rate(docs[:3000], DedupConfig(minhash_scheme="legacy"))
-    print(f"datasketch update_batch (affine32, sha1): {ds:10.0f} docs/s")
-    print(f"ours, affine32 (text -> signature):       {ours:10.0f} docs/s   {ours / ds:5.1f}x datasketch")
-    print(f"ours, legacy mod 2^61-1:                  {legacy:10.0f} docs/s   {legacy / ds:5.1f}x datasketch")
+    sides = {"ours (text -> signature)": sig_ours, "rensa on our shingles": sig_rensa_ours,
+             "rensa, word n-gram sets": sig_rensa_tokens, "datasketch update_batch": sig_datasketch}
+    print(f"## Signatures, one core: {len(docs):,} docs of {np.mean([len(d) for d in docs]):.0f} chars, "
+          f"{cfg.num_perm} perms, word {cfg.ngram}-grams, {rounds} interleaved rounds ({load_note()})")
+    cpu: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(rounds):
+        for name, fn in sides.items():
+            t0 = time.process_time()
+            fn(docs, cfg)
+            cpu[name].append(time.process_time() - t0)
+    ours = cpu["ours (text -> signature)"]
+    print("| signatures | docs/s (CPU, median) | ours faster by (median of per-round ratios) |\n|---|---:|---:|")
+    for name, times in cpu.items():
+        ratio = statistics.median(t / o for t, o in zip(times, ours))
+        print(f"| {name} | {len(docs) / statistics.median(times):,.0f} | {ratio:.2f}x |")
 
 
-def labeled() -> None:
+def quality() -> None:
+    """Estimated vs true Jaccard on real pages and edited copies: ours (datasketch's exact
+    permutations) and rensa's, over the same shingles."""
     cfg = DedupConfig()
-    texts = load_sample_texts(SAMPLE, min_words=150)
-    data = build_labeled_set(texts, seed=0)
-    print(f"\n## Labeled near-duplicate set: {len(texts)} real originals, {len(data.texts) - len(texts)} edited copies, "
-          f"{len(data.pairs)} pairs (threshold {cfg.minhash_threshold})")
-    hasher = NearDupHasher.from_config(cfg)
-    print(f"bands x rows = {hasher.bands} x {hasher.rows}")
-    for verify in (False, True):
-        m = pair_metrics(data, detected_pairs(hasher, data.texts, verify), cfg.minhash_threshold, 0.05)
-        print(f"verify={verify!s:5}: " + ", ".join(f"{k}={v:.3f}" if v < 10 else f"{k}={v:.0f}" for k, v in m.items()))
+    data = build_labeled_set(load_sample_texts(SAMPLE, min_words=150), seed=0)
+    ours = NearDupHasher.from_config(cfg).signatures(data.texts)
+    theirs = rensa_from_our_shingles(data.texts, cfg)
+    true = np.array([s for _, _, s, _ in data.pairs])
+    i = np.array([p[0] for p in data.pairs])
+    j = np.array([p[1] for p in data.pairs])
+    print(f"\n## Estimate quality: {len(data.pairs):,} labeled pairs of real pages and edited copies "
+          f"(threshold {cfg.minhash_threshold})")
+    print("| signatures | mean abs error | pairs on the wrong side of the threshold |\n|---|---:|---:|")
+    for name, sigs in (("ours (= datasketch affine32)", ours), ("rensa RMinHash", theirs)):
+        est = estimate_jaccard(sigs[i], sigs[j])
+        wrong = int(((est >= cfg.minhash_threshold) != (true >= cfg.minhash_threshold)).sum())
+        print(f"| {name} | {np.abs(est - true).mean():.4f} | {wrong} |")
 
 
 def generate(directory: Path, n: int, seed: int = 0, per_part: int = 50_000) -> dict[str, int]:
@@ -129,51 +206,82 @@ def generate(directory: Path, n: int, seed: int = 0, per_part: int = 50_000) -> 
     return planted
 
 
-def e2e_child(directory: str) -> None:
-    """Run local near-dup + exact dedup on ``directory/in`` and print JSON figures."""
-    from pretrain_clean.dedup.local import run_dedup_local
-
-    base = Path(directory)
-    files = sorted(str(p) for p in (base / "in").glob("*.parquet"))
-    cfg = DedupConfig(paragraph=False)
-    t0 = time.perf_counter()
-    result = run_dedup_local(cfg, files, str(base / "kept"), str(base / "rej"), str(base / "work"))
-    wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall_s": wall, "peak_mib": peak, "removed": result.removed, "seconds": result.seconds,
-                      "bytes_in": result.bytes_in}))
+def dedup_config(folder: Path, paragraph: bool) -> Path:
+    path = folder / f"dedup-paragraph-{paragraph}.toml".lower()
+    path.write_text(f"[dedup]\nparagraph = {str(paragraph).lower()}\n", encoding="utf-8")
+    return path
 
 
-def e2e(sizes: list[int]) -> None:
-    print("\n## End-to-end local dedup (exact + MinHash LSH, verify on), one process")
-    print("| documents | corpus MiB | wall s | docs/s | peak RSS MiB | exact removed (planted) | near removed (planted) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for n in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / "in").mkdir()
-            planted = generate(Path(tmp) / "in", n)
-            out = subprocess.run([sys.executable, __file__, "--e2e-child", tmp], capture_output=True, text=True, check=True)
-            fig = json.loads(out.stdout.strip().splitlines()[-1])
-            removed = fig["removed"]
-            print(f"| {n:,} | {fig['bytes_in'] / 2**20:,.0f} | {fig['wall_s']:.1f} | {n / fig['wall_s']:,.0f} | "
-                  f"{fig['peak_mib']:,.0f} | {removed.get('dedup_exact.duplicate', 0):,} ({planted['exact']:,}) | "
-                  f"{removed.get('dedup_minhash.near_duplicate', 0):,} ({planted['near']:,}) |")
-            print(f"  steps: {json.dumps({k: round(v, 1) for k, v in fig['seconds'].items()})}")
+def end_to_end(docs: int, rounds: int, workers: int, skip: list[str]) -> None:
+    cfg = DedupConfig()
+    hasher = NearDupHasher.from_config(cfg)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "in").mkdir()
+        planted = generate(base / "in", docs, per_part=max(docs // (2 * workers), 1))
+        parts = len(list((base / "in").glob("*.parquet")))
+        ours = [sys.executable, "-m", "pretrain_clean", "dedup", "--input", str(base / "in")]
+        script = base / "datatrove_minhash.py"
+        script.write_text(DATATROVE, encoding="utf-8")
+        sides = {
+            "ours exact+minhash": [*ours, "--config", str(dedup_config(base, False)), "--output", f"{tmp}/ours",
+                                   "--workers", str(workers)],
+            "datatrove minhash": [sys.executable, str(script), str(base / "in"), f"{tmp}/datatrove", str(workers),
+                                  str(parts), str(hasher.bands), str(hasher.rows)],
+            "ours +paragraph": [*ours, "--config", str(dedup_config(base, True)), "--output", f"{tmp}/para",
+                                "--workers", str(workers)],
+        }
+        sides = {k: v for k, v in sides.items() if k not in skip}
+        print(f"\n## End to end: {docs:,} generated docs (~1.2 KB; planted {planted['exact']:,} exact and "
+              f"{planted['near']:,} near copies) in {parts} parquet parts; {workers} workers per side; "
+              f"LSH {hasher.bands} bands x {hasher.rows} rows both sides; {load_note()}")
+        runs = interleave(sides, rounds, before_each=lambda name: [shutil.rmtree(base / d, ignore_errors=True)
+                                                                   for d in ("ours", "datatrove", "para")])
+    print(table(runs, {name: docs for name in sides}))
+    if "datatrove minhash" in runs and "ours exact+minhash" in runs:
+        print(f"datatrove / ours, median of per-round ratios: CPU "
+              f"{median_ratio(runs, 'datatrove minhash', 'ours exact+minhash', 'cpu'):.1f}x, wall "
+              f"{median_ratio(runs, 'datatrove minhash', 'ours exact+minhash', 'wall'):.1f}x")
+    if "ours +paragraph" in runs and "ours exact+minhash" in runs:
+        print(f"paragraph level costs: CPU {median_ratio(runs, 'ours +paragraph', 'ours exact+minhash', 'cpu'):.2f}x, "
+              f"wall {median_ratio(runs, 'ours +paragraph', 'ours exact+minhash', 'wall'):.2f}x of exact+minhash")
+
+
+def scale(docs: int, workers: int, folder: str | None) -> None:
+    """Ours alone on one big generated corpus (kept in ``folder`` to rerun)."""
+    base = Path(folder or tempfile.mkdtemp())
+    if not (base / "in").exists():
+        (base / "in").mkdir(parents=True)
+        t0 = time.perf_counter()
+        generate(base / "in", docs)
+        print(f"generated {docs:,} docs in {time.perf_counter() - t0:.0f} s")
+    shutil.rmtree(base / "out", ignore_errors=True)
+    run = measure([sys.executable, "-m", "pretrain_clean", "dedup", "--config", "default", "--input", str(base / "in"),
+                   "--output", str(base / "out"), "--workers", str(workers)])
+    print(f"## pretrain-clean dedup (default config: exact + MinHash + paragraph), {docs:,} docs, {workers} workers: "
+          f"wall {run.wall:.0f} s, CPU {run.cpu:.0f} s, peak RSS (tree) {run.peak_rss_mib:,.0f} MiB; {load_note()}")
+    print((base / "out" / "dedup_report.md").read_text(encoding="utf-8")[:1500])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
-    parser.add_argument("--skip-e2e", action="store_true")
-    parser.add_argument("--e2e-child", help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=100_000, help="end-to-end corpus size")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip", nargs="*", default=[], help="sections or sides to leave out: signatures quality e2e, "
+                        "'datatrove minhash', 'ours +paragraph'")
+    parser.add_argument("--scale", type=int, help="only run ours on this many generated docs")
+    parser.add_argument("--scale-dir", help="keep the --scale corpus here (generated once)")
     args = parser.parse_args()
-    if args.e2e_child:
-        e2e_child(args.e2e_child)
+    if args.scale:
+        scale(args.scale, args.workers, args.scale_dir)
         return
-    throughput()
-    labeled()
-    if not args.skip_e2e:
-        e2e(args.sizes)
+    if "signatures" not in args.skip:
+        throughput(args.rounds)
+    if "quality" not in args.skip:
+        quality()
+    if "e2e" not in args.skip:
+        end_to_end(args.docs, args.rounds, args.workers, args.skip)
 
 
 if __name__ == "__main__":

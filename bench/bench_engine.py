@@ -3,9 +3,10 @@
     python bench/bench_engine.py [--docs 40000]
 
 Builds a web-like corpus (~2.3 KB documents cut from the bundled English sample) in a temp
-folder, then times, each in a fresh process, our local engine with the bundled `minimal` config and
-datatrove's JsonlReader -> ParquetWriter on LocalPipelineExecutor. Prints documents/s (CPU-time
-based, per core), the ratio, and peak RSS.
+folder, then runs, interleaved (A B A B ..., bench/measure.py), our local engine with the
+bundled `minimal` config and datatrove's JsonlReader -> ParquetWriter on LocalPipelineExecutor,
+one worker each. Prints per-side medians, documents/s per core (CPU of the process tree), the
+median ratio of CPU and wall time, and peak memory (PSS of the tree).
 """
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ import gzip
 import json
 import os
 import random
-import resource
-import subprocess
+import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import interleave, load_note, median_ratio, table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,8 +30,9 @@ from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import ParquetWriter
 src, out = sys.argv[1], sys.argv[2]
-LocalPipelineExecutor(pipeline=[JsonlReader(src), ParquetWriter(out)], tasks=1, workers=1,
-                      logging_dir=out + "/_logs").run()
+if __name__ == "__main__":
+    LocalPipelineExecutor(pipeline=[JsonlReader(src), ParquetWriter(out)], tasks=1, workers=1,
+                          logging_dir=out + "/_logs").run()
 """
 
 
@@ -51,33 +53,28 @@ def build_corpus(folder: Path, docs: int, seed: int = 0) -> int:
     return size
 
 
-def timed(cmd: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds of children, peak RSS KiB) of one subprocess run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=40_000)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "in"
         size = build_corpus(corpus, args.docs)
-        print(f"corpus: {args.docs:,} documents, {size / 1e6:.1f} MB of text, {size / args.docs:,.0f} B/doc")
-        ours = timed([sys.executable, "jobs/clean.py", "--config", "minimal", "--input", str(corpus),
-                      "--output", f"{tmp}/ours", "--workers", "1", "--quiet"])
-        theirs = timed([sys.executable, "-c", DATATROVE, str(corpus), f"{tmp}/datatrove"])
-    print(f"{'':<28}{'wall s':>8}{'CPU s':>8}{'docs/s/core':>13}")
-    for name, (wall, cpu, _) in (("ours (local engine)", ours), ("datatrove reader+writer", theirs)):
-        print(f"{name:<28}{wall:>8.2f}{cpu:>8.2f}{args.docs / cpu:>13,.0f}")
-    print(f"ratio ours/datatrove (CPU-time throughput): {theirs[1] / ours[1]:.2f}x")
-    print(f"peak RSS of any child so far: {max(ours[2], theirs[2]) / 1024:.0f} MiB")
+        script = Path(tmp) / "datatrove_engine.py"
+        script.write_text(DATATROVE, encoding="utf-8")
+        print(f"corpus: {args.docs:,} documents, {size / 1e6:.1f} MB of text, {size / args.docs:,.0f} B/doc; "
+              f"{args.rounds} interleaved rounds; {load_note()}")
+        sides = {
+            "ours (local engine)": [sys.executable, "-m", "pretrain_clean", "clean", "--config", "minimal", "--input",
+                                    str(corpus), "--output", f"{tmp}/ours", "--workers", "1", "--quiet", "--overwrite"],
+            "datatrove reader+writer": [sys.executable, str(script), str(corpus), f"{tmp}/datatrove"],
+        }
+        runs = interleave(sides, args.rounds, before_each=lambda name: shutil.rmtree(f"{tmp}/datatrove", ignore_errors=True))
+    print(table(runs, {name: args.docs for name in sides}))
+    print(f"datatrove / ours, median of per-round ratios: CPU "
+          f"{median_ratio(runs, 'datatrove reader+writer', 'ours (local engine)', 'cpu'):.2f}x, wall "
+          f"{median_ratio(runs, 'datatrove reader+writer', 'ours (local engine)', 'wall'):.2f}x")
 
 
 if __name__ == "__main__":

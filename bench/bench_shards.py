@@ -13,8 +13,9 @@ same process:
 ``raw`` is ``Tokenizer.encode_batch`` (and ``encode_batch_fast``) over the texts in memory;
 ``job`` is :func:`tokenizer.shards.tokenize_to_shards` end to end: input checksums, parquet
 reads, encoding, EOS, the spool, the plan, shard writes (zstd) and the manifest. Each is timed
-``--repeat`` times; the best run counts, by wall time and by the process's CPU time (the latter
-less disturbed by other processes on a shared machine). Tokens exclude the EOS the job appends.
+in ``--repeat`` (at least 3) interleaved rounds; medians of the per-round ratios are reported,
+by wall time and by the process's CPU time (the latter less disturbed by other processes on a
+shared machine). Tokens exclude the EOS the job appends.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import gzip
 import json
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -80,6 +82,9 @@ def train_tokenizer(docs: list[str], path: Path) -> Path:
     return path
 
 
+SIDES = ("raw encode_batch", "raw encode_batch_fast", "job")
+
+
 def cpu_seconds() -> float:
     """CPU seconds of this process, all threads (less disturbed by other load than wall time)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -132,29 +137,34 @@ def main() -> None:
 
         cfg = ShardConfig(shard_tokens=1_000_000, seq_len=args.seq_len, shuffle_seed=args.shuffle_seed,
                           batch_docs=args.batch_docs)
-        best: dict[str, float] = {}
-        cpu: dict[str, float] = {}
+        walls: dict[str, list[float]] = {name: [] for name in SIDES}
+        cpus: dict[str, list[float]] = {name: [] for name in SIDES}
         tokens: dict[str, int] = {}
-        for _ in range(args.repeat):
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        for _ in range(max(args.repeat, 3)):  # interleaved rounds: raw, raw fast, job, raw, ...
             for name, fast in (("raw encode_batch", False), ("raw encode_batch_fast", True)):
                 secs, used, tokens[name] = time_raw(tok_path, parts, args.batch_docs, fast)
-                best[name] = min(best.get(name, secs), secs)
-                cpu[name] = min(cpu.get(name, used), used)
+                walls[name].append(secs)
+                cpus[name].append(used)
             shutil.rmtree(work / "out", ignore_errors=True)
             start, used = time.perf_counter(), cpu_seconds()
             manifest = tokenize_to_shards(tok_path, work / "in", work / "out", cfg)
-            secs, used = time.perf_counter() - start, cpu_seconds() - used
-            best["job"] = min(best.get("job", secs), secs)
-            cpu["job"] = min(cpu.get("job", used), used)
+            walls["job"].append(time.perf_counter() - start)
+            cpus["job"].append(cpu_seconds() - used)
             tokens["job"] = manifest["total_tokens"] - manifest["total_documents"]  # without EOS
         assert tokens["job"] == tokens["raw encode_batch"], "job and raw encode disagree on token counts"
-        print(f"{'':24s} {'wall s':>8s} {'Mtok/s':>8s} {'MB/s':>7s} {'CPU s':>7s}")
-        for name in ("raw encode_batch", "raw encode_batch_fast", "job"):
-            print(f"{name:24s} {best[name]:8.2f} {tokens[name] / best[name] / 1e6:8.3f} "
-                  f"{n_bytes / best[name] / 1e6:7.2f} {cpu[name]:7.2f}")
+        print(f"{'':24s} {'wall s':>8s} {'Mtok/s':>8s} {'MB/s':>7s} {'CPU s':>7s}   (medians of {len(walls['job'])} rounds)")
+        for name in SIDES:
+            wall = statistics.median(walls[name])
+            print(f"{name:24s} {wall:8.2f} {tokens[name] / wall / 1e6:8.3f} "
+                  f"{n_bytes / wall / 1e6:7.2f} {statistics.median(cpus[name]):7.2f}")
         for ref in ("raw encode_batch", "raw encode_batch_fast"):
-            print(f"job / {ref}: {best[ref] / best['job']:.2f} by wall time, "
-                  f"{cpu[ref] / cpu['job']:.2f} by CPU time (target >= 0.80)")
+            by_wall = statistics.median(r / j for r, j in zip(walls[ref], walls["job"]))
+            by_cpu = statistics.median(r / j for r, j in zip(cpus[ref], cpus["job"]))
+            print(f"job / {ref}: {by_wall:.2f} by wall time, {by_cpu:.2f} by CPU time "
+                  f"(medians of per-round ratios; target >= 0.80)")
+        print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
+              f"({peak_before / 1024:.0f} MiB before the rounds; all sides share the process)")
         print(f"{len(manifest['shards'])} shards, {manifest['total_tokens']} tokens incl. EOS")
     finally:
         shutil.rmtree(work, ignore_errors=True)

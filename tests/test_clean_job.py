@@ -17,7 +17,7 @@ from pretrain_clean.pipeline.config import parse_config
 from test_config import LongEnough  # noqa: F401 - registers the test stage
 
 JOB = [sys.executable, str(ROOT / "jobs" / "clean.py")]
-TIMING_KEYS = {"seconds", "read_seconds", "write_seconds"}
+TIMING_KEYS = {"seconds", "read_seconds", "write_seconds", "dedup_seconds"}
 
 
 def run_job(*args: str) -> subprocess.CompletedProcess:

@@ -35,9 +35,10 @@ def write_parts(directory: Path, parts: list[list[tuple[str, str]]]) -> list[str
     return paths
 
 
-def run(tmp_path: Path, parts: list[list[tuple[str, str]]], **cfg: object) -> tuple[dict, dict, object]:
+def run(tmp_path: Path, parts: list[list[tuple[str, str]]], workers: int = 1, **cfg: object) -> tuple[dict, dict, object]:
     files = write_parts(tmp_path / "in", parts)
-    result = run_dedup_local(DedupConfig(**cfg), files, str(tmp_path / "kept"), str(tmp_path / "rej"), str(tmp_path / "work"))
+    result = run_dedup_local(DedupConfig(**cfg), files, str(tmp_path / "kept"), str(tmp_path / "rej"),
+                             str(tmp_path / "work"), workers=workers)
     kept = {r["id"]: r for f in sorted((tmp_path / "kept").iterdir()) for r in pq.read_table(f).to_pylist()}
     rejected = {r["id"]: r for f in sorted((tmp_path / "rej").iterdir()) for r in pq.read_table(f).to_pylist()}
     return kept, rejected, result
@@ -123,6 +124,32 @@ def test_spilling_does_not_change_decisions(tmp_path: Path, real: list[str]) -> 
     assert len(a[1]) >= 6
     assert not list((tmp_path / "a" / "kept").glob("*.tmp"))
     assert sorted(p.name for p in (tmp_path / "a" / "rej").iterdir()) == [f"dedup-{i:05d}.parquet" for i in range(3)]
+
+
+def test_parallel_parts_and_chunked_verification_do_not_change_decisions(
+    tmp_path: Path, real: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(3)
+    vocab = sorted({w for t in real for w in t.split()})
+    menu = "Home | About us | Contact | Privacy policy"
+    docs = [(f"r{i}", f"{menu}\n{t}") for i, t in enumerate(real[:10])]
+    docs += [(f"e{i}", edit(t, 0.004, vocab, rng)) for i, t in enumerate(real[:8])] + [("x0", docs[3][1])]
+    parts = [docs[i::4] for i in range(4)]
+    one = run(tmp_path / "one", parts, workers=1)
+    monkeypatch.setattr("pretrain_clean.dedup.local.VERIFY_CHUNK", 2)  # many chunks, pages released each time
+    two = run(tmp_path / "two", parts, workers=2)
+    assert one[0] == two[0] and one[1] == two[1]
+    assert one[2].removed == two[2].removed and one[2].report == two[2].report
+    assert set(one[2].removed) == {"dedup_exact.duplicate", "dedup_minhash.near_duplicate"}
+    assert one[2].units_removed == two[2].units_removed >= 9  # at least the menu line after its first page
+    assert len(one[0]) + len(one[1]) == len(docs)
+
+
+def test_a_part_without_text_column_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "part-00000.parquet"
+    pq.write_table(pa.table({"id": ["a"], "body": ["x"]}), path)
+    with pytest.raises(ValueError, match="part-00000.parquet: no 'text' column"):
+        run_dedup_local(DedupConfig(), [str(path)], str(tmp_path / "k"), str(tmp_path / "r"), str(tmp_path / "w"))
 
 
 def test_labeled_set_precision_and_recall(real: list[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from pretrain_clean.cli.args import parser
+from pretrain_clean.cli.args import parser, positive
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.errors import UsageError
 from pretrain_clean.pipeline import storage
@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="a clean run's folder, folders of parquet parts, or files")
     ap.add_argument("--output", required=True, help="output directory")
     ap.add_argument("--engine", choices=("local", "spark"), default="local")
+    ap.add_argument("--workers", type=positive, default=None,
+                    help="local engine: processes for the read and write passes (default: every CPU)")
     ap.add_argument("--master", default=None,
                     help="Spark master (spark engine); default: spark-submit's, else local[*]")
     ap.add_argument("--follow-symlinks", action="store_true",
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.engine == "local":
             from pretrain_clean.dedup.local import run_dedup_local
 
-            result = run_dedup_local(cfg, files, kept, rejected, work)
+            result = run_dedup_local(cfg, files, kept, rejected, work, workers=args.workers)
         else:
             from pretrain_clean.dedup.spark import run_dedup_spark
             from pretrain_clean.pipeline.spark_engine import spark_session

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import string
+import sys
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -19,7 +21,8 @@ from pretrain_clean.filters.cjk import CJK_RE2 as _CJK_CLASS
 _PUNCT = string.punctuation + "“”‘’‚„…–—«»‹›、。，．！？：；（）【】《》〈〉「」『』·•¡¿"
 _PUNCT_RE = re.compile(r"[^\w\s]+")
 _DIGIT_RE = re.compile(r"\d")
-_SPACE_RE = re.compile(r"\s+")
+_ONE_SPACE_RE = re.compile(r"\s")
+_SPACES_RE = re.compile("  +")
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
@@ -27,14 +30,66 @@ _M2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
 
 
+@lru_cache(maxsize=1)
+def _normalize_table() -> dict[int, str | None]:
+    """``str.translate`` table doing :data:`_DIGIT_RE` (digits to 0), :data:`_PUNCT_RE`
+    (drop what is neither a word character nor whitespace) and mapping every whitespace
+    character to a space; each maps single characters, so the table is found by running
+    the regexes over every code point."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    table: dict[int, str | None] = {ord(c): "0" for c in _DIGIT_RE.findall(every) if c != "0"}
+    table.update((ord(c), None) for c in "".join(_PUNCT_RE.findall(every)))
+    table.update((ord(c), " ") for c in _ONE_SPACE_RE.findall(every) if c != " ")
+    return table
+
+
 def normalize(text: str) -> str:
     """Lowercase, digits to 0, punctuation dropped, whitespace collapsed (CCNet's rule).
+
+    One translate table replaces the digit and punctuation regexes and turns every
+    whitespace character into a space; only runs of spaces are then collapsed (equality
+    with the regexes is tested on every code point).
 
     >>> normalize("  Hello, World!  Call 555-1234.\\n")
     'hello world call 0000000'
     """
-    text = _PUNCT_RE.sub("", _DIGIT_RE.sub("0", text.lower()))
-    return _SPACE_RE.sub(" ", text).strip()
+    return _SPACES_RE.sub(" ", text.lower().translate(_normalize_table())).strip(" ")
+
+
+_DROP = np.uint32(0xFFFFFFFF)
+
+
+@lru_cache(maxsize=1)
+def _lines_lookup() -> np.ndarray:
+    """:func:`_normalize_table` as a code point -> code point array (:data:`_DROP` for
+    deleted characters) that leaves ``\\n`` alone, so line breaks survive."""
+    lookup = np.arange(sys.maxunicode + 1, dtype=np.uint32)
+    for code, repl in _normalize_table().items():
+        lookup[code] = _DROP if repl is None else ord(repl)
+    lookup[ord("\n")] = ord("\n")
+    return lookup
+
+
+def normalize_lines(texts: list[str]) -> list[str]:
+    """:func:`normalize` of every line (split on ``\\n``) of every text, in order.
+
+    The texts are joined, lower-cased, then folded as an array of code points with numpy
+    (``str.translate`` goes character by character through a dict for non-ASCII text); a
+    line break stops lower-casing context (final sigma) as a string end does, so each line
+    comes out as it does alone.
+
+    >>> normalize_lines(["Hello,  World!\\n  Call 555 ", "", "x"])
+    ['hello world', 'call 000', '', 'x']
+    """
+    if not texts:
+        return []
+    codes = np.frombuffer("\n".join(texts).lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = _lines_lookup()[codes]
+    codes = codes[codes != _DROP]
+    space = codes == ord(" ")
+    codes = codes[~(space & np.concatenate([[False], space[:-1]]))]  # runs of spaces -> one
+    joined = codes.tobytes().decode("utf-32-le", "surrogatepass")
+    return joined.replace(" \n", "\n").replace("\n ", "\n").strip(" ").split("\n")
 
 
 def hash64(text: str) -> int:
@@ -43,7 +98,8 @@ def hash64(text: str) -> int:
     >>> hash64("abc") == hash64("abc"), hash64("abc") == hash64("abd")
     (True, False)
     """
-    return int(np.uint64(xxhash.xxh3_64_intdigest(text.encode("utf-8"))).astype(np.int64))
+    h = xxhash.xxh3_64_intdigest(text.encode("utf-8"))
+    return h - (1 << 64) if h >= 1 << 63 else h
 
 
 def tokenize_batch(texts: list[str]) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray]:

@@ -4,45 +4,48 @@ only per-document integers in memory (never the corpus text).
 Pass 1 reads the texts batch by batch and spills exact keys, LSH band keys and paragraph
 hashes; the buckets are then sorted one at a time to decide, per document, kept / exact
 duplicate / near duplicate and which paragraphs go; pass 2 rewrites every part.
-The first document in (file, row) order always wins.
+Both passes run over the parts in parallel worker processes (:mod:`dedup.local_parts`).
+The first document in (file, row) order always wins, whatever the number of workers.
+
+Memory on the driver is per-document integers (status, representative, cluster label:
+18 bytes, plus the connected-components arrays while they run), one spill bucket at a time
+and the ids of the documents other documents point to; signatures are verified in chunks
+read from disk, never held for the whole corpus.
 """
 from __future__ import annotations
 
-import json
+import mmap
 import os
 import shutil
 import time
-from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from typing import Any
+from typing import Callable, Iterable, TypeVar
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pretrain_clean.dedup.components import connected_components
 from pretrain_clean.dedup.config import DedupConfig
-from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher
-from pretrain_clean.dedup.minhash import estimate_jaccard
-from pretrain_clean.dedup.paragraph import rewrite, unit_hashes
-from pretrain_clean.dedup.report import (
-    REASONS,
-    STATUS_EXACT,
-    STATUS_KEPT,
-    STATUS_NEAR,
-    STATUS_SHORT,
-    DedupResult,
-    size_histogram,
-    write_report,
+from pretrain_clean.dedup.local_parts import (
+    DOC_UNIT,
+    STATE_ARRAYS,
+    ScanJob,
+    WriteJob,
+    WriteResult,
+    structured,
+    scan_part,
+    spills,
+    write_part,
 )
+from pretrain_clean.dedup.minhash import estimate_jaccard
+from pretrain_clean.dedup.report import STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult, size_histogram, write_report
 from pretrain_clean.dedup.spill import SpillBuckets, group_starts
 from pretrain_clean.pipeline import storage
 
-KEY_DOC = np.dtype([("key", "<i8"), ("doc", "<i8")])
-KEY_DOC_UNIT = np.dtype([("key", "<i8"), ("doc", "<i8"), ("unit", "<i4")])
-DOC_UNIT = np.dtype([("doc", "<i8"), ("unit", "<i4")])
 EXAMPLE_CLUSTERS = 3
 EXAMPLE_MEMBERS = 5
 
@@ -74,12 +77,35 @@ class _State:
         self.in_cluster = np.zeros(n, dtype=bool)
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_workers() -> int:
+    """The CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _map(fn: Callable[[T], R], jobs: list[T], workers: int) -> list[R]:
+    """``[fn(job) for job in jobs]``, in up to ``workers`` forked processes when there are
+    several jobs. Fork, not spawn: a caller's script needs no ``__main__`` guard, and
+    Arrow and jemalloc restart their thread pools in a forked child."""
+    workers = max(1, min(workers, len(jobs)))
+    if workers == 1 or "fork" not in get_all_start_methods():
+        return [fn(job) for job in jobs]
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        return list(pool.map(fn, jobs))
+
+
 def run_dedup_local(
-    cfg: DedupConfig, input_files: list[str], kept_dir: str, rejected_dir: str, work_dir: str
+    cfg: DedupConfig, input_files: list[str], kept_dir: str, rejected_dir: str, work_dir: str,
+    workers: int | None = None,
 ) -> DedupResult:
     """Deduplicate ``input_files`` (sorted parquet parts) into ``kept_dir``/``rejected_dir``;
-    writes ``dedup_report.json``/``.md`` next to ``work_dir`` and returns the totals."""
+    writes ``dedup_report.json``/``.md`` next to ``work_dir`` and returns the totals.
+    ``workers`` processes (default: every CPU) share the read and write passes."""
     names = output_names(input_files)
+    workers = workers or default_workers()
     work = Path(storage.local_work_dir(work_dir)) / "dedup-local"
     if work.exists():
         shutil.rmtree(work)
@@ -88,26 +114,38 @@ def run_dedup_local(
     hasher = NearDupHasher.from_config(cfg) if cfg.minhash else None
     try:
         t0 = time.perf_counter()
-        file_starts, spills, sig_path = _scan(cfg, input_files, work, hasher, result)
+        file_starts = _file_starts(input_files)
         n = int(file_starts[-1])
+        sig_path = work / "signatures.u32"
+        if hasher is not None and cfg.minhash_verify:
+            with open(sig_path, "wb") as fh:
+                fh.truncate(n * cfg.num_perm * 4)
+        jobs = [ScanJob(cfg, path, f, int(file_starts[f]), str(work), str(sig_path) if sig_path.exists() else None)
+                for f, path in enumerate(input_files)]
+        scanned = _map(scan_part, jobs, workers)
+        result.documents_in = sum(d for d, _ in scanned)
+        result.bytes_in = sum(b for _, b in scanned)
+        if result.documents_in != n:
+            raise RuntimeError(f"read {result.documents_in} documents, the parquet metadata says {n}")
+        spilled = spills(cfg, work)
         state = _State(n)
         result.seconds["read_and_hash"] = time.perf_counter() - t0
         if cfg.exact:
             t0 = time.perf_counter()
-            _exact(spills["exact"], state)
+            _exact(spilled["exact"], state)
             result.seconds["exact"] = time.perf_counter() - t0
         if hasher is not None:
             t0 = time.perf_counter()
-            _near(cfg, hasher, spills["bands"], sig_path, state, n)
+            _near(cfg, spilled["bands"], sig_path, state, n)
             result.seconds["minhash"] = time.perf_counter() - t0
         removals_dir = work / "removals"
         if cfg.paragraph or cfg.sentence:
             t0 = time.perf_counter()
-            _paragraph(cfg, spills["units"], state, file_starts, removals_dir)
+            _paragraph(cfg, spilled["units"], state, file_starts, removals_dir)
             result.seconds["paragraph"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         examples = _example_members(state)
-        _write(cfg, input_files, names, file_starts, state, removals_dir, kept_dir, rejected_dir, result, examples)
+        _write(cfg, input_files, names, file_starts, state, work, kept_dir, rejected_dir, result, examples, workers)
         result.seconds["write"] = time.perf_counter() - t0
         _finish_report(result, state, hasher, examples)
         write_report(result, work_dir)
@@ -116,66 +154,10 @@ def run_dedup_local(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _scan(
-    cfg: DedupConfig, input_files: list[str], work: Path, hasher: NearDupHasher | None, result: DedupResult
-) -> tuple[np.ndarray, dict[str, SpillBuckets], Path]:
-    spills = {
-        "exact": SpillBuckets(work / "exact", cfg.num_buckets, KEY_DOC),
-        "bands": SpillBuckets(work / "bands", cfg.num_buckets, KEY_DOC),
-        "units": SpillBuckets(work / "units", cfg.num_buckets, KEY_DOC_UNIT),
-    }
-    sig_path = work / "signatures.u32"
-    sig_file = open(sig_path, "wb") if hasher is not None and cfg.minhash_verify else None
-    starts = [0]
-    doc = 0
-    try:
-        for path in input_files:
-            parquet = storage.parquet_file(path)
-            if "text" not in parquet.schema_arrow.names:
-                raise ValueError(f"{path}: no 'text' column (columns: {parquet.schema_arrow.names})")
-            for batch in parquet.iter_batches(batch_size=cfg.batch_size, columns=["text"]):
-                column = batch.column(0)
-                result.bytes_in += int(pc.sum(pc.binary_length(column)).as_py() or 0)
-                texts = [t or "" for t in column.to_pylist()]
-                ids = np.arange(doc, doc + len(texts), dtype=np.int64)
-                if cfg.exact:
-                    keys = np.array([exact_key(t) for t in texts], dtype=np.int64)
-                    spills["exact"].add(_records(KEY_DOC, key=keys, doc=ids))
-                if hasher is not None:
-                    sigs = hasher.signatures(texts)
-                    keys, has_shingles = hasher.band_keys(sigs)
-                    keys, docs = keys[has_shingles], ids[has_shingles]
-                    spills["bands"].add(
-                        _records(KEY_DOC, key=keys.ravel(), doc=np.repeat(docs, hasher.bands))
-                    )
-                    if sig_file is not None:
-                        sigs.tofile(sig_file)
-                if cfg.paragraph or cfg.sentence:
-                    rows = [
-                        (h, doc + i, u)
-                        for i, t in enumerate(texts)
-                        for u, h in _units(cfg, t)
-                    ]
-                    if rows:
-                        spills["units"].add(np.array(rows, dtype=KEY_DOC_UNIT))
-                doc += len(texts)
-            starts.append(doc)
-    finally:
-        if sig_file is not None:
-            sig_file.close()
-    result.documents_in = doc
-    return np.array(starts, dtype=np.int64), spills, sig_path
-
-
-def _units(cfg: DedupConfig, text: str) -> list[tuple[int, int]]:
-    return unit_hashes(text, cfg.paragraph, cfg.sentence, cfg.paragraph_min_chars, cfg.sentence_min_chars)
-
-
-def _records(dtype: np.dtype, **columns: np.ndarray) -> np.ndarray:
-    out = np.empty(len(next(iter(columns.values()))), dtype=dtype)
-    for name, values in columns.items():
-        out[name] = values
-    return out
+def _file_starts(input_files: list[str]) -> np.ndarray:
+    """Number of each part's first document (from the parquet metadata), then the total."""
+    counts = [storage.parquet_file(path).metadata.num_rows for path in input_files]
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
 def _sorted_groups(records: np.ndarray, *order: str) -> tuple[np.ndarray, np.ndarray]:
@@ -193,37 +175,51 @@ def _exact(spill: SpillBuckets, state: _State) -> None:
         state.duplicate_of[records["doc"][dup]] = first[dup]
 
 
-def _near(
-    cfg: DedupConfig, hasher: NearDupHasher, spill: SpillBuckets, sig_path: Path, state: _State, n: int
-) -> None:
+VERIFY_CHUNK = 16384
+"""Candidate pairs verified per step; the signature pages read for one step are released
+after it, so verification holds at most 2 x 16,384 rows' pages (about 128 MiB worst case)."""
+
+
+def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, n: int) -> None:
     """Star edges (first member -> each other member) of every band bucket, verified,
     then connected components; all but the first document of a component go."""
     edges = []
-    for records in spill.buckets():
-        records = records[state.status[records["doc"]] == STATUS_KEPT]
-        records, starts = _sorted_groups(records, "key", "doc")
-        first = np.repeat(records["doc"][starts[:-1]], np.diff(starts))
-        other = records["doc"] != first
+    for bucket in spill.buckets():
+        bucket = bucket[state.status[bucket["doc"]] == STATUS_KEPT]
+        bucket, starts = _sorted_groups(bucket, "key", "doc")
+        first = np.repeat(bucket["doc"][starts[:-1]], np.diff(starts))
+        other = bucket["doc"] != first
         if other.any():
-            edges.append(np.unique(first[other] * np.int64(n) + records["doc"][other]))
+            edges.append(np.unique(first[other] * np.int64(n) + bucket["doc"][other]))
     pairs = np.unique(np.concatenate(edges)) if edges else np.zeros(0, dtype=np.int64)
+    del edges
     u, v = pairs // n, pairs % n
+    del pairs
     if cfg.minhash_verify and len(u):
-        sigs = np.memmap(sig_path, dtype=np.uint32, mode="r", shape=(n, cfg.num_perm))
         keep = np.zeros(len(u), dtype=bool)
-        step = 65536
-        for lo in range(0, len(u), step):
-            est = estimate_jaccard(sigs[u[lo : lo + step]], sigs[v[lo : lo + step]])
-            keep[lo : lo + step] = est >= cfg.minhash_threshold
+        for lo, est in _estimates(sig_path, n, cfg.num_perm, u, v):
+            keep[lo : lo + len(est)] = est >= cfg.minhash_threshold
         u, v = u[keep], v[keep]
-        del sigs
     labels = connected_components(n, u, v)
-    nodes = np.unique(np.concatenate([u, v]))
-    state.in_cluster[nodes] = True
+    state.in_cluster[u] = True
+    state.in_cluster[v] = True
     state.cluster = labels
-    near = labels != np.arange(n)
+    near = np.flatnonzero(labels != np.arange(n))
     state.status[near] = STATUS_NEAR
     state.duplicate_of[near] = labels[near]
+
+
+def _estimates(sig_path: Path, n: int, num_perm: int, u: np.ndarray, v: np.ndarray) -> Iterable[tuple[int, np.ndarray]]:
+    """Estimated Jaccard of pairs ``(u[i], v[i])``, chunk by chunk, from the signature file
+    (mapped read-only; each chunk's pages are dropped from memory after it)."""
+    with open(sig_path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        sigs = np.frombuffer(mm, dtype=np.uint32).reshape(n, num_perm)
+        try:
+            for lo in range(0, len(u), VERIFY_CHUNK):
+                yield lo, estimate_jaccard(sigs[u[lo : lo + VERIFY_CHUNK]], sigs[v[lo : lo + VERIFY_CHUNK]])
+                mm.madvise(mmap.MADV_DONTNEED)
+        finally:
+            del sigs
 
 
 def _paragraph(
@@ -243,7 +239,7 @@ def _paragraph(
         for f in np.unique(file_of):
             rows = removed[file_of == f]
             with open(out_dir / f"file-{f:06d}.bin", "ab") as fh:
-                _records(DOC_UNIT, doc=rows["doc"], unit=rows["unit"]).tofile(fh)
+                structured(DOC_UNIT, doc=rows["doc"], unit=rows["unit"]).tofile(fh)
 
 
 def _example_members(state: _State) -> dict[int, list[int]]:
@@ -267,88 +263,52 @@ def _write(
     names: list[tuple[str, str]],
     file_starts: np.ndarray,
     state: _State,
-    removals_dir: Path,
+    work: Path,
     kept_dir: str,
     rejected_dir: str,
     result: DedupResult,
     examples: dict[int, list[int]],
+    workers: int,
 ) -> None:
-    needed = set(state.duplicate_of[state.duplicate_of >= 0].tolist())
-    rep_ids: dict[int, str] = {}
-    example_docs = {m: label for label, members in examples.items() for m in members}
-    result.report["_example_texts"] = {}
-    removed_counts: dict[str, int] = defaultdict(int)
+    """Pass 2: every part rewritten by :func:`write_part` from the saved decisions."""
+    for name in STATE_ARRAYS:
+        np.save(work / f"{name}.npy", getattr(state, name))
+    rep_ids = _representative_ids(input_files, file_starts, state)
+    example_docs = {m for members in examples.values() for m in members}
+    jobs = []
     for f, path in enumerate(input_files):
-        removals = _load_removals(removals_dir / f"file-{f:06d}.bin")
-        parquet = storage.parquet_file(path)
-        schema = parquet.schema_arrow
-        rejected_schema = schema.append(pa.field("stage", pa.string())).append(pa.field("reason", pa.string()))
-        kept_name, rejected_name = names[f]
-        kept_out = storage.OutputFile(storage.join(kept_dir, kept_name))
-        rejected_out = storage.OutputFile(storage.join(rejected_dir, rejected_name))
-        kept_w = pq.ParquetWriter(kept_out.stream, schema)
-        rejected_w = pq.ParquetWriter(rejected_out.stream, rejected_schema)
-        doc = int(file_starts[f])
-        for batch in parquet.iter_batches(batch_size=cfg.batch_size):
-            rows = batch.to_pylist()
-            kept_rows, rejected_rows = [], []
-            for row in rows:
-                status = int(state.status[doc])
-                if doc in needed:
-                    rep_ids[doc] = row["id"]
-                meta = _meta(row.get("meta"), path, doc)
-                if cfg.minhash and state.in_cluster[doc]:
-                    meta["dedup_cluster"] = rep_ids[int(state.cluster[doc])]
-                if status == STATUS_EXACT:
-                    meta["dedup_duplicate_of"] = rep_ids[int(state.duplicate_of[doc])]
-                if doc in example_docs:
-                    result.report["_example_texts"][doc] = (row["id"], (row["text"] or "")[:200])
-                if status == STATUS_KEPT and doc in removals:
-                    new_text = rewrite(row["text"], removals[doc], cfg.sentence)
-                    if len(new_text) < cfg.min_chars_after:
-                        status = STATUS_SHORT
-                    else:
-                        result.units_removed += len(removals[doc])
-                        row = dict(row, text=new_text)
-                if "meta" in row:
-                    row = dict(row, meta=json.dumps(meta, ensure_ascii=False))
-                if status == STATUS_KEPT:
-                    kept_rows.append(row)
-                    result.bytes_kept += len((row["text"] or "").encode("utf-8"))
-                else:
-                    stage, reason = REASONS[status]
-                    removed_counts[f"{stage}.{reason}"] += 1
-                    rejected_rows.append(dict(row, stage=stage, reason=reason))
-                doc += 1
-            kept_w.write_table(pa.Table.from_pylist(kept_rows, schema=schema))
-            rejected_w.write_table(pa.Table.from_pylist(rejected_rows, schema=rejected_schema))
-            result.kept += len(kept_rows)
-        kept_w.close()
-        rejected_w.close()
-        kept_out.publish()
-        rejected_out.publish()
-    result.removed = dict(sorted(removed_counts.items()))
+        lo, hi = int(file_starts[f]), int(file_starts[f + 1])
+        refs = np.concatenate([state.duplicate_of[lo:hi][state.status[lo:hi] == STATUS_EXACT],
+                               state.cluster[lo:hi][state.in_cluster[lo:hi]]]).tolist()
+        jobs.append(WriteJob(
+            cfg, path, f, lo, hi, str(work), storage.join(kept_dir, names[f][0]), storage.join(rejected_dir, names[f][1]),
+            {doc: rep_ids[doc] for doc in set(refs)}, frozenset(m for m in example_docs if lo <= m < hi),
+        ))
+    outcomes: list[WriteResult] = _map(write_part, jobs, workers)
+    removed: dict[str, int] = {}
+    result.report["_example_texts"] = {}
+    for out in outcomes:
+        result.kept += out.kept
+        result.bytes_kept += out.bytes_kept
+        result.units_removed += out.units_removed
+        result.report["_example_texts"].update(out.example_texts)
+        for key, count in out.removed.items():
+            removed[key] = removed.get(key, 0) + count
+    result.removed = dict(sorted(removed.items()))
 
 
-def _meta(raw: Any, path: str, doc: int) -> dict[str, Any]:
-    if raw is None or raw == "":
-        return {}
-    try:
-        meta = json.loads(raw) if isinstance(raw, str) else dict(raw)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: document #{doc}: meta is not a JSON object: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise ValueError(f"{path}: document #{doc}: meta is not a JSON object")
-    return meta
-
-
-def _load_removals(path: Path) -> dict[int, set[int]]:
-    if not path.exists():
-        return {}
-    rows = np.fromfile(path, dtype=DOC_UNIT)
-    out: dict[int, set[int]] = defaultdict(set)
-    for d, u in zip(rows["doc"].tolist(), rows["unit"].tolist()):
-        out[d].add(u)
+def _representative_ids(input_files: list[str], file_starts: np.ndarray, state: _State) -> dict[int, str]:
+    """Ids of the documents others point to (exact originals, cluster representatives),
+    read from the ``id`` column only."""
+    wanted = np.unique(np.concatenate([state.duplicate_of[state.status == STATUS_EXACT],
+                                       state.cluster[state.in_cluster]]))
+    out: dict[int, str] = {}
+    for f, path in enumerate(input_files):
+        lo, hi = int(file_starts[f]), int(file_starts[f + 1])
+        rows = wanted[(wanted >= lo) & (wanted < hi)] - lo
+        if len(rows):
+            ids = storage.parquet_file(path).read(columns=["id"]).column(0)
+            out.update(zip((rows + lo).tolist(), pc.take(ids, rows).to_pylist()))
     return out
 
 

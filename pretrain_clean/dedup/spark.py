@@ -33,6 +33,8 @@ from pretrain_clean.dedup.report import (
     size_histogram,
     write_report,
 )
+from pretrain_clean.pipeline import storage
+from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -58,6 +60,7 @@ def run_dedup_spark(
     result = DedupResult()
     hasher = NearDupHasher.from_config(cfg) if cfg.minhash else None
     t0 = time.perf_counter()
+    set_shuffle_partitions(spark, sum(storage.size(p) for p in input_files))
     schema = input_schema(input_files)
     raw = read_parts(spark, input_files, schema)
     docs = (

@@ -20,8 +20,13 @@ class SpillBuckets:
     [[0, 2], [1]]
     """
 
-    def __init__(self, directory: str | Path, num_buckets: int, dtype: np.dtype, buffer_records: int = 1 << 20):
+    def __init__(
+        self, directory: str | Path, num_buckets: int, dtype: np.dtype, buffer_records: int = 1 << 20, tag: str = ""
+    ):
         self.dir = Path(directory)
+        self.tag = tag
+        """Names this writer's files (``bucket-NNNNN.TAG.bin``), so several processes can
+        spill into one directory; :meth:`buckets` reads every writer's files."""
         self.dir.mkdir(parents=True, exist_ok=True)
         self.num_buckets = num_buckets
         self.dtype = np.dtype(dtype)
@@ -31,7 +36,7 @@ class SpillBuckets:
         self.records = 0
 
     def _path(self, bucket: int) -> Path:
-        return self.dir / f"bucket-{bucket:05d}.bin"
+        return self.dir / (f"bucket-{bucket:05d}.{self.tag}.bin" if self.tag else f"bucket-{bucket:05d}.bin")
 
     def add(self, records: np.ndarray) -> None:
         """Buffer records; they reach disk when the buffer fills or on :meth:`flush`."""
@@ -58,11 +63,15 @@ class SpillBuckets:
                     records[bounds[b] : bounds[b + 1]].tofile(fh)
 
     def buckets(self) -> Iterator[np.ndarray]:
-        """Each bucket's records (flushes first)."""
+        """Each bucket's records, from the files of every writer of the directory (flushes
+        first); the order of records inside a bucket is unspecified."""
         self.flush()
+        files: dict[int, list[Path]] = {}
+        for path in sorted(self.dir.glob("bucket-*.bin")):
+            files.setdefault(int(path.name.split(".")[0][len("bucket-") :]), []).append(path)
         for b in range(self.num_buckets):
-            path = self._path(b)
-            yield np.fromfile(path, dtype=self.dtype) if path.exists() else np.zeros(0, self.dtype)
+            parts = [np.fromfile(path, dtype=self.dtype) for path in files.get(b, [])]
+            yield np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else np.zeros(0, self.dtype)
 
 
 def group_starts(sorted_keys: np.ndarray) -> np.ndarray:

@@ -89,6 +89,9 @@ class Coherence(Stage):
     min_coherence: float | None = None
     """Drop documents scoring below this; ``None`` (default) only annotates."""
 
+    def annotates_only(self) -> bool:
+        return self.min_coherence is None
+
     def apply(self, doc: Document) -> str | None:
         score = coherence(doc.text, self.block_terms)
         if score is None:

@@ -136,6 +136,9 @@ class Perplexity(Stage):
         lm = self._lms.get(language)
         return None if lm is None else doc_perplexity(lm, self._sps[language], text)
 
+    def annotates_only(self) -> bool:
+        return not self.drop_buckets and not self.max_perplexity
+
     def apply(self, doc: Document) -> str | None:
         language = doc.meta.get("language", "")
         value = self.score(doc.text, language)

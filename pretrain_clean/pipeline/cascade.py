@@ -29,11 +29,23 @@ class Outcome:
         return self.stage is None
 
 
-class Cascade:
-    """Runs ``stages`` in order over a batch; later stages see only survivors."""
+def run_order(stages: list[Stage], annotate_last: bool) -> list[Stage]:
+    """``stages`` in the order the cascade runs them: as configured, or with the stages
+    that only annotate moved after all others (their relative order kept)."""
+    if not annotate_last:
+        return list(stages)
+    return [s for s in stages if not s.annotates_only()] + [s for s in stages if s.annotates_only()]
 
-    def __init__(self, stages: list[Stage]) -> None:
-        self.stages = stages
+
+class Cascade:
+    """Runs ``stages`` in order over a batch; later stages see only survivors.
+
+    With ``annotate_last``, stages that only annotate run after every dropping stage
+    (:func:`run_order`): the same decisions, less scoring of documents dropped later.
+    """
+
+    def __init__(self, stages: list[Stage], annotate_last: bool = False) -> None:
+        self.stages = run_order(stages, annotate_last)
 
     def run(self, docs: list[Document], stats: Stats) -> list[Outcome]:
         """Decide every document of ``docs``, updating ``stats``; order is preserved.

@@ -60,6 +60,11 @@ class RunConfig:
 
     batch_size: int = 256
     seed: int = 0
+    annotate_last: bool = True
+    """Run stages that only annotate (as configured: perplexity without drop_buckets or
+    max_perplexity, coherence without min_coherence) after every dropping stage, so they
+    score only survivors. Decisions and kept documents are the same either way; removed
+    documents then carry no such scores and ``stats.json`` lists those stages last."""
     part_bytes: int | None = None
     """Cut parquet inputs larger than this into row-group ranges, one part each (``"off"``: one
     part per file); results do not depend on it (:mod:`pipeline.split`)."""

@@ -56,6 +56,7 @@ def run_dedup_step(spec: RunSpec, tasks: list[PartTask], out_dir: str, cascade_k
         raise RuntimeError(f"dedup read {result['documents_in']} documents but the cascade kept {stats.kept}")
     merged = stats + Stats(removed=Counter(result["removed"]))
     merged.kept, merged.bytes_kept = result["kept"], result["bytes_kept"]
+    merged.dedup_seconds = dict(result["seconds"])
     bytes_removed = _removed_bytes_by_stage(storage.join(out, "rejected"))
     docs, size = stats.kept, stats.bytes_kept
     for level in LEVELS:

@@ -48,6 +48,12 @@ class Stage:
         """Keep (``None``) or drop ``doc`` with a reason; may annotate ``doc.meta``."""
         raise NotImplementedError
 
+    def annotates_only(self) -> bool:
+        """True when, as configured, the stage never drops nor rewrites a document (it only
+        writes scores into ``doc.meta``); the cascade may then run it after the dropping
+        stages (``[run] annotate_last``), where it scores only the survivors."""
+        return False
+
     def apply_batch(self, docs: list[Document]) -> list[str | None]:
         """Decide many documents at once; the default calls :meth:`apply` on each."""
         return [self.apply(doc) for doc in docs]

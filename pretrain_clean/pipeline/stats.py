@@ -57,6 +57,8 @@ class Stats:
     read_seconds: float = 0.0
     write_seconds: float = 0.0
     parts: int = 0
+    dedup_seconds: dict[str, float] = field(default_factory=dict)
+    """Dedup's passes: ``read_and_hash``, ``exact``, ``minhash``, ``paragraph``, ``write``."""
     duplicate_ids: int = 0
     """Documents whose input ``id`` an earlier document already had (see :mod:`pipeline.ids`)."""
 
@@ -94,6 +96,7 @@ class Stats:
             self.read_seconds + other.read_seconds,
             self.write_seconds + other.write_seconds,
             self.parts + other.parts,
+            dict(Counter(self.dedup_seconds) + Counter(other.dedup_seconds)),
             self.duplicate_ids + other.duplicate_ids,
         )
 
@@ -127,6 +130,7 @@ class Stats:
             "read_seconds": round(self.read_seconds, 6),
             "write_seconds": round(self.write_seconds, 6),
             "parts": self.parts,
+            "dedup_seconds": {k: round(v, 6) for k, v in self.dedup_seconds.items()},
             "duplicate_ids": self.duplicate_ids,
         }
 
@@ -139,6 +143,7 @@ class Stats:
             Counter(data.get("quarantine_errors", {})), stages,
             {k: list(v) for k, v in data.get("examples", {}).items()},
             data.get("read_seconds", 0.0), data.get("write_seconds", 0.0), data.get("parts", 0),
+            dict(data.get("dedup_seconds", {})),
             data.get("duplicate_ids", 0),
         )
 

@@ -11,9 +11,9 @@ _CASCADES: dict[bytes, Cascade] = {}
 
 def worker_cascade(spec: RunSpec) -> Cascade:
     """The cascade for ``spec`` in this process, loading models on first use only."""
-    key = pickle.dumps(spec.stages)
+    key = pickle.dumps((spec.stages, spec.run.annotate_last))
     cascade = _CASCADES.get(key)
     if cascade is None:
         setup_stages(spec.stages)
-        cascade = _CASCADES[key] = Cascade(spec.stages)
+        cascade = _CASCADES[key] = Cascade(spec.stages, spec.run.annotate_last)
     return cascade

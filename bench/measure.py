@@ -1,0 +1,144 @@
+"""Honest side-by-side timing for the bench scripts.
+
+Every side runs as its own process tree, the sides interleaved (A B A B ..., at least three
+rounds) so load from other users of the machine falls on both; for each run we record the
+wall time, the CPU time of the whole process tree (the larger of ``RUSAGE_CHILDREN``, which
+counts every descendant that was waited for, and the sum over every process seen in the tree
+of its user + system time, sampled every 50 ms from ``/proc``) and the peak of the tree's
+summed proportional set size (PSS: resident memory with shared pages divided among the
+processes sharing them, so forked workers do not count their parent's pages twice). Ratios are medians over rounds of per-round ratios.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of one side."""
+
+    wall: float
+    cpu: float
+    peak_rss_mib: float
+    """Peak of the tree's summed PSS (resident memory, shared pages divided among sharers)."""
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _pss(pid: int, rss: int) -> int:
+    """Proportional set size in bytes (shared pages split among their users, so forked
+    workers do not count their parent's pages again); ``rss`` where unavailable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss
+
+
+def _tree(root: int, cpu_seen: dict[int, float]) -> int:
+    """Summed proportional set size of ``root`` and its descendants; records each one's
+    CPU seconds so far (user + system) in ``cpu_seen``."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * PAGE
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in rss:
+            total += _pss(pid, rss[pid])
+        if pid in cpu:
+            cpu_seen[pid] = max(cpu_seen.get(pid, 0.0), cpu[pid])
+        todo += children.get(pid, [])
+    return total
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run ``cmd`` (from the repo root) to completion; raise with its stderr if it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        peak = 0
+        cpu_seen: dict[int, float] = {}
+        while proc.poll() is None:
+            peak = max(peak, _tree(proc.pid, cpu_seen))
+            time.sleep(0.05)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read().decode()[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # rusage misses descendants nobody waited for (pool workers killed at exit); sampling
+    # misses each process's last <= 50 ms: both are lower bounds, take the larger.
+    return Run(wall, max(reaped, sum(cpu_seen.values())), peak / 2**20)
+
+
+def interleave(
+    sides: dict[str, list[str]], rounds: int = 3, before_each: Callable[[str], None] | None = None,
+    env: dict[str, str] | None = None, log: Callable[[str], None] = print,
+) -> dict[str, list[Run]]:
+    """``rounds`` rounds of every side in turn (A B A B ...); ``before_each(name)`` runs
+    before each run (e.g. to clear its output folder)."""
+    if rounds < 3:
+        raise ValueError("rounds: at least 3 interleaved rounds (a median of two is a mean)")
+    runs: dict[str, list[Run]] = {name: [] for name in sides}
+    for r in range(rounds):
+        for name, cmd in sides.items():
+            if before_each:
+                before_each(name)
+            run = measure(cmd, env)
+            runs[name].append(run)
+            log(f"  round {r + 1}/{rounds} {name:<22} wall {run.wall:7.2f} s  CPU {run.cpu:7.2f} s  "
+                f"peak {run.peak_rss_mib:7.0f} MiB")
+    return runs
+
+
+def median_ratio(runs: dict[str, list[Run]], slow: str, fast: str, attr: str) -> float:
+    """Median over rounds of ``slow / fast`` for ``attr`` (``wall`` or ``cpu``)."""
+    return statistics.median(getattr(a, attr) / getattr(b, attr) for a, b in zip(runs[slow], runs[fast]))
+
+
+def table(runs: dict[str, list[Run]], docs: dict[str, int]) -> str:
+    """Markdown table: per side median wall and CPU, documents/s per core (CPU), peak RSS."""
+    lines = ["| side | docs | wall s (median) | CPU s (median) | docs/s | docs/s per core (CPU) | peak memory MiB (PSS, max) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, rs in runs.items():
+        wall = statistics.median(r.wall for r in rs)
+        cpu = statistics.median(r.cpu for r in rs)
+        n = docs[name]
+        lines.append(f"| {name} | {n:,} | {wall:.2f} | {cpu:.2f} | {n / wall:,.0f} | {n / cpu:,.0f} | "
+                     f"{max(r.peak_rss_mib for r in rs):,.0f} |")
+    return "\n".join(lines)
+
+
+def load_note() -> str:
+    """The 1-minute load average and the CPUs, to print next to the figures."""
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
