@@ -68,9 +68,11 @@ def test_clean_paragraph_has_lower_perplexity_than_keyword_spam(tiny_model: Path
 
 
 def test_drop_by_bucket_and_by_threshold(tiny_model: Path) -> None:
-    by_bucket = Perplexity(models={"en": str(tiny_model)}, drop_buckets=["tail"])
+    # the tiny model's card says demo-sized: drops need the explicit key (tests/test_model_card.py)
+    by_bucket = Perplexity(models={"en": str(tiny_model)}, drop_buckets=["tail"], drop_with_demo_model=True)
     assert by_bucket.apply(Document("s", SPAM, meta={"language": "en"})) == "tail_bucket"
-    by_limit = Perplexity(models={"en": str(tiny_model)}, cutoffs={"en": [10.0, 20.0]}, max_perplexity={"en": 1.0})
+    by_limit = Perplexity(models={"en": str(tiny_model)}, cutoffs={"en": [10.0, 20.0]}, max_perplexity={"en": 1.0},
+                          drop_with_demo_model=True)
     doc = Document("c", CLEAN, meta={"language": "en"})
     assert by_limit.apply(doc) == "high_perplexity"
     assert doc.meta["perplexity_bucket"] == "tail"  # explicit cut-offs override the file

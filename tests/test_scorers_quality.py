@@ -39,7 +39,8 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_clean_paragraph_scores_higher_than_keyword_spam(tiny_model: Path) -> None:
-    stage = QualityClassifier(model_path=str(tiny_model))
+    # the tiny model's card says demo-sized: it drops only with the explicit key (tests/test_model_card.py)
+    stage = QualityClassifier(model_path=str(tiny_model), drop_with_demo_model=True)
     clean, spam = Document("c", CLEAN, meta={"language": "en"}), Document("s", SPAM, meta={"language": "en"})
     reasons = stage.apply_batch([clean, spam])
     assert clean.meta["quality_score"] > spam.meta["quality_score"]
@@ -55,18 +56,30 @@ def test_other_languages_pass_unscored_unless_configured(tiny_model: Path) -> No
 
 def test_job_prints_held_out_precision_and_recall(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "q.bin"
-    assert classifier_job(["--positive", *POSITIVE, "--negative", *NEGATIVE, "--output", str(out),
+    train = ROOT / "data" / "train"
+    assert classifier_job(["--positive", str(train / "en_reference.jsonl.gz"), "--negative",
+                           str(train / "en_boilerplate.jsonl.gz"), "--output", str(out), "--epoch", "5",
                            ], "test", ("hq", "lq")) == 0  # fmt: skip
     printed = capsys.readouterr().out
-    assert "precision" in printed and "recall" in printed
+    assert "precision" in printed and "recall" in printed and "(0 excluded as evaluation documents)" in printed
+    assert "demo-sized" in printed and out.with_name("q.card.json").is_file()
     assert sorted(fasttext.load_model(str(out)).labels) == ["__label__hq", "__label__lq"]
 
 
-def test_bundled_model_separates_clean_from_spam() -> None:
-    stage = QualityClassifier()
+def test_job_never_trains_on_the_labelled_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # every sample web page is in the labelled evaluation set, so the default --exclude leaves none
+    out = tmp_path / "q.bin"
+    assert classifier_job(["--positive", *POSITIVE, "--negative", *NEGATIVE, "--output", str(out)],
+                          "test", ("hq", "lq")) == 1
+    assert "left out as evaluation documents" in capsys.readouterr().err and not out.exists()
+
+
+def test_bundled_model_scores_clean_above_spam_and_only_annotates() -> None:
+    # demo-sized (reference prose vs license texts, see models/README.md): scores, never drops
+    stage = QualityClassifier(min_score=0.99)
     clean, spam = Document("c", CLEAN, meta={"language": "en"}), Document("s", SPAM, meta={"language": "en"})
-    stage.apply_batch([clean, spam])
-    assert clean.meta["quality_score"] > 0.5 > spam.meta["quality_score"]
+    assert stage.apply_batch([clean, spam]) == [None, None]
+    assert clean.meta["quality_score"] > spam.meta["quality_score"]
 
 
 def test_pickles_without_model_and_scores_identically(tiny_model: Path) -> None:

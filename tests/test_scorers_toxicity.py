@@ -77,7 +77,10 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_classifier_scores_and_drops_when_configured(classifier: Path) -> None:
-    stage = Toxicity(model_path=str(classifier))
+    # the fixture's card says demo-sized (30 documents a class): without the key it only scores
+    insult = Document("i", "you pathetic idiot, shut up, everyone hates you")
+    assert Toxicity(model_path=str(classifier)).apply_batch([insult]) == [None]
+    stage = Toxicity(model_path=str(classifier), drop_with_demo_model=True)
     insult = Document("i", "you pathetic idiot, shut up, everyone hates you")
     ok = Document("o", MEDICAL)
     assert stage.apply_batch([insult, ok]) == ["toxic_classifier", None]

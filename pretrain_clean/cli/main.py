@@ -13,6 +13,7 @@ from pretrain_clean.errors import UserError
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "clean": ("clean", "run the cascade (and dedup) over raw inputs"),
     "dedup": ("dedup", "deduplicate an already cleaned corpus"),
+    "evaluate": ("evaluate", "score a config's removals on the labelled keep/drop set"),
     "train-kenlm": ("train_kenlm", "train a CCNet-style KenLM model for the perplexity stage"),
     "train-quality": ("train_quality", "train the fastText quality classifier"),
     "train-toxicity": ("train_toxicity", "train the fastText toxicity classifier"),

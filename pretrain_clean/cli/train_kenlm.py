@@ -3,8 +3,8 @@
     pretrain-clean train-kenlm --input PATH... --output MODEL [--order N]
         [--vocab-size N] [--prune N...] [--cutoff-sample PATH...]
 
-Writes MODEL (KenLM binary; ARPA if MODEL ends in .arpa), <model>.sp.model and
-<model>.cutoffs.json. Needs KenLM's lmplz: `bash scripts/build_kenlm.sh` builds it once.
+Writes MODEL (KenLM binary; ARPA if MODEL ends in .arpa), <model>.sp.model,
+<model>.cutoffs.json and the model card <model>.card.json (+ <model>.hashes.txt). Needs KenLM's lmplz: `bash scripts/build_kenlm.sh` builds it once.
 Inputs: .txt (one document per line), .jsonl/.json[.gz|.zst] ("text" field), .parquet, or folders.
 """
 from __future__ import annotations
@@ -13,7 +13,9 @@ import os
 
 from pretrain_clean.cli.args import parser, positive
 from pretrain_clean.errors import EnvironmentProblem, UsageError
+from pretrain_clean.filters.model_card import card_path, excluded_hashes
 from pretrain_clean.filters.training.corpus import read_texts
+from pretrain_clean.filters.training.fasttext_clf import LABELLED_HASHES
 from pretrain_clean.filters.training.kenlm_lm import find_kenlm_tool, train_kenlm
 
 
@@ -27,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cutoff-sample", nargs="+", help="sample of the corpus to filter, for the "
                     "head/middle/tail percentiles (default: every 10th input document, held out)")
     ap.add_argument("--text-field", default="text", help="JSON/parquet field holding the text")
+    ap.add_argument("--exclude", nargs="*", default=[LABELLED_HASHES], metavar="HASHES",
+                    help="text-hash lists whose documents are never trained on (default: the labelled "
+                         "evaluation set; pass --exclude with no value to exclude nothing)")
+    ap.add_argument("--demo", action="append", default=[], metavar="REASON",
+                    help="mark the model demo-sized in its card, e.g. 'trained on the data the demo cleans'")
     args = ap.parse_args(argv)
     try:
         find_kenlm_tool("lmplz")
@@ -38,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         report = train_kenlm(
             args.input, args.output, order=args.order, vocab_size=args.vocab_size,
             cutoff_texts=sample, prune=args.prune, texts=list(read_texts(args.input, args.text_field)),
+            exclude=excluded_hashes(args.exclude), demo=args.demo,
         )  # fmt: skip
     except (ValueError, RuntimeError) as exc:  # no usable text, or lmplz refusing it
         raise UsageError(str(exc)) from exc
@@ -46,5 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"trained on {report.train_documents} documents / {report.train_lines} lines")
     if pct:
         print(f"cut-offs from {report.sample_documents} documents: p30={pct['30']} p60={pct['60']} -> {report.cutoffs}")
+    print(f"card: {card_path(report.model)}")
     return 0
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pretrain_clean.filters.ccnet_text import doc_log10_score, normalize_line, perplexity
+from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import ModelFileError, load_kenlm, load_sentencepiece, resolve, sidecar
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage
@@ -92,6 +93,8 @@ class Perplexity(Stage):
     """Language -> drop documents with a higher perplexity (a language left out: no limit)."""
     drop_buckets: list[str] = field(default_factory=list)
     """Buckets to drop, e.g. ["tail"] (CCNet's tail is the least Wikipedia-like 40%)."""
+    drop_with_demo_model: bool = False
+    """Drop by a model whose card says demo-sized (default: only annotate, see filters.model_card)."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.drop_buckets) - set(BUCKETS))
@@ -107,8 +110,11 @@ class Perplexity(Stage):
         self._lms: dict[str, Any] = {}
         self._sps: dict[str, Any | None] = {}
         self._cutoffs: dict[str, tuple[float, float]] = {}
+        self._drops: dict[str, bool] = {}
+        asked_to_drop = bool(self.drop_buckets or self.max_perplexity)
         for lang, path in self.models.items():
             self._lms[lang] = load_kenlm(path, f"models.{lang}")
+            self._drops[lang] = not asked_to_drop or drops_allowed(self.name, path, self.drop_with_demo_model)
             sp_path = self.tokenizers.get(lang)
             if sp_path is None:
                 default = sidecar(path, ".sp.model")
@@ -147,9 +153,9 @@ class Perplexity(Stage):
         doc.meta["perplexity"] = value
         if language in self._cutoffs:
             doc.meta["perplexity_bucket"] = name = bucket(value, *self._cutoffs[language])
-            if name in self.drop_buckets:
+            if name in self.drop_buckets and self._drops[language]:
                 return f"{name}_bucket"
         limit = self.max_perplexity.get(language)
-        if limit is not None and value > limit:
+        if limit is not None and value > limit and self._drops[language]:
             return "high_perplexity"
         return None

@@ -6,6 +6,8 @@ A binary classifier of reference-quality text (``__label__hq``) against raw web 
 ``quality_score`` (probability of ``label``) and drops documents below ``min_score``.
 The bundled model is English only (no licensed reference-quality Chinese text is bundled),
 so by default only ``en`` documents are scored; others pass unscored.
+A model whose card (:mod:`filters.model_card`) says it is demo-sized only annotates unless
+``drop_with_demo_model`` is set: the bundled model is one.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
+from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import load_fasttext
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage
@@ -29,9 +32,12 @@ class QualityClassifier(Stage):
     min_score: float = 0.5
     languages: list[str] = field(default_factory=lambda: ["en"])
     """Score only documents whose ``meta["language"]`` is listed; empty scores all."""
+    drop_with_demo_model: bool = False
+    """Drop by a model whose card says demo-sized (default: only annotate)."""
 
     def setup(self) -> None:
         self._model = load_fasttext(self.model_path, "model_path")
+        self._drops = drops_allowed(self.name, self.model_path, self.drop_with_demo_model)
         if f"__label__{self.label}" not in self._model.labels:
             raise ValueError(f"label: {self.label!r} is not a label of {self.model_path} ({self._model.labels})")
 
@@ -47,6 +53,6 @@ class QualityClassifier(Stage):
             labels, probs = self._model.predict([fasttext_tokens(docs[i].text) for i in todo], k=-1)
             for i, found, p in zip(todo, labels, probs):
                 score = docs[i].meta["quality_score"] = round(label_probability(found, p, f"__label__{self.label}"), 4)
-                if score < self.min_score:
+                if score < self.min_score and self._drops:
                     reasons[i] = "low_quality_score"
         return reasons

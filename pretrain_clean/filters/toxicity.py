@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
+from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import existing, load_fasttext
 from pretrain_clean.filters.cjk import HAN, HAN_RE as _HAN_RE, HAN_RUN_RE
 from pretrain_clean.filters.segment import Segmenter, check_unit, segmenter
@@ -158,6 +159,8 @@ class Toxicity(Stage):
     model_path: ModelPath | None = None
     label: str = "toxic"
     max_score: float = 0.5
+    drop_with_demo_model: bool = False
+    """Drop by a model whose card says demo-sized (default: only annotate, see filters.model_card)."""
     chinese_words: str = "char"
     """Chinese word unit: "char" (substring hits, a word per Han character) or "jieba"."""
 
@@ -175,6 +178,7 @@ class Toxicity(Stage):
         self._words = WordMatcher(word_terms) if word_terms else None
         self._substrings = substring_pattern(sub_terms)
         self._model = load_fasttext(self.model_path, "model_path") if self.model_path else None
+        self._model_drops = bool(self.model_path) and drops_allowed(self.name, self.model_path, self.drop_with_demo_model)
         self._cut = segmenter(self.chinese_words)
 
     def density(self, text: str) -> tuple[int, float]:
@@ -209,6 +213,6 @@ class Toxicity(Stage):
             labels, probs = self._model.predict([fasttext_tokens(d.text) for d in docs], k=-1)
             for i, (doc, found, p) in enumerate(zip(docs, labels, probs)):
                 score = doc.meta["toxicity_score"] = round(label_probability(found, p, f"__label__{self.label}"), 4)
-                if reasons[i] is None and score >= self.max_score:
+                if reasons[i] is None and score >= self.max_score and self._model_drops:
                     reasons[i] = "toxic_classifier"
         return reasons

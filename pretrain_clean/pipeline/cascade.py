@@ -51,7 +51,9 @@ class Cascade:
         """Decide every document of ``docs``, updating ``stats``; order is preserved.
 
         A stage that raises on a batch is retried document by document; a document
-        it still fails on is marked with ``error`` (the runner quarantines it).
+        it still fails on is marked with ``error`` (the runner quarantines it). A reason the
+        stage only flags (:meth:`Stage.flags_only`) keeps the document, appends
+        ``"<stage>.<reason>"`` to ``meta["flags"]`` and counts in ``stats.flagged``.
         """
         outcomes = [Outcome(doc) for doc in docs]
         alive = list(range(len(docs)))
@@ -68,6 +70,11 @@ class Cascade:
             survivors = []
             for index, reason in zip(alive, reasons):
                 doc = docs[index]
+                if isinstance(reason, str) and stage.flags_only(reason):
+                    key = f"{stage.name}.{reason}"
+                    doc.meta.setdefault("flags", []).append(key)
+                    stats.flagged[key] += 1
+                    reason = None
                 if reason is None:
                     survivors.append(index)
                     record.bytes_out += text_bytes(doc)

@@ -7,6 +7,7 @@ Layout::
     [[stages]]         # one table per cascade stage, in order
     stage = "gopher_quality"   # registry name (see pipeline.stage)
     enabled = true             # optional, default true
+    annotate = ["too_few_words"]   # optional: these reasons only flag (meta["flags"]); "*" = all
     min_words = 50             # the stage's own fields
     [dedup]            # corpus-wide dedup (see dedup.config)
 """
@@ -220,8 +221,14 @@ def parse_config(data: dict[str, Any], base_dir: Path | str, path: str = "<confi
         enabled = table.pop("enabled", True)
         if not isinstance(enabled, bool):
             raise ConfigError(f"{where}.enabled: expected bool, got {enabled!r}")
+        annotate = table.pop("annotate", [])
+        if not isinstance(annotate, list) or not all(isinstance(r, str) and r for r in annotate):
+            raise ConfigError(f"{where}.annotate: expected a list of reason names (or [\"*\"]), got {annotate!r}")
         if enabled:
-            stages.append(build_dataclass(REGISTRY[stage_name], table, f"{where} ({stage_name})", base_dir))
+            stage = build_dataclass(REGISTRY[stage_name], table, f"{where} ({stage_name})", base_dir)
+            if annotate:
+                stage.annotate = frozenset(annotate)
+            stages.append(stage)
     names = [s.name for s in stages]
     if len(set(names)) != len(names):
         raise ConfigError("stages: a stage appears twice; each stage name may appear once")

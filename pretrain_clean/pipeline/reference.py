@@ -52,7 +52,7 @@ def config_reference() -> str:
         sections[name] = getattr(importlib.import_module(module), attr)
     for name, cls in sections.items():
         out += [f"## `[{name}]`", "", _summary(cls), "", *_table(cls), ""]
-    out += ["## Stages (`[[stages]]`, `stage = \"<name>\"`, optional `enabled = false`)", ""]
+    out += ["## Stages (`[[stages]]`, `stage = \"<name>\"`, optional `enabled = false`, `annotate = [reasons]`)", ""]
     for name in sorted(REGISTRY):
         cls = REGISTRY[name]
         if not cls.__module__.startswith("pretrain_clean.filters."):

@@ -38,7 +38,12 @@ def funnel_markdown(stats: Stats) -> str:
 
 def write_funnel(stats: Stats, out_dir: str | Path) -> None:
     """Write ``funnel.md``, ``funnel.png`` (what is left after each step) and ``removals.md``."""
-    storage.write_text(storage.join(str(out_dir), "funnel.md"), "# Retention funnel\n\n" + funnel_markdown(stats))
+    flagged = "".join(f"| `{r}` | {n:,} |\n" for r, n in sorted(stats.flagged.items(), key=lambda x: (-x[1], x[0])))
+    if flagged:
+        flagged = ("\n## Flagged (reasons the config only annotates, `meta.flags`; the documents went on)\n\n"
+                   "| reason | documents |\n|---|---:|\n" + flagged)
+    storage.write_text(storage.join(str(out_dir), "funnel.md"),
+                       "# Retention funnel\n\n" + funnel_markdown(stats) + flagged)
     storage.write_text(storage.join(str(out_dir), "removals.md"), removals_markdown(stats))
     import matplotlib
 

@@ -11,6 +11,8 @@ and they are all it pickles), with one method over a document:
 * ``setup()`` loads heavy resources (models, word lists) once per worker. Store them
   in attributes whose names start with ``_``: those are never pickled.
 
+A stage's reasons can be turned into flags (config key ``annotate``, see :data:`ALL_REASONS`):
+the cascade then keeps the document and records ``"<stage>.<reason>"`` in ``meta["flags"]``.
 Subclasses register themselves under ``name``; the config refers to them by it.
 Fields annotated with :data:`ModelPath` must name an existing file when set.
 """
@@ -26,12 +28,17 @@ ModelPath = NewType("ModelPath", str)
 
 REGISTRY: dict[str, type["Stage"]] = {}
 
+ALL_REASONS = "*"
+"""In a stage's ``annotate`` list: every reason of the stage only flags."""
+
 
 @dataclass
 class Stage:
     """Base class of every cascade stage."""
 
     name: ClassVar[str] = ""
+    annotate: ClassVar[frozenset[str]] = frozenset()
+    """Reasons that only flag (set per instance from the config's ``annotate`` key)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -53,6 +60,10 @@ class Stage:
         writes scores into ``doc.meta``); the cascade may then run it after the dropping
         stages (``[run] annotate_last``), where it scores only the survivors."""
         return False
+
+    def flags_only(self, reason: str) -> bool:
+        """Whether ``reason`` keeps the document with a flag instead of removing it."""
+        return reason in self.annotate or ALL_REASONS in self.annotate
 
     def apply_batch(self, docs: list[Document]) -> list[str | None]:
         """Decide many documents at once; the default calls :meth:`apply` on each."""

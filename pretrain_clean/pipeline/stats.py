@@ -59,6 +59,8 @@ class Stats:
     parts: int = 0
     dedup_seconds: dict[str, float] = field(default_factory=dict)
     """Dedup's passes: ``read_and_hash``, ``exact``, ``minhash``, ``paragraph``, ``write``."""
+    flagged: Counter = field(default_factory=Counter)
+    """``stage.reason`` -> kept documents flagged by a reason the config only annotates."""
     duplicate_ids: int = 0
     """Documents whose input ``id`` an earlier document already had (see :mod:`pipeline.ids`)."""
 
@@ -97,6 +99,7 @@ class Stats:
             self.write_seconds + other.write_seconds,
             self.parts + other.parts,
             dict(Counter(self.dedup_seconds) + Counter(other.dedup_seconds)),
+            self.flagged + other.flagged,
             self.duplicate_ids + other.duplicate_ids,
         )
 
@@ -131,6 +134,7 @@ class Stats:
             "write_seconds": round(self.write_seconds, 6),
             "parts": self.parts,
             "dedup_seconds": {k: round(v, 6) for k, v in self.dedup_seconds.items()},
+            "flagged": dict(sorted(self.flagged.items())),
             "duplicate_ids": self.duplicate_ids,
         }
 
@@ -144,6 +148,7 @@ class Stats:
             {k: list(v) for k, v in data.get("examples", {}).items()},
             data.get("read_seconds", 0.0), data.get("write_seconds", 0.0), data.get("parts", 0),
             dict(data.get("dedup_seconds", {})),
+            Counter(data.get("flagged", {})),
             data.get("duplicate_ids", 0),
         )
 

@@ -16,8 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
+from pretrain_clean.filters.model_card import excluded_hashes, write_card
 from pretrain_clean.filters.model_files import load_fasttext
 from pretrain_clean.pipeline import storage
+from pretrain_clean.tokenizer.sample import text_hash
+
+LABELLED_HASHES = "bundled:labelled/hashes.txt"
+"""The labelled evaluation set (``pretrain-clean evaluate``): never trained on by default."""
 
 
 MAX_NAN_RETRIES = 8
@@ -40,6 +45,10 @@ class ClassifierReport:
     threshold: float = 0.5
     attempts: int = 1
     """Training runs needed (see MAX_NAN_RETRIES)."""
+    excluded: int = 0
+    """Input documents left out because their text hash is in an exclude list."""
+    demo: bool = False
+    """The card says demo-sized (see :mod:`filters.model_card`)."""
 
     def summary(self) -> str:
         """One line for the training job's output."""
@@ -91,11 +100,23 @@ def precision_recall(scores: list[float], truth: list[bool], threshold: float) -
     return (tp / predicted if predicted else 0.0), (tp / actual if actual else 0.0)
 
 
+def without(texts: list[str], exclude: set[str]) -> list[str]:
+    """``texts`` whose text hash is not in ``exclude``.
+
+    >>> without(["a", "b"], {text_hash("a")})
+    ['b']
+    """
+    return [t for t in texts if text_hash(t) not in exclude]
+
+
 def train_classifier(
     positive: list[str],
     negative: list[str],
     output: str,
     labels: tuple[str, str],
+    sources: dict[str, list[str]] | None = None,
+    exclude: set[str] | None = None,
+    demo: list[str] | None = None,
     held_out: float = 0.2,
     seed: int = 0,
     epoch: int = 25,
@@ -112,11 +133,18 @@ def train_classifier(
     boundaries (0: whole documents): a small corpus then gives enough gradient steps.
     An output ending in ``.ftz`` is quantized (keeping the ``quantize_cutoff`` most important
     words and n-grams), which makes it a few hundred KB instead of tens of MB.
+    Documents whose text hash is in ``exclude`` are left out; the model card
+    (:mod:`filters.model_card`) records ``sources``, counts, held-out figures and ``demo`` marks.
     """
     import fasttext
 
+    n_in = len(positive) + len(negative)
+    if exclude:
+        positive, negative = without(positive, exclude), without(negative, exclude)
+    excluded = n_in - len(positive) - len(negative)
     if not positive or not negative:
-        raise ValueError(f"need positive and negative documents (got {len(positive)} and {len(negative)})")
+        raise ValueError(f"need positive and negative documents (got {len(positive)} and {len(negative)}"
+                         + (f"; {excluded} left out as evaluation documents, see --exclude" if excluded else "") + ")")
     rng = random.Random(seed)
     pos_train, pos_test = _split(positive, held_out, rng)
     neg_train, neg_test = _split(negative, held_out, rng)
@@ -153,9 +181,13 @@ def train_classifier(
     truth = [True] * len(pos_test) + [False] * len(neg_test)
     scores = [positive_probability(saved, t, labels[0]) for t in test]
     precision, recall = precision_recall(scores, truth, 0.5)
+    held_out = {"positive_documents": len(pos_test), "negative_documents": len(neg_test), "threshold": 0.5,
+                "precision": round(precision, 4), "recall": round(recall, 4)}
+    card = write_card(str(out), "fasttext_classifier", {labels[0]: pos_train, labels[1]: neg_train},
+                      sources or {}, held_out, excluded, demo)
     return ClassifierReport(
         str(out), len(pos_train), len(neg_train), len(pos_test), len(neg_test), precision, recall,
-        attempts=attempts,
+        attempts=attempts, excluded=excluded, demo=card.demo,
     )
 
 
@@ -178,6 +210,7 @@ def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, 
     import os
     import sys
 
+    from pretrain_clean.filters.model_card import card_path
     from pretrain_clean.filters.training.corpus import read_texts
 
     ap = _job_parser(prog, description)
@@ -193,11 +226,18 @@ def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, 
     ap.add_argument("--quantize-cutoff", type=int, default=20_000, help=".ftz: words/n-grams kept")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--text-field", default="text", help="JSON/parquet field holding the text")
+    ap.add_argument("--exclude", nargs="*", default=[LABELLED_HASHES], metavar="HASHES",
+                    help="text-hash lists whose documents are never trained on (default: the labelled "
+                         "evaluation set; pass --exclude with no value to exclude nothing)")
+    ap.add_argument("--demo", action="append", default=[], metavar="REASON",
+                    help="mark the model demo-sized in its card, e.g. 'trained on the data the demo cleans'")
     args = ap.parse_args(argv)
     try:
         report = train_classifier(
             list(read_texts(args.positive, args.text_field)), list(read_texts(args.negative, args.text_field)),
-            args.output, labels, held_out=args.held_out, seed=args.seed, epoch=args.epoch, lr=args.lr,
+            args.output, labels, sources={labels[0]: args.positive, labels[1]: args.negative},
+            exclude=excluded_hashes(args.exclude), demo=args.demo,
+            held_out=args.held_out, seed=args.seed, epoch=args.epoch, lr=args.lr,
             dim=args.dim, bucket=args.bucket, chunk_tokens=args.chunk_tokens,
             quantize_cutoff=args.quantize_cutoff,
         )  # fmt: skip
@@ -205,6 +245,9 @@ def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, 
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"model {report.model} ({os.path.getsize(report.model)} bytes), labels {labels[0]}/{labels[1]}")
-    print(f"trained on {report.train_positive} positive / {report.train_negative} negative documents")
+    print(f"trained on {report.train_positive} positive / {report.train_negative} negative documents "
+          f"({report.excluded} excluded as evaluation documents)")
     print(report.summary())
+    print(f"card: {card_path(report.model)}" + (" (demo-sized: annotates only unless drop_with_demo_model)"
+                                                 if report.demo else ""))
     return 0

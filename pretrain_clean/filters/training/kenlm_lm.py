@@ -18,6 +18,7 @@ from typing import Iterable
 import numpy as np
 
 from pretrain_clean.filters.ccnet_text import normalize_line
+from pretrain_clean.filters.model_card import write_card
 from pretrain_clean.filters.model_files import load_kenlm, load_sentencepiece, sidecar
 from pretrain_clean.pipeline import storage
 from pretrain_clean.filters.perplexity import doc_perplexity, tokenized_lines
@@ -83,6 +84,8 @@ def train_kenlm(
     memory: str = "20%",
     prune: list[int] | None = None,
     texts: list[str] | None = None,
+    exclude: set[str] | None = None,
+    demo: list[str] | None = None,
 ) -> KenlmReport:
     """Train on the documents of ``inputs`` (or ``texts``); see the module docstring.
 
@@ -93,7 +96,11 @@ def train_kenlm(
     """
     from pretrain_clean.filters.training.corpus import read_texts
 
+    from pretrain_clean.filters.training.fasttext_clf import without
+
     docs = texts if texts is not None else list(read_texts(inputs))
+    n_in = len(docs)
+    docs = without(docs, exclude) if exclude else docs
     if not docs:
         raise ValueError(f"no documents in {inputs}")
     if cutoff_texts is None:
@@ -141,6 +148,9 @@ def train_kenlm(
         )
     else:
         cutoffs_path.unlink(missing_ok=True)
+    held = {"cutoff_sample_documents": len(values),
+            **{f"p{q}": percentiles[str(q)] for q in (30, 60) if str(q) in percentiles}}
+    write_card(str(out), "kenlm", {"all": train}, {"all": list(inputs)}, held, n_in - len(docs), demo)
     return KenlmReport(str(out), str(sp_path), str(cutoffs_path), len(train), len(lines), len(values), percentiles)
 
 
