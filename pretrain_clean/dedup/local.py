@@ -41,7 +41,7 @@ from pretrain_clean.dedup.local_parts import (
     spills,
     write_part,
 )
-from pretrain_clean.dedup.minhash import estimate_jaccard
+from pretrain_clean.dedup.decisions import verified_pairs
 from pretrain_clean.dedup.report import STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult, size_histogram, write_report
 from pretrain_clean.dedup.spill import SpillBuckets, group_starts
 from pretrain_clean.pipeline import storage
@@ -197,8 +197,8 @@ def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, 
     del pairs
     if cfg.minhash_verify and len(u):
         keep = np.zeros(len(u), dtype=bool)
-        for lo, est in _estimates(sig_path, n, cfg.num_perm, u, v):
-            keep[lo : lo + len(est)] = est >= cfg.minhash_threshold
+        for lo, verified in _verified(sig_path, n, cfg.num_perm, u, v, cfg.minhash_threshold):
+            keep[lo : lo + len(verified)] = verified
         u, v = u[keep], v[keep]
     labels = connected_components(n, u, v)
     state.in_cluster[u] = True
@@ -209,14 +209,16 @@ def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, 
     state.duplicate_of[near] = labels[near]
 
 
-def _estimates(sig_path: Path, n: int, num_perm: int, u: np.ndarray, v: np.ndarray) -> Iterable[tuple[int, np.ndarray]]:
-    """Estimated Jaccard of pairs ``(u[i], v[i])``, chunk by chunk, from the signature file
-    (mapped read-only; each chunk's pages are dropped from memory after it)."""
+def _verified(sig_path: Path, n: int, num_perm: int, u: np.ndarray, v: np.ndarray,
+              threshold: float) -> Iterable[tuple[int, np.ndarray]]:
+    """Which pairs ``(u[i], v[i])`` are near-duplicates (:func:`dedup.decisions.verified_pairs`),
+    chunk by chunk, from the signature file (mapped read-only; each chunk's pages are dropped
+    from memory after it)."""
     with open(sig_path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         sigs = np.frombuffer(mm, dtype=np.uint32).reshape(n, num_perm)
         try:
             for lo in range(0, len(u), VERIFY_CHUNK):
-                yield lo, estimate_jaccard(sigs[u[lo : lo + VERIFY_CHUNK]], sigs[v[lo : lo + VERIFY_CHUNK]])
+                yield lo, verified_pairs(sigs[u[lo : lo + VERIFY_CHUNK]], sigs[v[lo : lo + VERIFY_CHUNK]], threshold)
                 mm.madvise(mmap.MADV_DONTNEED)
         finally:
             del sigs

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pretrain_clean.dedup.config import DedupConfig
+from pretrain_clean.dedup.decisions import too_short
 from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.paragraph import paragraph_hashes_batch, rewrite, unit_hashes
@@ -213,7 +214,7 @@ def _apply_batch(
             result.example_texts[doc] = (batch.column(names.index("id"))[j].as_py(), text[:200])
         if status[j] == STATUS_KEPT and doc in removals:
             new_text = rewrite(texts[j].as_py(), removals[doc], cfg.sentence)
-            if len(new_text) < cfg.min_chars_after:
+            if too_short(new_text, cfg.min_chars_after):
                 status[j] = STATUS_SHORT
             else:
                 result.units_removed += len(removals[doc])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from datatrove.utils.text import TERMINAL_PUNCTUATION
+from pretrain_clean.filters.punctuation import TERMINAL_PUNCTUATION
 
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage

@@ -27,7 +27,7 @@ from collections import Counter
 from itertools import count
 from typing import NamedTuple, Sequence
 
-from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
+from pretrain_clean.filters.punctuation import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
 from pretrain_clean.filters.cjk import HAN, HAN_RE
 from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
