@@ -22,20 +22,12 @@ import orjson
 
 from pretrain_clean.errors import UsageError
 from pretrain_clean.pipeline import plan, storage
+from pretrain_clean.tokenizer.text_hashes import text_hash  # noqa: F401 - re-exported for callers
 
 JSON_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
 SUFFIXES = JSON_SUFFIXES + (".parquet", ".txt", ".txt.gz")
 SAMPLE_FILE = "sample.jsonl"
 HASHES_FILE = "sample_hashes.txt"
-
-
-def text_hash(text: str) -> str:
-    """Stable 64-bit hex hash of a document's exact text (used for held-out checks).
-
-    >>> text_hash("abc") == text_hash("abc") != text_hash("abd")
-    True
-    """
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def _unit(seed: int, key: str) -> float:

@@ -19,7 +19,7 @@ from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probabil
 from pretrain_clean.filters.model_card import excluded_hashes, write_card
 from pretrain_clean.filters.model_files import load_fasttext
 from pretrain_clean.pipeline import storage
-from pretrain_clean.tokenizer.sample import text_hash
+from pretrain_clean.tokenizer.text_hashes import text_hash
 
 LABELLED_HASHES = "bundled:labelled/hashes.txt"
 """The labelled evaluation set (``pretrain-clean evaluate``): never trained on by default."""
