@@ -17,5 +17,9 @@ class UsageError(UserError, ValueError):
     """Bad command-line usage: missing inputs, unwritable output, conflicting rerun."""
 
 
+class MissingInput(UsageError, FileNotFoundError):
+    """An input path that does not exist (also a ``FileNotFoundError`` for library callers)."""
+
+
 class EnvironmentProblem(UserError, RuntimeError):
     """A library, program or model the run needs is missing or broken on this machine."""

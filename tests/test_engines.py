@@ -32,11 +32,16 @@ def test_spark_and_local_keep_the_same_documents_with_the_same_scores(tmp_path: 
     assert (on_spark.documents_in, on_spark.kept, on_spark.quarantined) == (
         local.documents_in, local.kept, local.quarantined)
     assert on_spark.removed == local.removed
-    for sub, columns in (("kept", ["id", "text", "meta"]), ("rejected", ["id", "stage", "reason", "meta"]),
+    for sub, columns in (("kept", ["id", "doc_key", "text", "meta"]),
+                         ("rejected", ["id", "doc_key", "stage", "reason", "meta"]),
                          ("quarantine", ["source", "position", "kind"])):
         assert table_rows(tmp_path / "spark" / sub, columns) == table_rows(tmp_path / "local" / sub, columns), sub
+    keys = [k for sub in ("kept", "rejected") for (k,) in table_rows(tmp_path / "spark" / sub, ["doc_key"])]
+    assert len(keys) == len(set(keys)) == local.documents_in - local.quarantined  # a key per document
     spark_stats = json.loads((tmp_path / "spark" / "stats.json").read_text())
-    assert spark_stats["removed"] == json.loads((tmp_path / "local" / "stats.json").read_text())["removed"]
+    local_stats = json.loads((tmp_path / "local" / "stats.json").read_text())
+    assert spark_stats["removed"] == local_stats["removed"]
+    assert spark_stats["duplicate_ids"] == local_stats["duplicate_ids"]
 
 
 def test_spark_submit_is_the_default_engine_under_spark_submit(monkeypatch) -> None:

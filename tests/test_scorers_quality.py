@@ -70,8 +70,9 @@ def test_job_never_trains_on_the_labelled_set(tmp_path: Path, capsys: pytest.Cap
     # every sample web page is in the labelled evaluation set, so the default --exclude leaves none
     out = tmp_path / "q.bin"
     assert classifier_job(["--positive", *POSITIVE, "--negative", *NEGATIVE, "--output", str(out)],
-                          "test", ("hq", "lq")) == 1
-    assert "left out as evaluation documents" in capsys.readouterr().err and not out.exists()
+                          "test", ("hq", "lq")) == 2  # a user problem: one error: line, status 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "left out as evaluation documents" in err and not out.exists()
 
 
 def test_bundled_model_scores_clean_above_spam_and_only_annotates() -> None:

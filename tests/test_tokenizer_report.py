@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pretrain_clean.errors import UsageError
 from pretrain_clean.paths import CONFIGS, RESOURCES
 from pretrain_clean.tokenizer.load import load_tokenizer
 from pretrain_clean.tokenizer.report import run_report
@@ -61,18 +62,26 @@ def test_report_files_and_columns(tmp_path: Path) -> None:
     assert "| gpt2 | 50,257 |" in md and "Bytes per token" in md
 
 
-def test_report_refuses_eval_texts_seen_in_training(tmp_path: Path) -> None:
+def test_report_excludes_eval_texts_seen_in_training_and_says_so(tmp_path: Path) -> None:
+    # Issue 10: one trained-on line of 1,422 refused the whole report; now it is left out.
     from pretrain_clean.tokenizer.sample import text_hash
 
     tok = tmp_path / "tok"
     tok.mkdir()
     (tok / "gpt2.tiktoken").write_bytes(GPT2.read_bytes())
     (tok / "sample_hashes.txt").write_text(text_hash("leaked text") + "\n")
-    ev = write_eval(tmp_path / "en.jsonl", ["leaked text", "fresh text"])
-    with pytest.raises(ValueError, match="1/2 documents of eval set 'en' are in the training sample of 'ours'"):
-        run_report({"ours": tok / "gpt2.tiktoken"}, {"en": ev}, tmp_path / "out")
-    rows = run_report({"ours": tok / "gpt2.tiktoken"}, {"en": ev}, tmp_path / "out", allow_overlap=True)
-    assert rows and "OVERLAP" in (tmp_path / "out/report.md").read_text()
+    ev = write_eval(tmp_path / "en.jsonl", ["leaked text", "fresh text", "more text"])
+    rows = run_report({"ours": tok / "gpt2.tiktoken", "gpt2": GPT2}, {"en": ev}, tmp_path / "out")
+    assert {r.tokenizer: r.docs for r in rows} == {"ours": 2, "gpt2": 2}  # same texts for every tokenizer
+    md = (tmp_path / "out/report.md").read_text()
+    assert "1/3 documents of eval set 'en' are in the training sample of 'ours'" in md
+    assert "Excluded from every tokenizer's evaluation: 1 documents of en." in md
+    with pytest.raises(UsageError, match="1/3 documents of eval set 'en' are in the training sample of 'ours'"):
+        run_report({"ours": tok / "gpt2.tiktoken"}, {"en": ev}, tmp_path / "out2", fail_on_overlap=True)
+    assert not (tmp_path / "out2").exists()
+    all_leaked = write_eval(tmp_path / "leaked.jsonl", ["leaked text"])
+    with pytest.raises(UsageError, match="every document of eval set"):
+        run_report({"ours": tok / "gpt2.tiktoken"}, {"en": all_leaked}, tmp_path / "out3")
 
 
 @pytest.mark.slow

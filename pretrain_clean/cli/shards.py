@@ -6,6 +6,8 @@ import logging
 import sys
 import tomllib
 
+from pretrain_clean.cli.args import parser
+from pretrain_clean.pipeline.output_guard import output_lock
 from pretrain_clean.tokenizer.manifest import ShardError
 from pretrain_clean.tokenizer.shards import ShardConfig, tokenize_to_shards
 
@@ -23,7 +25,7 @@ FLAGS = {"shard_tokens": "--shard-tokens", "seq_len": "--seq-len", "shuffle_seed
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; shard settings left unset come from ``--config`` or ShardConfig."""
-    p = argparse.ArgumentParser(description=USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser("shards", USAGE)
     d = ShardConfig()
     p.add_argument("--tokenizer", required=True, help="tokenizer.json (tokenizers library format)")
     p.add_argument("--input", required=True, help="cleaned corpus folder (reads DIR/kept/*.parquet)")
@@ -69,12 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         cfg = shard_config(args)
-        if args.engine == "spark":
-            from pretrain_clean.tokenizer.shards_spark import tokenize_with_spark
-            manifest = tokenize_with_spark(args.tokenizer, args.input, args.output, cfg,
-                                           overwrite=args.overwrite, master=args.master)
-        else:
-            manifest = tokenize_to_shards(args.tokenizer, args.input, args.output, cfg, overwrite=args.overwrite)
+        with output_lock(args.output):  # a second run into the same shard folder fails fast
+            if args.engine == "spark":
+                from pretrain_clean.tokenizer.shards_spark import tokenize_with_spark
+                manifest = tokenize_with_spark(args.tokenizer, args.input, args.output, cfg,
+                                               overwrite=args.overwrite, master=args.master)
+            else:
+                manifest = tokenize_to_shards(args.tokenizer, args.input, args.output, cfg, overwrite=args.overwrite)
     except (ShardError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,4 +12,4 @@ from pretrain_clean.filters.training.fasttext_clf import classifier_job
 
 def main(argv: list[str] | None = None) -> int:
     """Train, report held-out precision/recall; return the exit status."""
-    return classifier_job(argv, __doc__, ("hq", "lq"))
+    return classifier_job(argv, __doc__, ("hq", "lq"), prog="train-quality")

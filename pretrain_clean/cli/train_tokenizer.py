@@ -8,27 +8,22 @@ the tokenizer config (--config; default: the bundled one).
 """
 from __future__ import annotations
 
-import os
-import sys
-
-
-import argparse
 import json
 from dataclasses import replace
-from pathlib import Path
 
+from pretrain_clean.cli.args import non_negative, parser, positive
 from pretrain_clean.tokenizer.config import load_config
 from pretrain_clean.tokenizer.train import KINDS, train_tokenizer
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser("train-tokenizer", __doc__)
     ap.add_argument("--kind", choices=KINDS, required=True)
-    ap.add_argument("--vocab-size", type=int, help="overrides [spm]/[bpe] vocab_size")
+    ap.add_argument("--vocab-size", type=positive, help="overrides [spm]/[bpe] vocab_size")
     ap.add_argument("--input", nargs="+", required=True, help="cleaned-corpus dirs, parquet, jsonl(.gz/.zst) or txt")
     ap.add_argument("--output", required=True)
     ap.add_argument("--config", default="tokenizer", help="tokenizer config (default: the bundled one)")
-    ap.add_argument("--max-bytes", type=int, help="overrides [sample] max_bytes (0 = everything)")
+    ap.add_argument("--max-bytes", type=non_negative, help="overrides [sample] max_bytes (0 = everything)")
     ap.add_argument("--seed", type=int, help="overrides [sample] seed")
     args = ap.parse_args(argv)
     cfg = load_config(args.config)

@@ -95,7 +95,7 @@ def demo_reasons(training_documents: dict[str, int], marked: list[str] | None = 
 def write_card(model_path: str, kind: str, training: dict[str, list[str]], sources: dict[str, list[str]],
                held_out: dict[str, Any], excluded: int = 0, marked: list[str] | None = None) -> ModelCard:
     """Write the card and the hashes file beside ``model_path``; ``training`` maps class -> texts."""
-    from pretrain_clean.tokenizer.sample import text_hash
+    from pretrain_clean.tokenizer.text_hashes import text_hash
 
     model = Path(model_path)
     counts = {cls: len(texts) for cls, texts in training.items()}

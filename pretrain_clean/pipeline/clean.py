@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec
+from pretrain_clean.pipeline.ids import duplicate_ids
 from pretrain_clean.pipeline.parts import PartTask
-from pretrain_clean.pipeline.readers import check_environment
+from pretrain_clean.pipeline.output_guard import check_locations, clear_output, output_lock
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
+from pretrain_clean.pipeline.readers import check_environment
 from pretrain_clean.pipeline.report import summary_table, write_funnel
 from pretrain_clean.pipeline.split import split_tasks
 from pretrain_clean.pipeline.stats import Stats
+from pretrain_clean.pipeline.storage import is_uri
 from pretrain_clean.pipeline.worker import worker_cascade
 
 CASCADE_KEPT = "_cascade_kept"
@@ -28,6 +31,8 @@ class CleanOptions:
     """Local engine: datatrove tasks (default: one per worker)."""
     overwrite: bool = False
     show_progress: bool = True
+    follow_symlinks: bool = False
+    """Read files that symlinks inside an input folder point to outside it."""
 
 
 def dedup_enabled(spec: RunSpec) -> bool:
@@ -47,17 +52,35 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
 
 
 def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
-    """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats."""
-    out_dir = storage.absolute(out_dir)  # tasks must mean the same place on every executor
-    tasks = split_tasks(plan_tasks(expand_inputs(inputs)), spec.run.part_bytes)
-    check_environment([t.path for t in tasks])  # e.g. HTML extraction broken: fail before any work
+    """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats.
+
+    Before any work: inputs and output must not contain one another, every model loads, and
+    the output's lock is taken (a second run into it fails fast); ``--overwrite`` empties
+    the output before the inputs are listed; libraries the inputs need (HTML extraction) work.
+    """
+    check_locations(inputs, out_dir)
+    given, out_dir = out_dir, storage.absolute(out_dir)  # tasks must mean the same place on every executor
     worker_cascade(spec)  # load every model now: a bad model fails before any output exists
-    prepare_output(out_dir, fingerprint(spec.raw, tasks), options.overwrite)
+    with output_lock(given):  # messages name the output as the user gave it
+        if options.overwrite:
+            clear_output(given)
+        files = expand_inputs(inputs, follow_symlinks=options.follow_symlinks, refuse_run_outputs=True)
+        check_environment(files)  # e.g. HTML extraction broken: fail before any work
+        tasks = split_tasks(plan_tasks(files), spec.run.part_bytes)
+        # a local output was cleared above (keeping the lock); a URI output is cleared here
+        prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=options.overwrite and is_uri(out_dir))
+        return _run(spec, tasks, out_dir, options)
+
+
+def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, options: CleanOptions) -> Stats:
+    """Cascade on the engine, count repeated ids, dedup, write stats and the funnel."""
     with_dedup = dedup_enabled(spec)
     kept_subdir = CASCADE_KEPT if with_dedup else "kept"
     parts = run_engine(spec, tasks, out_dir, kept_subdir, options)
     stats = sum(parts, Stats())
     stats.check_accounting("cascade")
+    outputs = [storage.join(out_dir, sub, f"{t.name}.parquet") for t in tasks for sub in (kept_subdir, "rejected")]
+    stats.duplicate_ids = duplicate_ids(outputs)
     if with_dedup:
         from pretrain_clean.pipeline.dedup_step import run_dedup_step
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pretrain_clean.errors import ConfigError
+from pretrain_clean.errors import ConfigError, EnvironmentProblem
 from pretrain_clean.paths import BUNDLED, config_file, resolve_path
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.storage import is_uri
@@ -330,9 +330,20 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec
 
 
 def setup_stages(stages: list[Stage]) -> None:
-    """Call ``setup()`` on each stage, turning failures into errors naming the stage."""
+    """Call ``setup()`` on each stage, turning failures into errors naming the stage.
+
+    A library that will not import is an :class:`EnvironmentProblem`, a model that will not
+    load a :class:`ConfigError` naming the key: both at start-up, never per document later.
+    """
     for index, stage in enumerate(stages):
         try:
             stage.setup()
+        except ImportError as exc:
+            module = exc.name or str(exc)
+            raise EnvironmentProblem(
+                f"stages[{index}] ({stage.name}) needs the Python module {module!r}, which cannot be imported "
+                f"({exc}); install the project with its dependencies (pip install pretrain-clean) "
+                "or switch the stage off (enabled = false)"
+            ) from exc
         except Exception as exc:  # noqa: BLE001 - re-raised with the config key
             raise ConfigError(f"stages[{index}] ({stage.name}): setup failed: {exc}") from exc

@@ -29,6 +29,17 @@ class Document:
             self.__dict__["_cache"] = {}
         super().__setattr__(name, value)
 
+    @property
+    def key(self) -> str:
+        """The document's unique key in a run: its source file and position there.
+
+        Unlike ``id`` (the user's, kept as given, which may repeat) no two documents share it.
+
+        >>> Document("x", "t", "a.jsonl", 10).key
+        'a.jsonl:10'
+        """
+        return f"{self.source}:{self.position}"
+
     def cached(self, key: str, compute: Callable[["Document"], T]) -> T:
         """Return ``compute(self)``, computed once per text version under ``key``."""
         try:

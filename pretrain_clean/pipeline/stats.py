@@ -61,6 +61,8 @@ class Stats:
     """Dedup's passes: ``read_and_hash``, ``exact``, ``minhash``, ``paragraph``, ``write``."""
     flagged: Counter = field(default_factory=Counter)
     """``stage.reason`` -> kept documents flagged by a reason the config only annotates."""
+    duplicate_ids: int = 0
+    """Documents whose input ``id`` an earlier document already had (see :mod:`pipeline.ids`)."""
 
     def stage(self, name: str) -> StageStats:
         """The stats of stage ``name``, created in order of first use."""
@@ -98,6 +100,7 @@ class Stats:
             self.parts + other.parts,
             dict(Counter(self.dedup_seconds) + Counter(other.dedup_seconds)),
             self.flagged + other.flagged,
+            self.duplicate_ids + other.duplicate_ids,
         )
 
     @property
@@ -132,6 +135,7 @@ class Stats:
             "parts": self.parts,
             "dedup_seconds": {k: round(v, 6) for k, v in self.dedup_seconds.items()},
             "flagged": dict(sorted(self.flagged.items())),
+            "duplicate_ids": self.duplicate_ids,
         }
 
     @classmethod
@@ -145,6 +149,7 @@ class Stats:
             data.get("read_seconds", 0.0), data.get("write_seconds", 0.0), data.get("parts", 0),
             dict(data.get("dedup_seconds", {})),
             Counter(data.get("flagged", {})),
+            data.get("duplicate_ids", 0),
         )
 
     def to_json(self) -> str:

@@ -19,7 +19,7 @@ from pretrain_clean.pipeline.records import Quarantined, utf8_safe
 from pretrain_clean.pipeline.storage import OutputFile
 
 KEPT_SCHEMA = pa.schema([
-    ("id", pa.string()), ("text", pa.string()), ("source", pa.string()),
+    ("id", pa.string()), ("doc_key", pa.string()), ("text", pa.string()), ("source", pa.string()),
     ("position", pa.int64()), ("meta", pa.string()),
 ])
 REJECTED_SCHEMA = KEPT_SCHEMA.append(pa.field("stage", pa.string())).append(pa.field("reason", pa.string()))
@@ -72,6 +72,7 @@ def outcome_columns(outcomes: list[Outcome], rejected: bool) -> dict[str, list[A
     for outcome in outcomes:
         doc = outcome.doc
         columns["id"].append(doc.id)
+        columns["doc_key"].append(doc.key)
         columns["text"].append(doc.text)
         columns["source"].append(doc.source)
         columns["position"].append(doc.position)

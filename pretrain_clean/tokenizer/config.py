@@ -18,7 +18,7 @@ class SampleOptions:
 
     max_bytes: int | None = 1_000_000_000
     seed: int = 0
-    exclude: tuple[str, ...] = ("bundled:eval",)
+    exclude: tuple[str, ...] = ("bundled:eval/*.jsonl",)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from pretrain_clean.errors import MissingInput, UsageError
 from pretrain_clean.pipeline import storage
 
 # Split patterns, copied from tiktoken_ext/openai_public.py (tiktoken 0.14, MIT) and Qwen's
@@ -122,7 +123,7 @@ def pattern_for(path: Path) -> str:
     for key, name in PATTERN_ALIASES.items():
         if key in stem:
             return name
-    raise ValueError(f"{path}: cannot tell the split pattern of this tiktoken file from its name; "
+    raise UsageError(f"{path}: cannot tell the split pattern of this tiktoken file from its name; "
                      f"name it after one of {sorted(PATTERN_ALIASES)} or pass pattern=")
 
 
@@ -136,9 +137,9 @@ def load_tokenizer(path: str | Path, name: str | None = None, pattern: str | Non
             return HFTokenizer(p / "tokenizer.json", name)
         if (p / "tokenizer.model").exists():
             return SpmTokenizer(p / "tokenizer.model", name)
-        raise FileNotFoundError(f"{p}: directory holds neither tokenizer.json nor tokenizer.model")
+        raise MissingInput(f"{p}: directory holds neither tokenizer.json nor tokenizer.model")
     if not p.exists():
-        raise FileNotFoundError(f"tokenizer file {p} does not exist")
+        raise MissingInput(f"tokenizer file {p} does not exist")
     suffix = p.suffix.lower()
     if suffix == ".json":
         return HFTokenizer(p, name)
@@ -146,4 +147,4 @@ def load_tokenizer(path: str | Path, name: str | None = None, pattern: str | Non
         return SpmTokenizer(p, name)
     if suffix == ".tiktoken":
         return TiktokenTokenizer(p, name, pattern)
-    raise ValueError(f"{p}: unknown tokenizer type {suffix!r}; expected tokenizer.json, .model or .tiktoken")
+    raise UsageError(f"{p}: unknown tokenizer type {suffix!r}; expected tokenizer.json, .model or .tiktoken")

@@ -4,7 +4,9 @@ Bytes per token and characters per token are the measures YAYI 2 (Luo et al., 20
 uses to compare tokenizers; tokens per 1,000 characters and the ratio of token counts to a
 baseline tokenizer make the cost differences direct. Evaluation texts must be held out from
 training: every evaluation document's text hash is checked against the ``sample_hashes.txt``
-the trainer wrote next to each of our tokenizers.
+the trainer wrote next to each of our tokenizers. Documents found in a training sample are
+left out of the evaluation for every tokenizer (so all are compared on the same texts) and
+the report says how many; ``fail_on_overlap`` refuses the report instead.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
+from pretrain_clean.errors import UsageError
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.storage import staged_folder as staged_files
 from pretrain_clean.tokenizer.load import TokenizerLike
@@ -74,6 +77,18 @@ def check_held_out(evals: dict[str, list[str]], train_hashes: dict[str, set[str]
             if overlap:
                 problems.append(f"{overlap}/{len(texts)} documents of eval set {name!r} are in the training sample of {tok!r}")
     return problems
+
+
+def held_out(evals: dict[str, list[str]],
+             train_hashes: dict[str, set[str]]) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """The evaluation sets without documents found in any training sample, and how many each lost.
+
+    >>> held_out({"en": ["a", "b"]}, {"ours": {text_hash("a")}})
+    ({'en': ['b']}, {'en': 1})
+    """
+    seen = set().union(*train_hashes.values()) if train_hashes else set()
+    kept = {name: [t for t in texts if text_hash(t) not in seen] for name, texts in evals.items()}
+    return kept, {name: len(evals[name]) - len(kept[name]) for name in evals if len(kept[name]) < len(evals[name])}
 
 
 def measure(tokenizers: Sequence[TokenizerLike], evals: dict[str, list[str]], baseline: str) -> list[Row]:
@@ -169,24 +184,30 @@ def run_report(
     evals: dict[str, str | Path],
     out_dir: str | Path,
     baseline: str | None = None,
-    allow_overlap: bool = False,
+    fail_on_overlap: bool = False,
 ) -> list[Row]:
-    """Load tokenizers and eval sets, check held-out, write report.md/.csv/.png into ``out_dir``."""
+    """Load tokenizers and eval sets, hold out trained-on documents, write report.md/.csv/.png."""
     from pretrain_clean.tokenizer.load import load_tokenizer
 
     if not tokenizers or not evals:
-        raise ValueError("the report needs at least one tokenizer and one evaluation set")
+        raise UsageError("the report needs at least one tokenizer and one evaluation set")
     loaded = [load_tokenizer(path, name) for name, path in tokenizers.items()]
     texts = load_eval_sets(evals)
     trained = {n: h for n, p in tokenizers.items() if (h := training_hashes(p)) is not None}
     problems = check_held_out(texts, trained)
-    if problems and not allow_overlap:
-        raise ValueError("evaluation texts are not held out: " + "; ".join(problems))
+    if problems and fail_on_overlap:
+        raise UsageError("evaluation texts are not held out: " + "; ".join(problems))
+    texts, excluded = held_out(texts, trained)
+    emptied = [name for name, t in texts.items() if not t]
+    if emptied:
+        raise UsageError(f"every document of eval set(s) {', '.join(emptied)} is in a training sample; "
+                         "evaluate on held-out text")
     baseline = baseline or loaded[0].name
     rows = measure(loaded, texts, baseline)
     notes = [f"Held-out check: evaluation documents hashed against the training samples of "
              f"{', '.join(sorted(trained)) or 'no tokenizer (none of ours)'}: "
-             + ("no overlap." if not problems else "OVERLAP: " + "; ".join(problems))]
+             + ("no overlap." if not problems else "; ".join(problems) + ". Excluded from every tokenizer's "
+                "evaluation: " + ", ".join(f"{n} documents of {s}" for s, n in excluded.items()) + ".")]
     with staged_files(out_dir) as out:
         write_csv(rows, out / "report.csv")
         write_markdown(rows, baseline, notes, out / "report.md")

@@ -20,21 +20,14 @@ from typing import Iterable, Iterator
 
 import orjson
 
-from pretrain_clean.pipeline import storage
+from pretrain_clean.errors import UsageError
+from pretrain_clean.pipeline import plan, storage
+from pretrain_clean.tokenizer.text_hashes import text_hash  # noqa: F401 - re-exported for callers
 
 JSON_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
 SUFFIXES = JSON_SUFFIXES + (".parquet", ".txt", ".txt.gz")
 SAMPLE_FILE = "sample.jsonl"
 HASHES_FILE = "sample_hashes.txt"
-
-
-def text_hash(text: str) -> str:
-    """Stable 64-bit hex hash of a document's exact text (used for held-out checks).
-
-    >>> text_hash("abc") == text_hash("abc") != text_hash("abd")
-    True
-    """
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def _unit(seed: int, key: str) -> float:
@@ -43,28 +36,21 @@ def _unit(seed: int, key: str) -> float:
     return int.from_bytes(digest, "big") / 2.0**64
 
 
+def _wanted(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES)
+
+
 def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
     """Files to read, in a fixed order: ``DIR/kept/*.parquet`` for a cleaned-corpus dir,
-    every supported file under any other directory, or the file itself."""
-    files: list[Path] = []
-    for raw in paths:
-        if storage.is_uri(str(raw)):
-            files.extend(_remote_inputs(str(raw)))
-            continue
-        p = Path(raw)
-        if p.is_dir():
-            kept = p / "kept"
-            base = kept if kept.is_dir() else p
-            found = sorted(f for f in base.rglob("*") if f.is_file() and f.name.lower().endswith(SUFFIXES))
-            if not found:
-                raise FileNotFoundError(f"no readable text files ({', '.join(SUFFIXES)}) under {base}")
-            files.extend(found)
-        elif p.is_file():
-            if not p.name.lower().endswith(SUFFIXES):
-                raise ValueError(f"{p}: unsupported input type; expected one of {', '.join(SUFFIXES)}")
-            files.append(p)
-        else:
-            raise FileNotFoundError(f"input {p} does not exist")
+    every supported file under any other directory, or the file itself. Local paths go through
+    the pipeline's one lister (:func:`pretrain_clean.pipeline.plan.expand_inputs`); URIs are
+    fetched into the local cache (remote files first, then local ones)."""
+    names = [str(p) for p in paths]
+    files = [f for uri in names if storage.is_uri(uri) for f in _remote_inputs(uri)]
+    local = [n for n in names if not storage.is_uri(n)]
+    if local:
+        files += [Path(f) for f in plan.expand_inputs(local, wanted=_wanted, kinds=", ".join(SUFFIXES),
+                                                      corpus_dirs=True)]
     return files
 
 
@@ -100,7 +86,7 @@ def iter_file(path: Path) -> Iterator[str]:
 
         pf = pq.ParquetFile(path)
         if "text" not in pf.schema_arrow.names:
-            raise ValueError(f"{path}: parquet file has no 'text' column (columns: {pf.schema_arrow.names})")
+            raise UsageError(f"{path}: parquet file has no 'text' column (columns: {pf.schema_arrow.names})")
         for batch in pf.iter_batches(columns=["text"], batch_size=1024):
             for text in batch.column(0).to_pylist():
                 if text:
@@ -114,7 +100,7 @@ def iter_file(path: Path) -> Iterator[str]:
                 try:
                     text = orjson.loads(line)["text"]
                 except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-                    raise ValueError(f"{path}:{lineno}: expected a JSON object with a 'text' field ({exc})") from exc
+                    raise UsageError(f"{path}:{lineno}: expected a JSON object with a 'text' field ({exc})") from exc
                 if text:
                     yield text
         else:

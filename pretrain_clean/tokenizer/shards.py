@@ -36,6 +36,7 @@ import xxhash
 from tokenizers import Tokenizer
 
 from pretrain_clean.pipeline import storage
+from pretrain_clean.pipeline.plan import expand_inputs
 from pretrain_clean.tokenizer.manifest import (FORMAT_VERSION, ShardError, incompatibilities, read_manifest,
                                 sha256_file, write_manifest)
 from pretrain_clean.tokenizer.packing import pack_table
@@ -183,8 +184,12 @@ def encode_texts(ot: OpenTokenizer, texts: list[str]) -> pa.ListArray:
 
 
 def list_inputs(input_dir: str | Path) -> list[str]:
-    """The cleaned corpus files: ``DIR/kept/*.parquet`` (or ``DIR/*.parquet``), sorted by name."""
+    """The cleaned corpus files: ``DIR/kept/*.parquet`` (or ``DIR/*.parquet``), sorted by name;
+    local folders through the pipeline's one lister (searched recursively)."""
     root = storage.absolute(str(input_dir))
+    if not storage.is_uri(root):
+        return expand_inputs([root], wanted=lambda name: name.endswith(".parquet"), kinds=".parquet",
+                             corpus_dirs=True)
     kept = storage.join(root, "kept")
     files = storage.list_files(kept, ".parquet") or storage.list_files(root, ".parquet")
     if not files:

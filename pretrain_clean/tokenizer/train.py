@@ -7,6 +7,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from pretrain_clean.errors import UsageError
 from pretrain_clean.pipeline.storage import staged_folder as staged_files
 from pretrain_clean.tokenizer.config import TokenizerConfig
 from pretrain_clean.tokenizer.sample import HASHES_FILE, SampleInfo, hashes_of, sample_documents, text_hash
@@ -26,7 +27,7 @@ def train_tokenizer(
     """Sample ``inputs`` and train; write the tokenizer files, ``sample_hashes.txt`` and
     ``train_info.json`` into ``out_dir``; return the info written."""
     if kind not in KINDS:
-        raise ValueError(f"--kind must be one of {KINDS}, got {kind!r}")
+        raise UsageError(f"--kind must be one of {KINDS}, got {kind!r}")
     with staged_files(out_dir) as staging:  # a killed run never leaves a half-written tokenizer
         return _train_into(kind, inputs, staging, cfg, vocab_size)
 
@@ -50,7 +51,7 @@ def _train_into(
         opts = replace(cfg.bpe, vocab_size=vocab_size or cfg.bpe.vocab_size)
         train_bpe(texts, out, opts)
     if info.docs == 0:
-        raise ValueError(f"no training documents were sampled from {list(map(str, inputs))}")
+        raise UsageError(f"no training documents were sampled from {list(map(str, inputs))}")
     (out / HASHES_FILE).write_text("".join(h + "\n" for h in sorted(hashes)), encoding="utf-8")
     result = {
         "kind": kind, "inputs": [str(p) for p in inputs], "options": asdict(opts),

@@ -14,6 +14,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from pretrain_clean.errors import ConfigError
 from pretrain_clean.tokenizer.special import BPE_BOS, BPE_EOS, BPE_PAD, reserved_tokens, write_special_map
 
 HTML_TOKENS = (
@@ -56,9 +57,9 @@ def check_added_tokens(tokens: Iterable[str]) -> None:
     alphabet = set(ByteLevel.alphabet())
     for tok in tokens:
         if not tok:
-            raise ValueError("bpe.added_tokens: empty token")
+            raise ConfigError("bpe.added_tokens: empty token")
         if not tok.isascii() and all(c in alphabet for c in tok):
-            raise ValueError(f"bpe.added_tokens: {tok!r} is made of byte-level alphabet characters and "
+            raise ConfigError(f"bpe.added_tokens: {tok!r} is made of byte-level alphabet characters and "
                              "would not decode to itself; remove it")
 
 
@@ -89,10 +90,10 @@ def train_bpe(texts: Iterable[str], out_dir: str | Path, opts: BpeOptions) -> Pa
     specials = special_tokens(opts)
     clash = set(added) & set(specials)
     if clash:
-        raise ValueError(f"bpe.added_tokens repeats special tokens: {sorted(clash)}")
+        raise ConfigError(f"bpe.added_tokens repeats special tokens: {sorted(clash)}")
     fixed = len(specials) + len(added) + 256
     if opts.vocab_size <= fixed:
-        raise ValueError(f"bpe.vocab_size={opts.vocab_size} must exceed the {fixed} special, added and byte tokens")
+        raise ConfigError(f"bpe.vocab_size={opts.vocab_size} must exceed the {fixed} special, added and byte tokens")
     tok = new_tokenizer()
     # Added tokens go in as trainer special tokens so they get fixed ids and count toward
     # vocab_size; afterwards they are marked non-special so decoding always keeps them.

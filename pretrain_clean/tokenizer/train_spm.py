@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from pretrain_clean.errors import UsageError
 from pretrain_clean.tokenizer.special import SPM_BOS, SPM_EOS, SPM_UNK, write_special_map
 
 
@@ -82,7 +83,7 @@ def train_spm(texts: Iterable[str], out_dir: str | Path, opts: SpmOptions) -> Pa
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         lines = Path(tmp) / "lines.txt"
         if write_lines(texts, lines) == 0:
-            raise ValueError("the training sample is empty: no text to train sentencepiece on")
+            raise UsageError("the training sample is empty: no text to train sentencepiece on")
         spm.SentencePieceTrainer.train(input=str(lines), model_prefix=str(out / "tokenizer"), **spm_trainer_args(opts))
     (out / "tokenizer.vocab").unlink(missing_ok=True)
     release_freed_memory()  # the trainer's freed heap would otherwise add to the export's peak

@@ -104,10 +104,10 @@ def verify_shards(out_dir: str | Path, sample: int = 64, seed: int = 0,
     out = storage.absolute(str(out_dir))
     manifest = read_manifest(out)
     if manifest is None:
-        return [f"{out}: no manifest.json; run jobs/tokenize.py first"]
+        return [f"{out}: no manifest.json; run pretrain-clean shards first"]
     problems: list[str] = []
     if not manifest.get("complete"):
-        problems.append(f"{out}: manifest.json says the run is incomplete; rerun jobs/tokenize.py to finish it")
+        problems.append(f"{out}: manifest.json says the run is incomplete; rerun pretrain-clean shards to finish it")
     tok_name = str(tokenizer or manifest["tokenizer_path"])
     tok_path = storage.local_copy(tok_name)
     tok = None

@@ -12,27 +12,13 @@ from pathlib import Path
 from typing import Iterator
 
 from pretrain_clean.pipeline.config import InputConfig
-from pretrain_clean.pipeline.readers import Document, is_supported, read_records
-
-
-def _readable(path: Path) -> bool:
-    return is_supported(path.name)
+from pretrain_clean.pipeline.plan import expand_inputs
+from pretrain_clean.pipeline.readers import Document, read_records
 
 
 def expand(paths: list[str]) -> list[Path]:
-    """Files named by ``paths`` (directories expanded); raises naming a missing path."""
-    files: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            files.extend(f for f in sorted(p.rglob("*")) if f.is_file() and _readable(f))
-        elif p.is_file():
-            if not _readable(p):
-                raise ValueError(f"{p}: unknown input format (.txt, .jsonl, .json, .parquet, .warc, .html)")
-            files.append(p)
-        else:
-            raise FileNotFoundError(f"input not found: {p}")
-    return files
+    """Files named by ``paths`` (directories expanded) through the pipeline's one lister."""
+    return [Path(f) for f in expand_inputs(paths)]
 
 
 def read_texts(paths: list[str], text_field: str = "text") -> Iterator[str]:

@@ -9,6 +9,7 @@ quality setup follows GPT-3 (Brown et al., 2020, appendix A) and CCNet's "wiki-l
 """
 from __future__ import annotations
 
+import argparse
 import random
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probabil
 from pretrain_clean.filters.model_card import excluded_hashes, write_card
 from pretrain_clean.filters.model_files import load_fasttext
 from pretrain_clean.pipeline import storage
-from pretrain_clean.tokenizer.sample import text_hash
+from pretrain_clean.tokenizer.text_hashes import text_hash
 
 LABELLED_HASHES = "bundled:labelled/hashes.txt"
 """The labelled evaluation set (``pretrain-clean evaluate``): never trained on by default."""
@@ -196,16 +197,23 @@ def positive_probability(model: object, text: str, label: str) -> float:
     return label_probability(found, probs, f"__label__{label}")
 
 
-def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, str]) -> int:
-    """The command line shared by ``jobs/train_quality.py`` and ``jobs/train_toxicity.py``."""
-    import argparse
+def _job_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The subcommand's argument parser: bad usage is one ``error:`` line (see :mod:`cli.args`)."""
+    from pretrain_clean.cli.args import parser
+
+    return parser(prog, description)
+
+
+def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, str],
+                   prog: str = "train-classifier") -> int:
+    """The command line shared by ``pretrain-clean train-quality`` and ``train-toxicity``."""
     import os
     import sys
 
     from pretrain_clean.filters.model_card import card_path
     from pretrain_clean.filters.training.corpus import read_texts
 
-    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = _job_parser(prog, description)
     ap.add_argument("--positive", nargs="+", required=True, help=f"documents labelled {labels[0]!r}")
     ap.add_argument("--negative", nargs="+", required=True, help=f"documents labelled {labels[1]!r}")
     ap.add_argument("--output", required=True, help="model path (.bin, or .ftz to quantize)")
@@ -234,8 +242,8 @@ def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, 
             quantize_cutoff=args.quantize_cutoff,
         )  # fmt: skip
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"{os.path.basename(sys.argv[0])}: {exc}", file=sys.stderr)
-        return 1
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"model {report.model} ({os.path.getsize(report.model)} bytes), labels {labels[0]}/{labels[1]}")
     print(f"trained on {report.train_positive} positive / {report.train_negative} negative documents "
           f"({report.excluded} excluded as evaluation documents)")
