@@ -16,6 +16,7 @@ from pretrain_clean.filters import model_card
 from pretrain_clean.filters.model_card import read_card
 from pretrain_clean.filters.model_files import resolve
 from pretrain_clean.pipeline import evaluate as ev
+from pretrain_clean.pipeline import worker
 from pretrain_clean.pipeline.cascade import Cascade
 from pretrain_clean.pipeline.config import ConfigError, load_config, parse_config
 from pretrain_clean.pipeline.document import Document
@@ -145,6 +146,7 @@ def test_bad_labelled_file_and_missing_markers_are_one_line_errors(tmp_path: Pat
 def test_bundled_sample_default_config_no_document_dropped_by_a_demo_model(tmp_path: Path) -> None:
     out = tmp_path / "run"
     model_card._WARNED.clear()  # an earlier test of this process may have warned already (once per process)
+    worker._CASCADES.clear()  # ... or loaded the default cascade already (models load once per process)
     with pytest.warns(model_card.DemoModelWarning, match="demo-sized"):
         assert cli(["clean", "--engine", "local", "--config", "default", "--input", str(ROOT / "data" / "sample"),
                     "--output", str(out), "--workers", "1", "--quiet"]) == 0

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from pretrain_clean.cli.args import parser, positive
 from pretrain_clean.errors import MissingInput
+from pretrain_clean.pipeline import storage
 from pretrain_clean.tokenizer.verify import verify_shards
 
 
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed choosing the sample")
     ap.add_argument("--tokenizer", help="tokenizer.json to use instead of the manifest's tokenizer_path")
     args = ap.parse_args(argv)
-    if not Path(args.dir).is_dir():
+    if not storage.exists(args.dir):  # a local folder or a URI
         raise MissingInput(f"shard folder not found: {args.dir}")
     problems = verify_shards(args.dir, sample=args.sample, seed=args.seed, tokenizer=args.tokenizer)
     for problem in problems:
