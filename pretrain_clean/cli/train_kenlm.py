@@ -15,7 +15,7 @@ from pretrain_clean.cli.args import parser, positive
 from pretrain_clean.errors import EnvironmentProblem, UsageError
 from pretrain_clean.filters.model_card import card_path, excluded_hashes
 from pretrain_clean.filters.training.corpus import read_texts
-from pretrain_clean.filters.training.fasttext_clf import LABELLED_HASHES
+from pretrain_clean.filters.training.fasttext_clf import add_card_options
 from pretrain_clean.filters.training.kenlm_lm import find_kenlm_tool, train_kenlm
 
 
@@ -29,11 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cutoff-sample", nargs="+", help="sample of the corpus to filter, for the "
                     "head/middle/tail percentiles (default: every 10th input document, held out)")
     ap.add_argument("--text-field", default="text", help="JSON/parquet field holding the text")
-    ap.add_argument("--exclude", nargs="*", default=[LABELLED_HASHES], metavar="HASHES",
-                    help="text-hash lists whose documents are never trained on (default: the labelled "
-                         "evaluation set; pass --exclude with no value to exclude nothing)")
-    ap.add_argument("--demo", action="append", default=[], metavar="REASON",
-                    help="mark the model demo-sized in its card, e.g. 'trained on the data the demo cleans'")
+    add_card_options(ap)
     args = ap.parse_args(argv)
     try:
         find_kenlm_tool("lmplz")

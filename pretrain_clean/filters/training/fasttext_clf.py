@@ -204,6 +204,15 @@ def _job_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return parser(prog, description)
 
 
+def add_card_options(ap: argparse.ArgumentParser) -> None:
+    """The ``--exclude`` and ``--demo`` options every model-training job has (see model cards)."""
+    ap.add_argument("--exclude", nargs="*", default=[LABELLED_HASHES], metavar="HASHES",
+                    help="text-hash lists whose documents are never trained on (default: the labelled "
+                         "evaluation set; pass --exclude with no value to exclude nothing)")
+    ap.add_argument("--demo", action="append", default=[], metavar="REASON",
+                    help="mark the model demo-sized in its card, e.g. 'trained on the data the demo cleans'")
+
+
 def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, str],
                    prog: str = "train-classifier") -> int:
     """The command line shared by ``pretrain-clean train-quality`` and ``train-toxicity``."""
@@ -226,11 +235,7 @@ def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, 
     ap.add_argument("--quantize-cutoff", type=int, default=20_000, help=".ftz: words/n-grams kept")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--text-field", default="text", help="JSON/parquet field holding the text")
-    ap.add_argument("--exclude", nargs="*", default=[LABELLED_HASHES], metavar="HASHES",
-                    help="text-hash lists whose documents are never trained on (default: the labelled "
-                         "evaluation set; pass --exclude with no value to exclude nothing)")
-    ap.add_argument("--demo", action="append", default=[], metavar="REASON",
-                    help="mark the model demo-sized in its card, e.g. 'trained on the data the demo cleans'")
+    add_card_options(ap)
     args = ap.parse_args(argv)
     try:
         report = train_classifier(
