@@ -161,15 +161,15 @@ def train_classifier(
         for attempt in range(MAX_NAN_RETRIES + 1):
             try:
                 model = fasttext.train_supervised(
-                    input=str(train_file), epoch=epoch, lr=lr, dim=dim, wordNgrams=word_ngrams,
+                    input=str(train_file), epoch=epoch, lr=lr * 0.5**attempt, dim=dim, wordNgrams=word_ngrams,
                     bucket=bucket, minCount=1, loss="softmax", thread=1, seed=seed, verbose=0,
                 )  # fmt: skip
                 attempts = attempt + 1
                 break
-            except RuntimeError as exc:  # "Encountered NaN."
+            except RuntimeError as exc:  # "Encountered NaN.": diverged; retry at half the rate
                 if "NaN" not in str(exc) or attempt == MAX_NAN_RETRIES:
                     raise RuntimeError(
-                        f"fastText training hit NaN {attempt + 1} times (lower --lr if it diverges): {exc}"
+                        f"fastText training hit NaN {attempt + 1} times, down to lr {lr * 0.5**attempt:g}: {exc}"
                     ) from exc
         if out.suffix == ".ftz":
             model.quantize(input=str(train_file), qnorm=True, retrain=False, cutoff=quantize_cutoff)
