@@ -146,9 +146,17 @@ def write_part(job: WriteJob) -> WriteResult:
     Columns pass through Arrow untouched except ``meta`` (every row's JSON is parsed and
     dumped again, adding the dedup keys) and the texts paragraph dedup shortens.
     """
-    cfg, lo, hi = job.cfg, job.first_doc, job.stop_doc
+    lo, hi = job.first_doc, job.stop_doc
     state = {name: np.array(np.load(Path(job.work) / f"{name}.npy", mmap_mode="r")[lo:hi]) for name in STATE_ARRAYS}
     removals = load_removals(Path(job.work) / "removals" / f"file-{job.index:06d}.bin")
+    return apply_decisions(job, state, removals)
+
+
+def apply_decisions(job: WriteJob, state: dict[str, np.ndarray], removals: dict[int, set[int]]) -> WriteResult:
+    """Write the part's kept and rejected files from its decisions: ``state`` holds the
+    :data:`STATE_ARRAYS` of documents ``first_doc..stop_doc``, ``removals`` the units to
+    remove per document. The Spark engine calls this too, with its own document numbers."""
+    lo, hi = job.first_doc, job.stop_doc
     result = WriteResult()
     parquet = storage.parquet_file(job.path)
     schema = parquet.schema_arrow

@@ -1,47 +1,43 @@
-"""Spark dedup engine: the local engine's decisions with DataFrame operations.
+"""Spark dedup engine: the local engine's decisions with a few DataFrame operations.
 
-Documents are ordered by ``key = file_index << 40 | row_index``, the same (file, row)
-order the local engine numbers them in, so both engines keep the same documents. Input
-parts are read, and output parts written, by Python tasks through :mod:`pipeline.storage`
-(local paths or ``s3://``...; no shared filesystem, no Hadoop connector). Band keys are exploded and grouped, candidate
-edges verified with a join, components found by large-star/small-star; nothing but
-small summaries (counts, a histogram, a few example clusters) reaches the driver.
+Documents are keyed ``key = file_index << 40 | row_index``, the same (file, row) order the
+local engine numbers them in, so both engines keep the same documents. Text never enters
+the JVM: one pass of Python tasks reads every input part (through :mod:`pipeline.storage`,
+so ``s3://`` works without Hadoop connectors) and emits per-document features only (exact
+key, LSH band keys, signature, paragraph hashes); decisions are made with grouped keys and
+joins; one last pass of Python tasks rereads each part and writes its kept and rejected
+files with the local engine's own writer (:func:`dedup.local_parts.apply_decisions`), so
+the two engines' outputs are the same code. Candidate edges found by LSH are few (about the
+near-duplicates' number): up to :data:`DRIVER_EDGES` of them are joined into components on
+the driver (:func:`dedup.components.connected_components`); more go through the
+large-star/small-star joins of :mod:`dedup.spark_components`. Only those edges, counts, a
+histogram and a few example rows reach the driver.
 """
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import pyarrow as pa
 
-from pretrain_clean.dedup.spark_components import spark_connected_components
+from pretrain_clean.dedup.components import connected_components
 from pretrain_clean.dedup.config import DedupConfig
-from pretrain_clean.dedup.decisions import too_short, verified_pairs
-from pretrain_clean.dedup.exact import exact_key
+from pretrain_clean.dedup.decisions import verified_pairs
 from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.local import EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, output_names
-from pretrain_clean.dedup.paragraph import rewrite, unit_hashes
-from pretrain_clean.dedup.spark_io import input_schema, read_parts, write_parts
-from pretrain_clean.dedup.report import (
-    REASONS,
-    STATUS_EXACT,
-    STATUS_KEPT,
-    STATUS_NEAR,
-    STATUS_SHORT,
-    DedupResult,
-    size_histogram,
-    write_report,
-)
+from pretrain_clean.dedup.report import STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult, size_histogram, write_report
+from pretrain_clean.dedup.spark_components import spark_connected_components
+from pretrain_clean.dedup.spark_io import ROW_BITS, read_features, write_parts
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-ROW_BITS = 40
-"""Rows per file are < 2^40; files < 2^23."""
+DRIVER_EDGES = 5_000_000
+"""Verified candidate edges (16 bytes each) collected to the driver for connected
+components; above this the components are computed with DataFrame joins instead."""
 
 
 def run_dedup_spark(
@@ -51,42 +47,31 @@ def run_dedup_spark(
     kept_dir: str,
     rejected_dir: str,
     work_dir: str,
+    driver_edges: int = DRIVER_EDGES,
 ) -> DedupResult:
     """Spark twin of :func:`dedup.local.run_dedup_local` (same outputs, same report)."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
     names = output_names(input_files)
     result = DedupResult()
     hasher = NearDupHasher.from_config(cfg) if cfg.minhash else None
     t0 = time.perf_counter()
     set_shuffle_partitions(spark, sum(storage.size(p) for p in input_files))
-    schema = input_schema(input_files)
-    raw = read_parts(spark, input_files, schema)
-    docs = (
-        raw.withColumn("key", F.shiftleft(F.col("file_idx"), ROW_BITS) + F.col("row_index"))
-        .withColumn("text", F.coalesce(F.col("text"), F.lit("")))
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
-    columns = list(schema.names)
-    totals = docs.agg(F.count("*"), F.sum(F.octet_length("text"))).first()
+    feats = read_features(spark, cfg, hasher, input_files).persist(StorageLevel.MEMORY_AND_DISK)
+    totals = feats.agg(F.count("*"), F.sum("nbytes")).first()
     result.documents_in, result.bytes_in = int(totals[0]), int(totals[1] or 0)
-    status = docs.select("key", F.lit(STATUS_KEPT).alias("status"), F.lit(None).cast("long").alias("dup_of"))
+    status = feats.select("key", F.lit(STATUS_KEPT).alias("status"), F.lit(None).cast("long").alias("dup_of"))
     result.seconds["read_and_hash"] = time.perf_counter() - t0
 
     if cfg.exact:
         t0 = time.perf_counter()
-        exact_udf = F.pandas_udf(lambda s: s.map(exact_key).astype("int64"), T.LongType())
-        keyed = docs.select("key", exact_udf("text").alias("ekey"))
-        firsts = keyed.groupBy("ekey").agg(F.min("key").alias("first"))
+        firsts = feats.groupBy("ekey").agg(F.min("key").alias("first"))
+        dup = F.col("key") != F.col("first")
         status = (
-            keyed.join(firsts, "ekey")
-            .select(
-                "key",
-                F.when(F.col("key") != F.col("first"), STATUS_EXACT).otherwise(STATUS_KEPT).alias("status"),
-                F.when(F.col("key") != F.col("first"), F.col("first")).alias("dup_of"),
-            )
+            feats.select("key", "ekey").join(firsts, "ekey")
+            .select("key", F.when(dup, STATUS_EXACT).otherwise(STATUS_KEPT).alias("status"),
+                    F.when(dup, F.col("first")).alias("dup_of"))
             .localCheckpoint(eager=True)
         )
         result.seconds["exact"] = time.perf_counter() - t0
@@ -94,62 +79,50 @@ def run_dedup_spark(
     clusters = None
     if hasher is not None:
         t0 = time.perf_counter()
-        status, clusters = _near(spark, cfg, hasher, docs, status)
+        status, clusters = _near(spark, cfg, feats, status, driver_edges)
         result.seconds["minhash"] = time.perf_counter() - t0
 
     removals = None
     if cfg.paragraph or cfg.sentence:
         t0 = time.perf_counter()
-        removals = _paragraph_removals(cfg, docs, status)
+        removals = _paragraph_removals(cfg, feats, status)
         result.seconds["paragraph"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    out = _final(cfg, docs, status, clusters, removals, columns)
-    out = out.persist(StorageLevel.MEMORY_AND_DISK)
-    counts = out.groupBy("status").agg(F.count("*").alias("n"), F.sum(F.octet_length("text")).alias("b")).collect()
-    for row in counts:
-        if row["status"] == STATUS_KEPT:
-            result.kept, result.bytes_kept = int(row["n"]), int(row["b"] or 0)
-        else:
-            stage, reason = REASONS[row["status"]]
-            result.removed[f"{stage}.{reason}"] = int(row["n"])
-    result.removed = dict(sorted(result.removed.items()))
-    if removals is not None:
-        result.units_removed = int(
-            out.where(F.col("status") == STATUS_KEPT).agg(F.sum("n_removed")).first()[0] or 0
-        )
-    write_parts(out, schema, names, kept_dir, rejected_dir)
+    examples = _example_members(clusters)
+    decisions = _decisions(feats, status, clusters, removals)
+    written = write_parts(decisions, cfg, input_files, names, kept_dir, rejected_dir,
+                          frozenset(m for _, ms in examples.values() for m in ms))
+    texts: dict[int, tuple[str, str]] = {}
+    removed: dict[str, int] = {}
+    for out in written:
+        result.kept += out.kept
+        result.bytes_kept += out.bytes_kept
+        result.units_removed += out.units_removed
+        texts.update(out.example_texts)
+        for key, count in out.removed.items():
+            removed[key] = removed.get(key, 0) + count
+    result.removed = dict(sorted(removed.items()))
     result.seconds["write"] = time.perf_counter() - t0
-    _report(result, out, clusters, hasher)
-    out.unpersist()
-    docs.unpersist()
+    _report(result, clusters, hasher, examples, texts)
+    feats.unpersist()
     write_report(result, work_dir)
     return result
 
 
-def _near(
-    spark: "SparkSession", cfg: DedupConfig, hasher: NearDupHasher, docs: "DataFrame", status: "DataFrame"
-) -> tuple["DataFrame", "DataFrame"]:
-    """Band-key groups -> star edges -> verified -> components -> updated status."""
-    from pyspark import StorageLevel
+def _alive(feats: "DataFrame", status: "DataFrame", *columns: str) -> "DataFrame":
     from pyspark.sql import functions as F
 
-    alive = docs.join(status.where(F.col("status") == STATUS_KEPT), "key").select("key", "text")
-    schema = "key long, bkeys array<long>, sig binary"
+    return feats.join(status.where(F.col("status") == STATUS_KEPT).select("key"), "key").select("key", *columns)
 
-    def sign(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            texts = [t or "" for t in batch.column("text").to_pylist()]
-            sigs = hasher.signatures(texts)
-            keys, has_shingles = hasher.band_keys(sigs)
-            bkeys = [k.tolist() if ok else [] for k, ok in zip(keys, has_shingles)]
-            yield pa.RecordBatch.from_arrays(
-                [batch.column("key"), pa.array(bkeys, pa.list_(pa.int64())), pa.array([s.tobytes() for s in sigs], pa.binary())],
-                names=["key", "bkeys", "sig"],
-            )
 
-    signed = alive.mapInArrow(sign, schema).persist(StorageLevel.MEMORY_AND_DISK)
-    bands = signed.select("key", F.explode("bkeys").alias("bkey"))
+def _near(
+    spark: "SparkSession", cfg: DedupConfig, feats: "DataFrame", status: "DataFrame", driver_edges: int
+) -> tuple["DataFrame", "DataFrame"]:
+    """Band-key groups -> star edges -> verified -> components -> updated status."""
+    from pyspark.sql import functions as F
+
+    bands = _alive(feats, status, "bkeys").select("key", F.explode("bkeys").alias("bkey"))
     firsts = bands.groupBy("bkey").agg(F.min("key").alias("first"), F.count("*").alias("n")).where("n > 1")
     edges = (
         bands.join(firsts.select("bkey", "first"), "bkey")
@@ -165,12 +138,11 @@ def _near(
             for batch in batches:
                 a = np.frombuffer(b"".join(batch.column("su").to_pylist()), dtype=np.uint32).reshape(-1, num_perm)
                 b = np.frombuffer(b"".join(batch.column("sv").to_pylist()), dtype=np.uint32).reshape(-1, num_perm)
-                keep = verified_pairs(a, b, threshold)
-                yield pa.RecordBatch.from_arrays(
-                    [batch.column("u").filter(pa.array(keep)), batch.column("v").filter(pa.array(keep))], names=["u", "v"]
-                )
+                keep = pa.array(verified_pairs(a, b, threshold))
+                yield pa.RecordBatch.from_arrays([batch.column("u").filter(keep), batch.column("v").filter(keep)],
+                                                 names=["u", "v"])
 
-        sigs = signed.select("key", "sig")
+        sigs = feats.select("key", "sig")
         edges = (
             edges.join(sigs.select(F.col("key").alias("u"), F.col("sig").alias("su")), "u")
             .join(sigs.select(F.col("key").alias("v"), F.col("sig").alias("sv")), "v")
@@ -178,43 +150,42 @@ def _near(
             .mapInArrow(verify, "u long, v long")
         )
     edges = edges.localCheckpoint(eager=True)
-    components = spark_connected_components(edges).localCheckpoint(eager=True)
-    signed.unpersist()
+    found = edges.limit(driver_edges + 1).toArrow()
+    if found.num_rows <= driver_edges:
+        components = F.broadcast(_driver_components(spark, found))
+    else:
+        components = spark_connected_components(edges).localCheckpoint(eager=True)
+    near = F.col("label").isNotNull() & (F.col("label") != F.col("key"))
     status = (
         status.join(components.withColumnRenamed("node", "key"), "key", "left")
-        .select(
-            "key",
-            F.when((F.col("label").isNotNull()) & (F.col("label") != F.col("key")), STATUS_NEAR)
-            .otherwise(F.col("status"))
-            .alias("status"),
-            F.when((F.col("label").isNotNull()) & (F.col("label") != F.col("key")), F.col("label"))
-            .otherwise(F.col("dup_of"))
-            .alias("dup_of"),
-        )
+        .select("key", F.when(near, STATUS_NEAR).otherwise(F.col("status")).alias("status"),
+                F.when(near, F.col("label")).otherwise(F.col("dup_of")).alias("dup_of"))
         .localCheckpoint(eager=True)
     )
     return status, components
 
 
-def _paragraph_removals(cfg: DedupConfig, docs: "DataFrame", status: "DataFrame") -> "DataFrame":
+def _driver_components(spark: "SparkSession", edges: pa.Table) -> "DataFrame":
+    """``(node, label)`` of every node of ``edges``, by the local engine's union-find over
+    compact node numbers (sorted, so the smallest number is the smallest key)."""
+    u = edges.column("u").to_numpy().astype(np.int64)
+    v = edges.column("v").to_numpy().astype(np.int64)
+    nodes, index = np.unique(np.concatenate([u, v]), return_inverse=True)
+    labels = nodes[connected_components(len(nodes), index[: len(u)], index[len(u):])]
+    table = pa.table({"node": pa.array(nodes, pa.int64()), "label": pa.array(labels, pa.int64())})
+    return spark.createDataFrame(table).localCheckpoint(eager=True)
+
+
+def _paragraph_removals(cfg: DedupConfig, feats: "DataFrame", status: "DataFrame") -> "DataFrame":
     """``(key, units)``: unit numbers to remove from each surviving document."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
-    unit_type = T.ArrayType(T.StructType([T.StructField("unit", T.IntegerType()), T.StructField("h", T.LongType())]))
-
-    @F.udf(unit_type, useArrow=True)
-    def units(text: str) -> list[tuple[int, int]]:
-        return unit_hashes(text or "", cfg.paragraph, cfg.sentence, cfg.paragraph_min_chars, cfg.sentence_min_chars)
-
-    alive = docs.join(status.where(F.col("status") == STATUS_KEPT), "key").select("key", "text")
-    exploded = alive.select("key", F.explode(units("text")).alias("u")).select("key", "u.unit", "u.h")
-    by_hash = Window.partitionBy("h").orderBy("key", "unit")
+    exploded = _alive(feats, status, "units").select("key", F.explode("units").alias("u")).select("key", "u.unit", "u.h")
     ranked = exploded.select(
         "key",
         "unit",
-        F.row_number().over(by_hash).alias("rank"),
+        F.row_number().over(Window.partitionBy("h").orderBy("key", "unit")).alias("rank"),
         F.count("*").over(Window.partitionBy("h")).alias("n"),
     )
     return (
@@ -225,94 +196,65 @@ def _paragraph_removals(cfg: DedupConfig, docs: "DataFrame", status: "DataFrame"
     )
 
 
-def _final(
-    cfg: DedupConfig,
-    docs: "DataFrame",
-    status: "DataFrame",
-    clusters: "DataFrame | None",
-    removals: "DataFrame | None",
-    columns: list[str],
+def _decisions(
+    feats: "DataFrame", status: "DataFrame", clusters: "DataFrame | None", removals: "DataFrame | None"
 ) -> "DataFrame":
-    """Every document with its final text, meta, status, stage and reason."""
+    """One row per document: its status, the ids it points to, the units it loses."""
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
-    ids = docs.select(F.col("key").alias("ref"), F.col("id").alias("ref_id"))
-    df = docs.join(status, "key")
-    df = df.join(ids.withColumnRenamed("ref", "dup_of").withColumnRenamed("ref_id", "dup_of_id"), "dup_of", "left")
+    df = status
     if clusters is not None:
-        labels = clusters.select(F.col("node").alias("key"), F.col("label"))
-        df = df.join(labels, "key", "left").join(
-            ids.withColumnRenamed("ref", "label").withColumnRenamed("ref_id", "cluster_id"), "label", "left"
-        )
+        df = df.join(clusters.select(F.col("node").alias("key"), "label"), "key", "left")
     else:
-        df = df.withColumn("label", F.lit(None).cast("long")).withColumn("cluster_id", F.lit(None).cast("string"))
+        df = df.withColumn("label", F.lit(None).cast("long"))
     if removals is not None:
         df = df.join(removals, "key", "left")
     else:
         df = df.withColumn("units", F.lit(None).cast("array<int>"))
-    sentences, min_chars = cfg.sentence, cfg.min_chars_after
-
-    @F.udf(T.StructType([T.StructField("text", T.StringType()), T.StructField("short", T.BooleanType())]), useArrow=True)
-    def apply_removals(text: str, units: list[int] | None, status: int) -> tuple[str, bool]:
-        if status != STATUS_KEPT or not units:
-            return text, False
-        new = rewrite(text, set(units), sentences)
-        return (text, True) if too_short(new, min_chars) else (new, False)
-
-    @F.udf(T.StringType(), useArrow=True)
-    def new_meta(meta: str | None, cluster_id: str | None, dup_of_id: str | None, status: int) -> str:
-        data = json.loads(meta) if meta else {}
-        if cluster_id is not None:
-            data["dedup_cluster"] = cluster_id
-        if status == STATUS_EXACT and dup_of_id is not None:
-            data["dedup_duplicate_of"] = dup_of_id
-        return json.dumps(data, ensure_ascii=False)
-
-    df = df.withColumn("text_in", F.col("text"))
-    df = df.withColumn("rw", apply_removals("text", "units", "status"))
-    df = df.withColumn("status", F.when(F.col("rw.short"), F.lit(STATUS_SHORT)).otherwise(F.col("status")))
-    df = df.withColumn("text", F.col("rw.text"))
-    df = df.withColumn("n_removed", F.when(F.col("units").isNull(), 0).otherwise(F.size("units")))
-    if "meta" in columns:
-        df = df.withColumn("meta", new_meta("meta", "cluster_id", "dup_of_id", "status"))
-    stage = F.lit(None).cast("string")
-    reason = F.lit(None).cast("string")
-    for code, (st, rs) in REASONS.items():
-        stage = F.when(F.col("status") == code, F.lit(st)).otherwise(stage)
-        reason = F.when(F.col("status") == code, F.lit(rs)).otherwise(reason)
+    # the ids that meta points to: only representatives, a small share of the corpus
+    wanted = df.select(F.col("dup_of").alias("key")).unionByName(df.select(F.col("label").alias("key")))
+    ids = feats.select("key", "id").join(wanted.where(F.col("key").isNotNull()).distinct(), "key")
+    df = df.join(ids.select(F.col("key").alias("dup_of"), F.col("id").alias("dup_of_id")), "dup_of", "left")
+    df = df.join(ids.select(F.col("key").alias("label"), F.col("id").alias("cluster_id")), "label", "left")
     return df.select(
-        *columns, "status", "label", "n_removed", "file_idx", "row_index", "text_in", stage.alias("stage"), reason.alias("reason")
+        F.shiftright("key", ROW_BITS).alias("file_idx"), "key", "status", "dup_of", "dup_of_id", "label",
+        "cluster_id", "units",
     )
 
 
-def _report(result: DedupResult, out: "DataFrame", clusters: "DataFrame | None", hasher: NearDupHasher | None) -> None:
+def _example_members(clusters: "DataFrame | None") -> dict[int, tuple[int, list[int]]]:
+    """The largest few clusters (ties: smallest label): label -> (size, first members by key)."""
+    from pyspark.sql import functions as F
+
+    if clusters is None:
+        return {}
+    sizes = clusters.groupBy("label").agg(F.count("*").alias("size"))
+    top = sizes.orderBy(F.desc("size"), F.asc("label")).limit(EXAMPLE_CLUSTERS).collect()
+    out: dict[int, tuple[int, list[int]]] = {r["label"]: (r["size"], []) for r in top}
+    for row in clusters.where(F.col("label").isin(list(out))).orderBy("node").select("node", "label").collect():
+        members = out[row["label"]][1]
+        if len(members) < EXAMPLE_MEMBERS:
+            members.append(row["node"])
+    return out
+
+
+def _report(
+    result: DedupResult, clusters: "DataFrame | None", hasher: NearDupHasher | None,
+    examples: dict[int, tuple[int, list[int]]], texts: dict[int, tuple[str, str]],
+) -> None:
     from pyspark.sql import functions as F
 
     report: dict[str, Any] = {"duplicates_per_level": dict(result.removed), "clusters": 0, "cluster_sizes": {}}
-    examples = []
     if clusters is not None:
-        sizes = clusters.groupBy("label").agg(F.count("*").alias("size"))
-        hist = sizes.groupBy("size").count().collect()
-        size_arr = np.repeat([r["size"] for r in hist], [r["count"] for r in hist]).astype(np.int64)
+        hist = clusters.groupBy("label").agg(F.count("*").alias("size")).groupBy("size").count().collect()
+        sizes = {r["size"]: r["count"] for r in hist}
+        size_arr = np.repeat(list(sizes), list(sizes.values())).astype(np.int64)
         report["clusters"] = int(len(size_arr))
         report["cluster_sizes"] = size_histogram(size_arr)
-        top = sizes.orderBy(F.desc("size"), F.asc("label")).limit(EXAMPLE_CLUSTERS).collect()
-        for row in top:
-            members = (
-                out.where(F.col("label") == row["label"])
-                .orderBy("file_idx", "row_index")
-                .select("id", F.substring("text_in", 1, 200).alias("text"))
-                .limit(EXAMPLE_MEMBERS)
-                .collect()
-            )
-            examples.append(
-                {
-                    "kept": members[0]["id"],
-                    "size": int(row["size"]),
-                    "members": [{"id": m["id"], "text": m["text"]} for m in members],
-                }
-            )
-    report["example_clusters"] = examples
+    report["example_clusters"] = [
+        {"kept": texts[label][0], "size": int(size), "members": [{"id": texts[m][0], "text": texts[m][1]} for m in members]}
+        for label, (size, members) in examples.items()
+    ]
     report["params"] = hasher.params() if hasher is not None else None
     result.report.update(report)
+
