@@ -1,12 +1,21 @@
-"""Runner overhead: read jsonl.gz -> (no stages) -> write parquet, ours vs datatrove, same corpus.
+"""Engine overhead, two comparisons on the same corpus.
 
-    python bench/bench_engine.py [--docs 40000]
+    python bench/bench_engine.py [--docs 40000]            # runner: ours vs datatrove
+    python bench/bench_engine.py --spark [--docs 20000]    # Spark local[2] vs the local engine
 
-Builds a web-like corpus (~2.3 KB documents cut from the bundled English sample) in a temp
-folder, then runs, interleaved (A B A B ..., bench/measure.py), our local engine with the
-bundled `minimal` config and datatrove's JsonlReader -> ParquetWriter on LocalPipelineExecutor,
-one worker each. Prints per-side medians, documents/s per core (CPU of the process tree), the
-median ratio of CPU and wall time, and peak memory (PSS of the tree).
+Default: builds a web-like corpus (~2.3 KB documents cut from the bundled English sample) in
+a temp folder, then runs, interleaved (A B A B ..., bench/measure.py), our local engine with
+the bundled `minimal` config and datatrove's JsonlReader -> ParquetWriter on
+LocalPipelineExecutor, one worker each.
+
+``--spark``: the default config as shipped (full cascade, then exact + MinHash + paragraph
+dedup) on the web-like corpus of bench_cascade.py in ``2 x workers`` jsonl files, by
+``pretrain-clean clean --engine local --workers N`` and by ``spark-submit --master
+local[N] jobs/clean.py``, interleaved; also the dedup step's seconds from each run's
+``stats.json`` and whether both kept the same documents.
+
+Prints per-side medians, documents/s per core (CPU of the process tree), the median ratio of
+CPU and wall time, and peak memory (PSS of the tree).
 """
 from __future__ import annotations
 
@@ -21,6 +30,8 @@ import tempfile
 from pathlib import Path
 
 from measure import interleave, load_note, median_ratio, table
+
+SPARK, LOCAL = "spark local[2] (default config)", "local engine (default config)"
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,11 +64,64 @@ def build_corpus(folder: Path, docs: int, seed: int = 0) -> int:
     return size
 
 
+def kept_ids(folder: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return [i for p in sorted((folder / "kept").glob("*.parquet")) for i in pq.read_table(p, columns=["id"]).column(0).to_pylist()]
+
+
+def spark_vs_local(docs: int, rounds: int, workers: int) -> None:
+    """The default config on both engines, interleaved; dedup seconds from ``stats.json``."""
+    import statistics
+
+    from bench_cascade import write_corpus
+
+    names = {SPARK.replace("[2]", f"[{workers}]"): "spark", LOCAL: "local"}
+    spark_name = next(iter(names))
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        size = write_corpus(base / "in", docs, 2 * workers)
+        common = ["--config", "default", "--input", str(base / "in"), "--overwrite", "--quiet"]
+        sides = {
+            spark_name: ["spark-submit", "--master", f"local[{workers}]", str(ROOT / "jobs" / "clean.py"), *common,
+                         "--output", f"{tmp}/spark"],
+            LOCAL: [sys.executable, "-m", "pretrain_clean", "clean", "--engine", "local", "--workers", str(workers), *common,
+                    "--output", f"{tmp}/local"],
+        }
+        dedup: dict[str, list[float]] = {name: [] for name in sides}
+
+        def collect(name: str) -> None:
+            stats = base / names[name] / "stats.json"
+            if stats.exists():
+                dedup[name].append(sum(json.loads(stats.read_text())["dedup_seconds"].values()))
+                stats.unlink()
+
+        print(f"corpus: {docs:,} web-like documents, {size / 1e6:.1f} MB, {2 * workers} files; {rounds} interleaved "
+              f"rounds; {load_note()}")
+        runs = interleave(sides, rounds, before_each=collect)
+        for name in sides:
+            collect(name)
+        same = kept_ids(base / "spark") == kept_ids(base / "local")
+    print(table(runs, {name: docs for name in sides}))
+    print(f"Spark / local, median of per-round ratios: CPU {median_ratio(runs, spark_name, LOCAL, 'cpu'):.2f}x, "
+          f"wall {median_ratio(runs, spark_name, LOCAL, 'wall'):.2f}x")
+    ratios = [s / max(loc, 1e-9) for s, loc in zip(dedup[spark_name], dedup[LOCAL])]
+    print(f"dedup step (stats.json dedup_seconds), medians: Spark {statistics.median(dedup[spark_name]):.1f} s, "
+          f"local {statistics.median(dedup[LOCAL]):.1f} s, ratio {statistics.median(ratios):.2f}x")
+    print(f"same kept ids on both engines: {same}; after the run: {load_note()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--docs", type=int, default=40_000)
+    parser.add_argument("--docs", type=int, default=None, help="default: 40,000 (runner), 20,000 (--spark)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--spark", action="store_true", help="Spark local[workers] vs the local engine instead")
+    parser.add_argument("--workers", type=int, default=2, help="--spark: cores per side")
     args = parser.parse_args()
+    if args.spark:
+        spark_vs_local(args.docs or 20_000, args.rounds, args.workers)
+        return
+    args.docs = args.docs or 40_000
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "in"
         size = build_corpus(corpus, args.docs)

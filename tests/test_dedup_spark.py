@@ -59,3 +59,32 @@ def test_spark_and_local_outputs_identical(tmp_path: Path) -> None:
     assert (local.kept, local.bytes_kept, local.units_removed) == (remote.kept, remote.bytes_kept, remote.units_removed)
     assert local.report["cluster_sizes"] == remote.report["cluster_sizes"]
     assert local.report["example_clusters"] == remote.report["example_clusters"]
+
+
+@pytest.mark.slow
+def test_star_components_when_edges_exceed_the_driver_limit(tmp_path: Path) -> None:
+    """Over ``driver_edges`` candidate edges, components come from the large-star/small-star
+    joins instead of the driver: the same outputs as the local engine."""
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    from pretrain_clean.dedup.spark import run_dedup_spark
+
+    real = load_sample_texts("data/sample/web_en", min_words=150)[:12]
+    rng = random.Random(1)
+    vocab = sorted({w for t in real for w in t.split()})
+    docs = [(f"d{i}", t) for i, t in enumerate(real + [edit(t, 0.005, vocab, rng) for t in real for _ in range(2)])]
+    files = write_parts(tmp_path / "in", [docs[i::2] for i in range(2)])
+    cfg = DedupConfig()
+    local = run_dedup_local(cfg, files, str(tmp_path / "l/kept"), str(tmp_path / "l/rej"), str(tmp_path / "l/work"))
+    spark = SparkSession.builder.master("local[2]").config("spark.sql.shuffle.partitions", "2").getOrCreate()
+    try:
+        remote = run_dedup_spark(spark, cfg, files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"),
+                                 str(tmp_path / "s/work"), driver_edges=0)
+    finally:
+        spark.stop()
+    assert local.removed["dedup_minhash.near_duplicate"] >= 12
+    assert (local.removed, local.kept, local.report["cluster_sizes"]) == (remote.removed, remote.kept, remote.report["cluster_sizes"])
+    for sub in ("kept", "rej"):
+        for path in sorted((tmp_path / "l" / sub).iterdir()):
+            assert pq.read_table(path).to_pylist() == pq.read_table(tmp_path / "s" / sub / path.name).to_pylist(), path.name

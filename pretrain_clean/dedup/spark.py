@@ -150,14 +150,15 @@ def _near(
             .mapInArrow(verify, "u long, v long")
         )
     edges = edges.localCheckpoint(eager=True)
-    found = edges.limit(driver_edges + 1).toArrow()
-    if found.num_rows <= driver_edges:
-        components = F.broadcast(_driver_components(spark, found))
+    small = edges.count() <= driver_edges
+    if small:
+        components = _driver_components(spark, edges.toArrow())
     else:
         components = spark_connected_components(edges).localCheckpoint(eager=True)
     near = F.col("label").isNotNull() & (F.col("label") != F.col("key"))
+    labels = components.withColumnRenamed("node", "key")
     status = (
-        status.join(components.withColumnRenamed("node", "key"), "key", "left")
+        status.join(F.broadcast(labels) if small else labels, "key", "left")
         .select("key", F.when(near, STATUS_NEAR).otherwise(F.col("status")).alias("status"),
                 F.when(near, F.col("label")).otherwise(F.col("dup_of")).alias("dup_of"))
         .localCheckpoint(eager=True)
@@ -173,7 +174,7 @@ def _driver_components(spark: "SparkSession", edges: pa.Table) -> "DataFrame":
     nodes, index = np.unique(np.concatenate([u, v]), return_inverse=True)
     labels = nodes[connected_components(len(nodes), index[: len(u)], index[len(u):])]
     table = pa.table({"node": pa.array(nodes, pa.int64()), "label": pa.array(labels, pa.int64())})
-    return spark.createDataFrame(table).localCheckpoint(eager=True)
+    return spark.createDataFrame(table)
 
 
 def _paragraph_removals(cfg: DedupConfig, feats: "DataFrame", status: "DataFrame") -> "DataFrame":
