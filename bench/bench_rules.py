@@ -1,22 +1,24 @@
 """Rule cascade vs datatrove's filters on the same web-like English corpus, in one run.
 
-Prints documents/s per core (CPU seconds of this single process) for:
+Runs, interleaved (A B C A B C ..., bench/measure.py), each side as a process of its own
+(set-up and model loading included) over the same documents, and prints per-side medians
+(wall, CPU of the process tree, documents/s per core, peak PSS) and the median per-round
+ratios of CPU and wall time for:
   * datatrove: GopherRepetition -> GopherQuality -> C4Quality -> FineWebQuality
     (C4 bad words and language ID left out: they download at run time);
   * ours, the same four rules (gopher_repetition, gopher_quality, c4_quality + c4_lines,
     fineweb_quality);
   * ours, the full cascade of the rule stages of the bundled default config (normalize, blocklist, all rules,
     PII masking);
-their ratio, the share of identical keep/drop decisions, and our peak traced memory as
-the corpus grows (documents are streamed, so it should stay flat).
+the share of identical keep/drop decisions, and our peak traced memory as the corpus grows
+(documents are streamed, so it should stay flat).
 
 Corpus: the English documents of data/sample/web_en (*.jsonl*, *.json.gz) cut into windows
 of consecutive lines (random start, random length), sometimes two windows of different
 pages joined, until the average document is about --avg-bytes (2.3 KB by default). Real
 lines and real boilerplate, web-like lengths; deterministic for a seed.
 
-    python bench/bench_rules.py                 # 3000 docs ours, 300 datatrove
-    python bench/bench_rules.py --docs 10000 --datatrove-docs 500
+    python bench/bench_rules.py [--docs 3000] [--rounds 3]
 """
 from __future__ import annotations
 
@@ -25,11 +27,13 @@ import gzip
 import json
 import random
 import sys
-import time
+import tempfile
 import tomllib
 import tracemalloc
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
+
+from measure import interleave, load_note, report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,12 +123,6 @@ def run_datatrove(texts: list[str]) -> list[str | None]:
     return out
 
 
-def timed(fn: Callable[[list[str]], list], texts: list[str]) -> tuple[list, float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = fn(texts)
-    return result, time.process_time() - cpu, time.perf_counter() - wall
-
-
 def peak_memory(stages: list[Stage], texts: Iterator[str]) -> int:
     tracemalloc.start()
     for i, text in enumerate(texts):
@@ -137,51 +135,62 @@ def peak_memory(stages: list[Stage], texts: Iterator[str]) -> int:
     return peak
 
 
+SIDES = {"datatrove": "datatrove Gopher->C4->FineWeb", "same": "ours, same four rules", "full": "ours, full rule cascade"}
+
+
+def run_side(side: str, corpus: Path, out: Path) -> None:
+    """One side over the corpus file (a process of its own): set-up, then every document;
+    the per-document decisions go to ``out`` (JSON)."""
+    texts = json.loads(corpus.read_text(encoding="utf-8"))
+    if side == "datatrove":
+        decisions = run_datatrove(texts)
+    else:
+        full = [s for s in cascade(CONFIGS / "default.toml") if s.name in RULE_STAGES]
+        same = [s for s in full if s.name in ("gopher_repetition", "gopher_quality", "c4_quality", "c4_lines", "fineweb_quality")]
+        decisions = run_ours(full if side == "full" else same, texts)
+    out.write_text(json.dumps(decisions), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--docs", type=int, default=3000, help="documents for our stages")
-    parser.add_argument("--datatrove-docs", type=int, default=300, help="first N documents also run through datatrove")
+    parser.add_argument("--docs", type=int, default=3000, help="documents per side")
     parser.add_argument("--avg-bytes", type=int, default=2300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (at least 3)")
+    parser.add_argument("--side", choices=list(SIDES), help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.side:
+        run_side(args.side, args.corpus, args.out)
+        return
 
     texts = web_like_corpus(args.docs, args.avg_bytes, args.seed)
     avg = sum(len(t.encode("utf-8")) for t in texts) / len(texts)
-    print(f"corpus: {len(texts)} docs, {avg:.0f} bytes on average (windows of real sample pages)")
+    print(f"corpus: {len(texts)} docs, {avg:.0f} bytes on average (windows of real sample pages); "
+          f"{args.rounds} interleaved rounds, each side a process of its own (set-up included); {load_note()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus.json"
+        corpus.write_text(json.dumps(texts), encoding="utf-8")
+        sides = {SIDES[name]: [sys.executable, __file__, "--side", name, "--corpus", str(corpus), "--out", f"{tmp}/{name}.json"]
+                 for name in SIDES}
+        runs = interleave(sides, args.rounds)
+        theirs, ours_same, ours_full = (json.loads(Path(f"{tmp}/{name}.json").read_text()) for name in SIDES)
+    report(runs, {name: len(texts) for name in sides},
+           [(SIDES["datatrove"], SIDES["same"]), (SIDES["datatrove"], SIDES["full"])])
 
-    full = [s for s in cascade(CONFIGS / "default.toml") if s.name in RULE_STAGES]
-    same = [s for s in full if s.name in ("gopher_repetition", "gopher_quality", "c4_quality", "c4_lines", "fineweb_quality")]
-    run_ours(full, texts[:50])  # warm caches (regex compilation, word lists)
-    dt_texts = texts[: args.datatrove_docs]
-    run_datatrove(dt_texts[:5])  # load spaCy before timing
-
-    theirs, dt_cpu, dt_wall = timed(run_datatrove, dt_texts)
-    ours_same, same_cpu, same_wall = timed(lambda t: run_ours(same, t), texts)
-    ours_full, full_cpu, full_wall = timed(lambda t: run_ours(full, t), texts)
-
-    def rate(n: int, seconds: float) -> float:
-        return n / seconds if seconds else float("inf")
-
-    dt_rate = rate(len(dt_texts), dt_cpu)
-    print(f"{'':34}{'docs/s/core':>12}{'(wall)':>10}{'vs datatrove':>14}")
-    for label, n, cpu, wall in [
-        ("datatrove Gopher->C4->FineWeb", len(dt_texts), dt_cpu, dt_wall),
-        ("ours, same four rules", len(texts), same_cpu, same_wall),
-        ("ours, full rule cascade", len(texts), full_cpu, full_wall),
-    ]:
-        print(f"{label:34}{rate(n, cpu):12.0f}{rate(n, wall):10.0f}{rate(n, cpu) / dt_rate:13.1f}x")
-
-    n = len(dt_texts)
-    agree = sum((a is None) == (b is None) for a, b in zip(theirs, ours_same[:n]))
-    agree_full = sum((a is None) == (b is None) for a, b in zip(theirs, ours_full[:n]))
+    n = len(texts)
+    agree = sum((a is None) == (b is None) for a, b in zip(theirs, ours_same))
+    agree_full = sum((a is None) == (b is None) for a, b in zip(theirs, ours_full))
     kept = sum(r is None for r in theirs)
     print(f"decision agreement with datatrove on {n} English docs (datatrove keeps {kept}):")
     print(f"  same four rules: {agree}/{n} = {agree / n:.1%}")
     print(f"  full cascade:    {agree_full}/{n} = {agree_full / n:.1%} (normalize, special characters etc. also act)")
-    for i, (a, b) in enumerate(zip(theirs, ours_same[:n])):
+    for i, (a, b) in enumerate(zip(theirs, ours_same)):
         if (a is None) != (b is None):
             print(f"    doc {i}: datatrove {a!r}, ours {b!r}")
 
+    full = [s for s in cascade(CONFIGS / "default.toml") if s.name in RULE_STAGES]
     print("peak traced memory of the full cascade as the corpus grows (streamed):")
     for factor in (1, 2, 4):
         size = max(1, len(texts) // 4) * factor

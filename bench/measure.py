@@ -142,3 +142,21 @@ def table(runs: dict[str, list[Run]], docs: dict[str, int]) -> str:
 def load_note() -> str:
     """The 1-minute load average and the CPUs, to print next to the figures."""
     return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
+def self_sides(script: str, names: list[str], *args: str) -> dict[str, list[str]]:
+    """One command per side that reruns ``script`` (a bench script) with ``--side NAME`` and
+    ``args``: each side then runs as its own process tree, measured by :func:`interleave`."""
+    import sys
+
+    return {name: [sys.executable, script, *args, "--side", name] for name in names}
+
+
+def report(runs: dict[str, list[Run]], docs: dict[str, int], pairs: list[tuple[str, str]],
+           log: Callable[[str], None] = print) -> None:
+    """:func:`table`, then for each ``(slow, fast)`` pair the median per-round ratios of CPU
+    and wall time."""
+    log(table(runs, docs))
+    for slow, fast in pairs:
+        log(f"{slow} / {fast}, median of per-round ratios: CPU {median_ratio(runs, slow, fast, 'cpu'):.2f}x, "
+            f"wall {median_ratio(runs, slow, fast, 'wall'):.2f}x")
