@@ -1,8 +1,9 @@
 """Chinese rules with and without jieba segmentation, against datatrove, on real Chinese text.
 
 Corpus: the bundled Chinese reviews (data/sample/zh, MIT), as many copies as --docs asks
-(ids differ; the rules have no cross-document state). Sides, interleaved A B C A B C ...
-for --rounds rounds, CPU seconds of this process, medians reported:
+(ids differ; the rules have no cross-document state). Sides, each a process of its own
+(set-up included), interleaved A B C A B C ... for --rounds rounds (bench/measure.py: CPU of
+the process tree, peak PSS), medians and median per-round ratios reported:
 
   * datatrove: GopherRepetition -> GopherQuality -> C4Quality -> FineWebQuality (its
     English tokenizer; what a user running datatrove on Chinese gets);
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import importlib.util
 import json
-import statistics
-import time
+import sys
 from pathlib import Path
-from typing import Callable
+
+from measure import interleave, load_note, report
 
 from pretrain_clean.filters.cjk import HAN_RUN_RE
 from pretrain_clean.pipeline.config import load_config, setup_stages
@@ -62,51 +64,50 @@ def run_datatrove(texts: list[str]) -> int:
     return sum(all(f.filter(DTDocument(text=t, id=str(i))) is True for f in filters) for i, t in enumerate(texts))
 
 
-def cpu(fn: Callable[[], object]) -> float:
-    start = time.process_time()
-    fn()
-    return time.process_time() - start
+SIDES = {
+    "datatrove": "datatrove Gopher->C4->FineWeb",
+    "char": 'ours, chinese_words = "char"',
+    "jieba": 'ours, chinese_words = "jieba"',
+    "rjieba": "segmentation only: rjieba",
+    "jieba042": "segmentation only: jieba 0.42",
+}
+
+
+def run_side(side: str, texts: list[str]) -> None:
+    """One side over the texts, set-up included (a process of its own)."""
+    if side == "datatrove":
+        run_datatrove(texts)
+    elif side in ("char", "jieba"):
+        run_ours(stages(side), texts)
+    else:
+        runs = [m.group() for t in texts for m in HAN_RUN_RE.finditer(t)]
+        if side == "rjieba":
+            import rjieba
+
+            [rjieba.cut(r, True) for r in runs]
+        else:
+            import jieba
+
+            jieba.setLogLevel(60)
+            [jieba.lcut(r, HMM=True) for r in runs]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=4000)
-    parser.add_argument("--datatrove-docs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--side", choices=list(SIDES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     texts = reviews(args.docs)
-    dt_texts = texts[: args.datatrove_docs]
-    char, word = stages("char"), stages("jieba")
-    runs = [m.group() for t in texts for m in HAN_RUN_RE.finditer(t)]
-    import rjieba
-
-    sides: dict[str, tuple[Callable[[], object], int]] = {
-        "datatrove Gopher->C4->FineWeb": (lambda: run_datatrove(dt_texts), len(dt_texts)),
-        'ours, chinese_words = "char"': (lambda: run_ours(char, texts), len(texts)),
-        'ours, chinese_words = "jieba"': (lambda: run_ours(word, texts), len(texts)),
-        "segmentation only: rjieba": (lambda: [rjieba.cut(r, True) for r in runs], len(texts)),
-    }
-    try:
-        import jieba
-
-        jieba.setLogLevel(60)
-        jieba.initialize()
-        sides["segmentation only: jieba 0.42"] = (lambda: [jieba.lcut(r, HMM=True) for r in runs], len(texts))
-    except ImportError:
-        pass
-    for fn, _ in sides.values():  # warm up (spaCy, dictionaries, regexes)
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(args.rounds):
-        for name, (fn, _) in sides.items():
-            times[name].append(cpu(fn))
-    base = statistics.median(times["datatrove Gopher->C4->FineWeb"]) / len(dt_texts)
+    if args.side:
+        run_side(args.side, texts)
+        return
+    names = [k for k in SIDES if k != "jieba042" or importlib.util.find_spec("jieba") is not None]
+    sides = {SIDES[k]: [sys.executable, __file__, "--docs", str(args.docs), "--side", k] for k in names}
     print(f"{len(texts)} Chinese reviews ({sum(map(len, texts)) / len(texts):.0f} characters on average); "
-          f"medians of {args.rounds} interleaved rounds, CPU time of one process")
-    print(f"{'':34}{'docs/s/core':>12}{'vs datatrove':>14}")
-    for name, (_, n) in sides.items():
-        per_doc = statistics.median(times[name]) / n
-        print(f"{name:34}{1 / per_doc:12.0f}{base / per_doc:13.1f}x")
+          f"{args.rounds} interleaved rounds, each side a process of its own (set-up included); {load_note()}")
+    runs = interleave(sides, args.rounds)
+    report(runs, {name: len(texts) for name in sides}, [(SIDES["datatrove"], SIDES[k]) for k in ("char", "jieba")])
 
 
 if __name__ == "__main__":
