@@ -1,23 +1,25 @@
 """Start-up seconds and documents/s per core: Spark standalone cluster (s3:// to s3://) vs the
 local engine (local disk), same input, same cascade (the default config without dedup).
 
-    PYTHONPATH=$PWD:$PWD/tests python bench/bench_cluster.py [--rounds 2] [--workers 2]
+    PYTHONPATH=$PWD:$PWD/tests python bench/bench_cluster.py [--rounds 3] [--workers 2]
 
 Starts a moto S3 server and a Spark standalone master with ``--workers`` one-core workers on
-loopback (the helpers of ``tests/test_cluster.py``), then alternates, per round: a one-document
-run (the fixed cost: JVM, session, executors, model loading) and the bundled sample, on each
-side. docs/s per core = documents / (run seconds - that side's one-document seconds) / cores.
+loopback (the helpers of ``tests/test_cluster.py``), then runs interleaved (bench/measure.py),
+per round: a one-document run (the fixed cost: JVM, session, executors, model loading) and the
+bundled sample, on each side. CPU and peak memory (PSS) of a Spark side include the cluster's
+master, workers and executors during the run. docs/s per core = documents / (run seconds -
+that side's one-document seconds) / cores.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import interleave, load_note, report
 
 from s3_server import moto_s3, upload_tree
 from spark_cluster import Cluster, spark_bin
@@ -38,18 +40,9 @@ def model_sets(prefix: str) -> list[str]:
                       f'zh="{prefix}/models/kenlm/zh.arpa.bin"}}')]
 
 
-def timed(cmd: list[str], env: dict[str, str], log: Path) -> float:
-    start = time.perf_counter()
-    with open(log, "wb") as fh:
-        done = subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    if done.returncode:
-        raise SystemExit(f"failed ({done.returncode}): {' '.join(cmd)}; see {log}")
-    return time.perf_counter() - start
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (at least 3)")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
@@ -69,26 +62,32 @@ def main() -> None:
         cluster = Cluster(tmp / "cluster", env, workers=args.workers).start()
         submit = [spark_bin("spark-submit"), "--master", cluster.master_url, "--conf", f"spark.cores.max={args.workers}",
                   "--conf", "spark.executor.cores=1", "--executor-memory", "1g", "--conf", "spark.ui.enabled=false",
-                  str(ROOT / "jobs" / "clean.py"), "--quiet", "--config", f"{BUCKET}/no_dedup.toml", *model_sets(f"{BUCKET}/models")]
+                  str(ROOT / "jobs" / "clean.py"), "--quiet", "--overwrite", "--config", f"{BUCKET}/no_dedup.toml",
+                  *model_sets(f"{BUCKET}/models")]
         local = [sys.executable, "-m", "pretrain_clean", "clean", "--engine", "local", "--workers", str(args.workers),
-                 "--quiet", "--config", str(config)]
-        rows: dict[str, list[float]] = {k: [] for k in ("spark_start", "spark_run", "local_start", "local_run")}
-        try:
-            for r in range(args.rounds):
-                rows["spark_start"].append(timed(submit + ["--input", f"{BUCKET}/tiny", "--output", f"{BUCKET}/t{r}"], env, tmp / "s.log"))
-                rows["local_start"].append(timed(local + ["--input", str(tiny.parent), "--output", str(tmp / f"t{r}")], env, tmp / "l.log"))
-                rows["spark_run"].append(timed(submit + ["--input", f"{BUCKET}/sample", "--output", f"{BUCKET}/o{r}"], env, tmp / "s.log"))
-                rows["local_run"].append(timed(local + ["--input", str(ROOT / "data" / "sample"), "--output", str(tmp / f"o{r}")], env, tmp / "l.log"))
-                print(f"round {r}: " + ", ".join(f"{k} {v[-1]:.1f}s" for k, v in rows.items()), flush=True)
+                 "--quiet", "--overwrite", "--config", str(config)]
+        sides = {
+            "spark, 1 document": submit + ["--input", f"{BUCKET}/tiny", "--output", f"{BUCKET}/t"],
+            "local, 1 document": local + ["--input", str(tiny.parent), "--output", str(tmp / "t")],
+            "spark, sample": submit + ["--input", f"{BUCKET}/sample", "--output", f"{BUCKET}/o"],
+            "local, sample": local + ["--input", str(ROOT / "data" / "sample"), "--output", str(tmp / "o")],
+        }
+        print(f"standalone cluster: {args.workers} one-core workers; {args.rounds} interleaved rounds; {load_note()}")
+        try:  # the cluster's master and workers (and the executors they start) count for the Spark sides
+            runs = interleave(sides, args.rounds, env=env, also=tuple(proc.pid for proc in cluster.procs.values()))
         finally:
             cluster.stop()
-    med = {k: statistics.median(v) for k, v in rows.items()}
+    report(runs, {"spark, 1 document": 1, "local, 1 document": 1, "spark, sample": docs, "local, sample": docs},
+           [("spark, 1 document", "local, 1 document"), ("spark, sample", "local, sample")])
     for side in ("spark", "local"):
-        work = max(med[f"{side}_run"] - med[f"{side}_start"], 1e-9)
-        print(f"{side:5s}: start-up {med[f'{side}_start']:.1f} s, sample {med[f'{side}_run']:.1f} s, "
-              f"{docs / work / args.workers:,.0f} docs/s per core over {args.workers} cores")
-    ratios = [(s - ss) / (l - ls) for s, ss, l, ls in zip(rows["spark_run"], rows["spark_start"], rows["local_run"], rows["local_start"])]
-    print(f"cluster/local time for the sample's work (median of per-round ratios): {statistics.median(ratios):.2f}x")
+        start = statistics.median(r.wall for r in runs[f"{side}, 1 document"])
+        run = statistics.median(r.wall for r in runs[f"{side}, sample"])
+        print(f"{side:5s}: start-up {start:.1f} s, sample {run:.1f} s, "
+              f"{docs / max(run - start, 1e-9) / args.workers:,.0f} docs/s per core over {args.workers} cores (wall minus start-up)")
+    ratios = [(s.wall - ss.wall) / max(lo.wall - ls.wall, 1e-9) for s, ss, lo, ls in
+              zip(runs["spark, sample"], runs["spark, 1 document"], runs["local, sample"], runs["local, 1 document"])]
+    print(f"cluster/local wall time for the sample's work (minus start-up; median of per-round ratios): "
+          f"{statistics.median(ratios):.2f}x")
 
 
 if __name__ == "__main__":

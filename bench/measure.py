@@ -79,8 +79,15 @@ def _tree(root: int, cpu_seen: dict[int, float]) -> int:
     return total
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
-    """Run ``cmd`` (from the repo root) to completion; raise with its stderr if it fails."""
+def measure(cmd: list[str], env: dict[str, str] | None = None, also: tuple[int, ...] = ()) -> Run:
+    """Run ``cmd`` (from the repo root) to completion; raise with its stderr if it fails.
+
+    ``also``: processes that are not ``cmd``'s descendants but work for it (a Spark
+    standalone cluster's master and workers, whose executors run the tasks): their trees'
+    CPU during the run and their memory count too."""
+    base: dict[int, float] = {}
+    for pid in also:
+        _tree(pid, base)  # their CPU before the run
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -88,7 +95,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
         peak = 0
         cpu_seen: dict[int, float] = {}
         while proc.poll() is None:
-            peak = max(peak, _tree(proc.pid, cpu_seen))
+            peak = max(peak, _tree(proc.pid, cpu_seen) + sum(_tree(pid, cpu_seen) for pid in also))
             time.sleep(0.05)
         wall = time.perf_counter() - start
         if proc.returncode != 0:
@@ -98,15 +105,15 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
     reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     # rusage misses descendants nobody waited for (pool workers killed at exit); sampling
     # misses each process's last <= 50 ms: both are lower bounds, take the larger.
-    return Run(wall, max(reaped, sum(cpu_seen.values())), peak / 2**20)
+    return Run(wall, max(reaped, sum(cpu - base.get(pid, 0.0) for pid, cpu in cpu_seen.items())), peak / 2**20)
 
 
 def interleave(
     sides: dict[str, list[str]], rounds: int = 3, before_each: Callable[[str], None] | None = None,
-    env: dict[str, str] | None = None, log: Callable[[str], None] = print,
+    env: dict[str, str] | None = None, log: Callable[[str], None] = print, also: tuple[int, ...] = (),
 ) -> dict[str, list[Run]]:
     """``rounds`` rounds of every side in turn (A B A B ...); ``before_each(name)`` runs
-    before each run (e.g. to clear its output folder)."""
+    before each run (e.g. to clear its output folder); ``also`` as for :func:`measure`."""
     if rounds < 3:
         raise ValueError("rounds: at least 3 interleaved rounds (a median of two is a mean)")
     runs: dict[str, list[Run]] = {name: [] for name in sides}
@@ -114,7 +121,7 @@ def interleave(
         for name, cmd in sides.items():
             if before_each:
                 before_each(name)
-            run = measure(cmd, env)
+            run = measure(cmd, env, also)
             runs[name].append(run)
             log(f"  round {r + 1}/{rounds} {name:<22} wall {run.wall:7.2f} s  CPU {run.cpu:7.2f} s  "
                 f"peak {run.peak_rss_mib:7.0f} MiB")
