@@ -61,6 +61,8 @@ def _lines_corpus(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "big.jsonl").write_bytes(b"\r\n".join(lines[:300]) + b"\n" + b"\n".join(lines[300:]))
     (folder / "big.txt").write_bytes("\n".join(texts).encode())
+    blocks = ["\n".join(texts[i:i + 1 + i % 3]) for i in range(0, len(texts), 3)]  # blocks of 1 to 3 lines
+    (folder / "blocks.txt").write_bytes("\r\n\r\n".join(blocks[:50]).encode() + b"\n\n\n" + "\n\n".join(blocks[50:]).encode())
     return folder
 
 
@@ -96,7 +98,8 @@ def test_split_sizes_give_the_same_ids_and_removal_counts(tmp_path: Path) -> Non
     assert _run(tmp_path, corpus, "1")[4] == 13  # 12 row groups + the compressed jsonl file
 
 
-@pytest.mark.parametrize("name, extra", [("big.jsonl", ""), ("big.txt", '[input]\ntxt_split = "line"\n')])
+@pytest.mark.parametrize("name, extra", [("big.jsonl", ""), ("big.txt", '[input]\ntxt_split = "line"\n'),
+                                         ("blocks.txt", '[input]\ntxt_split = "block"\n')])
 def test_line_ranges_give_the_same_ids_and_removal_counts(tmp_path: Path, name: str, extra: str) -> None:
     corpus = _lines_corpus(tmp_path / "in") / name
     whole = _run(tmp_path, corpus, '"off"', extra=extra)
