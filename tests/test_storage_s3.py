@@ -114,6 +114,22 @@ def test_rerun_on_s3_skips_published_parts_and_redoes_unmarked_ones(s3, tmp_path
     assert _rows("s3://out/resumed/kept", ["id", "text"]) == _rows("s3://out/whole/kept", ["id", "text"])
 
 
+def test_a_big_jsonl_on_s3_split_into_byte_ranges_equals_the_unsplit_local_run(s3, tmp_path: Path) -> None:
+    """Range reads through s3fs: parts seek into the object and read past their end."""
+    corpus = _corpus(tmp_path / "corpus")
+    storage.write_bytes("s3://corpus/split/a.jsonl", (corpus / "a.jsonl").read_bytes())
+    size = (corpus / "a.jsonl").stat().st_size
+    base = CONFIG.format(stop_words="bundled:stopwords/en.txt").split("[dedup]")[0]
+    (tmp_path / "whole.toml").write_text(base)
+    (tmp_path / "split.toml").write_text(f"[run]\npart_bytes = {size // 7}\n" + base)
+    options = CleanOptions(show_progress=False)
+    whole = clean(load_config(tmp_path / "whole.toml"), [str(corpus / "a.jsonl")], str(tmp_path / "whole"), options)
+    split = clean(load_config(tmp_path / "split.toml"), ["s3://corpus/split/a.jsonl"], "s3://out/split", options)
+    assert split.parts == 8 and whole.parts == 1
+    assert (split.documents_in, split.kept, split.removed) == (whole.documents_in, whole.kept, whole.removed)
+    assert _rows("s3://out/split/kept", ["id", "text"]) == _rows(str(tmp_path / "whole" / "kept"), ["id", "text"])
+
+
 def test_a_discarded_write_leaves_no_object(s3) -> None:
     out = storage.OutputFile("s3://out/unpublished/part-00000.parquet")
     out.stream.write(b"half a file")
