@@ -61,6 +61,28 @@ def test_a_second_run_into_an_s3_output_fails_fast(s3, tmp_path: Path) -> None:
     assert not storage.exists("s3://out/busy/_run.lock")  # released when the run ended
 
 
+def test_a_run_killed_with_sigkill_leaves_a_lock_its_rerun_takes_over(s3, tmp_path: Path) -> None:
+    for i in range(20):
+        write_jsonl(tmp_path / "in" / f"f{i:02d}.jsonl", [{"text": f"file {i} document {j} " * 30} for j in range(300)])
+    for path in sorted((tmp_path / "in").iterdir()):
+        storage.write_bytes(f"s3://corpus/killed/{path.name}", path.read_bytes())
+    first = subprocess.Popen([*CLI, "clean", "--config", "minimal", "--input", "s3://corpus/killed", "--output",
+                              "s3://out/killed", "--workers", "1", "--quiet"], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not storage.exists("s3://out/killed/_parts/part-00000.json"):
+        assert first.poll() is None and time.time() < deadline, "the first run ended before it could be killed"
+        time.sleep(0.05)
+    first.kill()
+    first.wait()
+    assert json.loads(storage.read_text("s3://out/killed/_run.lock"))["pid"] == first.pid  # left behind
+    rerun = _clean("s3://corpus/killed", "s3://out/killed")
+    assert rerun.returncode == 0, rerun.stderr
+    kept = storage.list_files("s3://out/killed/kept", ".parquet")
+    assert sum(storage.parquet_file(p).metadata.num_rows for p in kept) == 6000
+    assert not storage.exists("s3://out/killed/_run.lock")
+
+
 def test_a_lock_of_a_dead_process_on_this_host_is_taken_over(s3) -> None:
     gone = subprocess.Popen(["true"])
     gone.wait()
