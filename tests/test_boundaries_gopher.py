@@ -7,12 +7,14 @@ relies on, so a tokenizer change shows up here as a wrong count, not as a silent
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.gopher import GopherQuality, GopherRepetition, load_word_list
+from pretrain_clean.filters.segment import SegmenterMissing, segmenter
 from pretrain_clean.pipeline.document import Document
 
 OFF = dict(  # every gopher_quality rule off; a test turns on the one it checks
@@ -154,10 +156,25 @@ def test_apply_without_setup_loads_the_stop_words() -> None:
 
 def test_custom_stop_word_list(tmp_path: Path) -> None:
     path = tmp_path / "stop.txt"
-    path.write_text("# my list\n\n  word  \nzebra\n", encoding="utf-8")
+    path.write_text("# my list\n\n  word  \n   # an indented comment\nzebra\n", encoding="utf-8")
     assert load_word_list(path) == frozenset({"word", "zebra"})
     assert quality(" ".join(["word"] * 49 + ["zebra"]), stop_words_path=str(path)) is None
     assert quality(words_text(50), stop_words_path=str(path)) == "too_few_stop_words"
+
+
+def test_stop_words_are_read_once_at_setup(tmp_path: Path) -> None:
+    path = tmp_path / "stop.txt"
+    path.write_text("the\nand\n", encoding="utf-8")
+    stage = GopherQuality(stop_words_path=str(path))
+    stage.setup()
+    path.unlink()  # a worker reads its files at start-up, never per document
+    assert stage.apply(Document("t", words_text(50))) is None
+
+
+def test_word_list_is_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "stop.txt"
+    path.write_bytes("的\ncafé\n".encode("utf-8"))
+    assert load_word_list(path) == frozenset({"的", "café"})
 
 
 def test_unreadable_word_list_says_which(tmp_path: Path) -> None:
@@ -244,6 +261,25 @@ def test_no_ngram_rules_means_no_ngram_removal() -> None:
     assert repetition("the cat the cat the cat") is None
     assert GopherRepetition(dup_line_frac=None, dup_para_frac=None, dup_line_char_frac=None,
                             dup_para_char_frac=None).apply(Document("t", "the cat the cat")) == "top_2_gram_chars"
+
+
+def test_chinese_ngrams_use_the_configured_word_unit() -> None:
+    # "我们…开会" twice: as characters, the bigram 我们 repeats (4 of 20 characters); as jieba
+    # words no bigram of words repeats
+    text = "我们今天去北京开会，我们明天去上海开会。"
+    assert repetition(text, top_ngrams=[[2, 0.1]]) == "top_2_gram_chars"
+    assert repetition(text, top_ngrams=[[2, 0.1]], chinese_words="jieba") is None
+
+
+def test_repetition_setup_needs_the_segmenter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "rjieba", None)  # not installed
+    segmenter.cache_clear()
+    try:
+        GopherRepetition().setup()  # "char" needs nothing
+        with pytest.raises(SegmenterMissing, match="rjieba"):
+            GopherRepetition(chinese_words="jieba").setup()
+    finally:
+        segmenter.cache_clear()  # the next test loads the real one
 
 
 @pytest.mark.parametrize("bad", [[[2]], [[1, 0.2]], [[2.5, 0.2]], [[2, 0.2, 3]]])
