@@ -7,6 +7,8 @@ relies on, so a tokenizer change shows up here as a wrong count, not as a silent
 """
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -171,10 +173,17 @@ def test_stop_words_are_read_once_at_setup(tmp_path: Path) -> None:
     assert stage.apply(Document("t", words_text(50))) is None
 
 
-def test_word_list_is_utf8(tmp_path: Path) -> None:
+def test_word_list_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
     path = tmp_path / "stop.txt"
     path.write_bytes("的\ncafé\n".encode("utf-8"))
     assert load_word_list(path) == frozenset({"的", "café"})
+    # a worker with an ASCII locale (LANG unset, no UTF-8 mode) reads the same list
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    code = f"from pretrain_clean.filters.gopher import load_word_list; print(ascii(sorted(load_word_list({str(path)!r}))))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=Path(__file__).resolve().parent.parent,
+                         capture_output=True, text=True, encoding="utf-8")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ascii(["café", "的"])
 
 
 def test_unreadable_word_list_says_which(tmp_path: Path) -> None:
