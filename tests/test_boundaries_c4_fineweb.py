@@ -84,6 +84,11 @@ def test_new_line_ratio_is_03_inclusive(n_words: int, reason: str | None) -> Non
     assert fineweb(text, line_punct_thr=None, short_line_thr=None) == reason  # default 0.3
 
 
+def test_blank_lines_do_not_dilute_the_duplicate_ratio() -> None:
+    text = _dup_text(11).replace("\n", "\n\n\n\n\n")  # 4 blank lines between lines: same lines
+    assert fineweb(text) == "duplicate_line_chars"  # 11 of 1000 visible characters, newlines excluded
+
+
 def test_fineweb_blank_lines_are_not_lines() -> None:
     assert fineweb(" \n\t\n", **FW_OFF) == "empty"
     # two real lines among blank ones: 1 of 2 punctuated passes a 0.5 threshold
@@ -116,6 +121,7 @@ def test_min_num_sentences_zero_or_none_is_off() -> None:
     assert c4("", min_num_sentences=None) is None
     assert c4(SENT[0], min_num_sentences=1) is None
     assert c4(SENT[0], min_num_sentences=2) == "too_few_sentences"
+    assert c4("menu", min_num_sentences=1) == "too_few_sentences"  # 1 is a real minimum
 
 
 def test_sentences_count_only_in_kept_lines() -> None:
@@ -129,18 +135,20 @@ def test_count_sentences_edges() -> None:
     assert count_sentences(["Hello", ".", "!", "World"]) == 2  # marks after an end do not start one
     assert count_sentences(["Hello", ".", "“", "World"]) == 2  # an opening quote is punctuation
     assert count_sentences(["A", ".", "B", "。", "C"]) == 3
+    assert count_sentences(["Hello", ".", "”"]) == 1  # a closing quote after the end starts nothing
+    assert count_sentences(["Hello", ".", "x"]) == 2
 
 
 @pytest.mark.parametrize(("words", "kept"), [(2, False), (3, True), (4, True)])
 def test_min_words_per_line_is_3_inclusive(words: int, kept: bool) -> None:
     line = " ".join(["word"] * (words - 1) + ["end."])
-    assert c4_lines("\n".join(SENT + [line])) == (None, "\n".join(SENT + [line] if kept else SENT))
+    assert c4_lines("\n".join([line] + SENT)) == (None, "\n".join([line] + SENT if kept else SENT))
 
 
 @pytest.mark.parametrize(("length", "kept"), [(999, True), (1000, True), (1001, False)])
 def test_max_word_length_is_1000_inclusive(length: int, kept: bool) -> None:
     line = "A very long " + "x" * length + " word."
-    assert c4_lines("\n".join(SENT + [line]))[1] == "\n".join(SENT + [line] if kept else SENT)
+    assert c4_lines("\n".join([line] + SENT))[1] == "\n".join([line] + SENT if kept else SENT)
 
 
 @pytest.mark.parametrize(("end", "kept"), [
@@ -148,7 +156,7 @@ def test_max_word_length_is_1000_inclusive(length: int, kept: bool) -> None:
 ])
 def test_terminal_punctuation_of_a_line(end: str, kept: bool) -> None:
     line = "This line ends with a mark" + end
-    assert c4_lines("\n".join(SENT + [line]))[1] == "\n".join(SENT + [line] if kept else SENT)
+    assert c4_lines("\n".join([line] + SENT))[1] == "\n".join([line] + SENT if kept else SENT)
 
 
 @pytest.mark.parametrize("phrase", [
@@ -156,13 +164,13 @@ def test_terminal_punctuation_of_a_line(end: str, kept: bool) -> None:
 ])
 def test_each_policy_phrase_removes_its_line(phrase: str) -> None:
     line = f"Please read the {phrase.upper()} before you go."
-    assert c4_lines("\n".join(SENT + [line]))[1] == "\n".join(SENT)
+    assert c4_lines("\n".join([line] + SENT))[1] == "\n".join(SENT)
     assert c4_lines("\n".join(SENT + [line]), filter_policy=False)[1] == "\n".join(SENT + [line])
 
 
 def test_javascript_line_removed_and_curly_only_counts_after_it() -> None:
     js = "Enable JavaScript to see { the map }."
-    assert c4_lines("\n".join(SENT + [js]))[1] == "\n".join(SENT)
+    assert c4_lines("\n".join([js] + SENT))[1] == "\n".join(SENT)
     assert c4("\n".join(SENT + [js])) is None  # the javascript line is gone before the "{" check
     assert c4("\n".join(SENT + [js]), filter_javascript=False) == "curly_bracket"
     assert c4("\n".join(SENT + [js]), filter_javascript=False, filter_curly_bracket=False) is None
