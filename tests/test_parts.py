@@ -215,3 +215,22 @@ def test_part_names_and_marker_paths() -> None:
     task = parts.PartTask(12, "x.jsonl", "x.jsonl", 1)
     assert task.name == "part-00012"
     assert parts.part_stats_path("s3://bucket/out", task) == "s3://bucket/out/_parts/part-00012.json"
+
+
+def test_a_part_of_row_groups_reads_only_its_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int, int] | None] = []
+
+    def read_row_groups(task: parts.PartTask, cfg: object, on_open: object) -> Iterator[object]:
+        seen.append(task.row_groups)
+        yield doc(0, "keep")
+
+    def whole_file(*args: object) -> Iterator[object]:
+        raise AssertionError("a row-group part must not read the whole file")
+
+    monkeypatch.setattr(parts, "read_row_groups", read_row_groups)
+    monkeypatch.setattr(parts, "read_records", whole_file)
+    spec = parse_config({}, CONFIGS)
+    task = parts.PartTask(3, "big.parquet", "big.parquet", 100, row_groups=(2, 4))
+    stats = parts.process_part(task, spec, Cascade([DropMarked()]), tmp_path / "out")
+    assert seen == [(2, 4)] and stats.kept == 1
+    assert [r["id"] for r in rows(tmp_path / "out", "kept")] == ["d0"]
