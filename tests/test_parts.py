@@ -25,6 +25,7 @@ from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.records import Quarantined, Skipped
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.pipeline.stats import AccountingError, Stats
+from pretrain_clean.pipeline.writers import AtomicParquetWriter
 
 READ_PAUSE = 0.01
 """Seconds the fake reader spends on each record (read time the part must report)."""
@@ -58,6 +59,8 @@ class Progress(parts.Progress):
 
 def fake_reader(monkeypatch: pytest.MonkeyPatch, records: list[object]) -> None:
     def read_records(path: str, cfg: object, source: str, on_open: object) -> Iterator[object]:
+        assert (path, source) == ("in.jsonl", "in-source.jsonl")
+        assert cfg.text_field == "body"  # the run's input settings
         if on_open is not None:
             on_open(None)
         for record in records:
@@ -75,14 +78,15 @@ def quarantined(n: int, kind: str = "malformed_json", size: int = 7) -> Quaranti
     return Quarantined("in.jsonl", n, kind, "bad record", "{not js", size)
 
 
-def skipped(n: int) -> Skipped:
-    return Skipped(Document(f"s{n}", "", "in.warc", n, meta={"url": f"https://example.com/s{n}"}), "not_html", 50)
+def skipped(n: int, url: bool = True) -> Skipped:
+    meta = {"url": f"https://example.com/s{n}"} if url else {}
+    return Skipped(Document(f"s{n}", "", "in.warc", n, meta=meta), "not_html", 50)
 
 
 def run_part(tmp_path: Path, batch_size: int = 2, cascade: Cascade | None = None,
              progress: parts.Progress | None = None) -> tuple[Stats, Path]:
-    spec = parse_config({"run": {"batch_size": batch_size}}, CONFIGS)
-    task = parts.PartTask(3, "in.jsonl", "in.jsonl", 100)
+    spec = parse_config({"run": {"batch_size": batch_size}, "input": {"text_field": "body"}}, CONFIGS)
+    task = parts.PartTask(3, "in.jsonl", "in-source.jsonl", 100)
     out = tmp_path / "out"
     stats = parts.process_part(task, spec, cascade or Cascade([DropMarked()]), out, progress=progress)
     return stats, out
@@ -99,27 +103,30 @@ def row_groups(out: Path, sub: str) -> int:
 
 def test_every_record_is_kept_rejected_or_quarantined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     records = [doc(0, "keep one"), doc(1, "drop one"), quarantined(2), skipped(3), doc(4, "keep two"),
-               doc(5, "boom" + "x" * 1500), quarantined(6, "invalid_utf8", 11)]
+               doc(5, "boom" + "x" * 1500), quarantined(6, "invalid_utf8", 11), quarantined(7), doc(8, "boom"),
+               skipped(9, url=False)]
     fake_reader(monkeypatch, records)
     stats, out = run_part(tmp_path)
     kept, rejected, quarantine = rows(out, "kept"), rows(out, "rejected"), rows(out, "quarantine")
     assert [r["id"] for r in kept] == ["d0", "d4"]
     # written in the order batches end: d0-d1, then d4-d5 with the side records read meanwhile
     assert [(r["id"], r["stage"], r["reason"]) for r in rejected] == [
-        ("d1", "parts_test_drop_marked", "marked"), ("s3", "input", "not_html")]
-    assert [(r["position"], r["kind"]) for r in quarantine] == [
-        (2, "malformed_json"), (5, "stage_error"), (6, "invalid_utf8")]
+        ("d1", "parts_test_drop_marked", "marked"), ("s3", "input", "not_html"), ("s9", "input", "not_html")]
+    assert [(r["source"], r["position"], r["kind"]) for r in quarantine] == [
+        ("in.jsonl", 2, "malformed_json"), ("in.jsonl", 5, "stage_error"), ("in.jsonl", 6, "invalid_utf8"),
+        ("in.jsonl", 7, "malformed_json"), ("in.jsonl", 8, "stage_error")]
     assert len(quarantine[1]["raw"]) == 1000  # a failing document's text is kept up to 1000 characters
     assert "cannot judge this one" in quarantine[1]["error"]
     # the counts match the rows
-    assert (stats.documents_in, stats.kept, stats.removed_total, stats.quarantined) == (7, 2, 2, 3)
-    assert dict(stats.removed) == {"input.not_html": 1, "parts_test_drop_marked.marked": 1}
-    assert dict(stats.quarantine_errors) == {"malformed_json": 1, "invalid_utf8": 1, "stage_error": 1}
-    doc_bytes = len("keep one") + len("drop one") + len("keep two") + 1504
-    assert stats.bytes_in == doc_bytes + 7 + 11  # documents' text and quarantined records' raw size
-    assert stats.bytes_quarantined == 7 + 11 + 1504
+    assert (stats.documents_in, stats.kept, stats.removed_total, stats.quarantined) == (10, 2, 3, 5)
+    assert dict(stats.removed) == {"input.not_html": 2, "parts_test_drop_marked.marked": 1}
+    assert dict(stats.quarantine_errors) == {"malformed_json": 2, "invalid_utf8": 1, "stage_error": 2}
+    doc_bytes = len("keep one") + len("drop one") + len("keep two") + 1504 + 4
+    assert stats.bytes_in == doc_bytes + 7 + 11 + 7  # documents' text and quarantined records' raw size
+    assert stats.bytes_quarantined == 7 + 11 + 7 + 1504 + 4
     assert stats.bytes_kept == len("keep one") + len("keep two")
-    assert stats.examples["input.not_html"] == [{"id": "s3", "text": "https://example.com/s3"}]
+    assert stats.examples["input.not_html"] == [{"id": "s3", "text": "https://example.com/s3"},
+                                                {"id": "s9", "text": ""}]  # no URL: no text
     assert stats.parts == 1
 
 
@@ -168,17 +175,56 @@ def test_side_records_are_flushed_at_batch_size(tmp_path: Path, monkeypatch: pyt
     assert (stats.documents_in, stats.quarantined, stats.removed_total) == (5, 3, 2)
 
 
+def test_side_flush_happens_when_batch_size_is_reached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_reader(monkeypatch, [quarantined(i) for i in range(5)])
+    _, out = run_part(tmp_path, batch_size=2)
+    meta = pq.ParquetFile(out / "quarantine" / "part-00003.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [2, 2, 1]
+
+
+WRITE_PAUSE = 0.02
+
+
+def slow_writers(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
+    """Make every parquet write and commit take WRITE_PAUSE more; return the time spent in each."""
+    spent = {"write_rows": 0.0, "commit": 0.0}
+    for name in spent:
+        original = getattr(AtomicParquetWriter, name)
+
+        def slow(self: AtomicParquetWriter, *args: object, _original=original, _name=name) -> None:
+            start = time.perf_counter()
+            time.sleep(WRITE_PAUSE)
+            _original(self, *args)
+            spent[_name] += time.perf_counter() - start
+
+        monkeypatch.setattr(AtomicParquetWriter, name, slow)
+    return spent
+
+
+def test_write_time_counts_every_batch_and_the_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_reader(monkeypatch, [doc(i, "drop" if i % 2 else "keep") for i in range(6)])  # no side records
+    spent = slow_writers(monkeypatch)
+    start = time.perf_counter()
+    stats, _ = run_part(tmp_path, batch_size=2)
+    wall = time.perf_counter() - start
+    assert spent["write_rows"] >= 6 * WRITE_PAUSE and spent["commit"] >= 3 * WRITE_PAUSE
+    assert spent["write_rows"] + spent["commit"] <= stats.write_seconds <= wall
+
+
 def test_read_time_excludes_judging_and_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    records = [doc(i, "keep") for i in range(6)]
+    # side records between batches: their writes happen inside a batch's flush and at the end
+    records = [doc(0, "keep"), quarantined(1), doc(2, "keep"), skipped(3), doc(4, "keep"), quarantined(5),
+               quarantined(6), doc(7, "keep"), quarantined(8)]
     fake_reader(monkeypatch, records)
+    spent = slow_writers(monkeypatch)
     start = time.perf_counter()
     stats, _ = run_part(tmp_path, batch_size=2, cascade=Cascade([DropMarked(pause=0.02)]))
     wall = time.perf_counter() - start
     judged = stats.stages["parts_test_drop_marked"].seconds
-    assert judged >= 6 * 0.02
+    assert judged >= 4 * 0.02
     assert stats.read_seconds >= len(records) * READ_PAUSE
-    assert stats.read_seconds + judged + stats.write_seconds <= wall
-    assert stats.write_seconds > 0
+    # reading, judging, writing and committing are disjoint slices of the part's time
+    assert stats.read_seconds + judged + spent["write_rows"] + spent["commit"] <= wall
 
 
 class LosingCascade(Cascade):
@@ -222,6 +268,8 @@ def test_a_part_of_row_groups_reads_only_its_row_groups(tmp_path: Path, monkeypa
 
     def read_row_groups(task: parts.PartTask, cfg: object, on_open: object) -> Iterator[object]:
         seen.append(task.row_groups)
+        assert cfg.text_field == "body"
+        on_open(None)
         yield doc(0, "keep")
 
     def whole_file(*args: object) -> Iterator[object]:
@@ -229,8 +277,9 @@ def test_a_part_of_row_groups_reads_only_its_row_groups(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(parts, "read_row_groups", read_row_groups)
     monkeypatch.setattr(parts, "read_records", whole_file)
-    spec = parse_config({}, CONFIGS)
+    spec = parse_config({"input": {"text_field": "body"}}, CONFIGS)
     task = parts.PartTask(3, "big.parquet", "big.parquet", 100, row_groups=(2, 4))
-    stats = parts.process_part(task, spec, Cascade([DropMarked()]), tmp_path / "out")
-    assert seen == [(2, 4)] and stats.kept == 1
+    progress = Progress()
+    stats = parts.process_part(task, spec, Cascade([DropMarked()]), tmp_path / "out", progress=progress)
+    assert seen == [(2, 4)] and stats.kept == 1 and progress.opened == 1
     assert [r["id"] for r in rows(tmp_path / "out", "kept")] == ["d0"]
