@@ -6,6 +6,9 @@ can fire (``only`` turns the others off).
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -199,3 +202,39 @@ def test_word_unit_is_checked() -> None:
 
 def test_other_languages_pass() -> None:
     assert only(min_chars=100).apply(Document("e", "Short English text.")) is None
+
+
+def test_short_sentences_before_a_repeat_do_not_hide_it() -> None:
+    five = HAN100[:4] + "。"
+    assert repeated_sentence_fraction("好。" + five + five, min_chars=5) == pytest.approx(5 / 12)
+    assert repeated_sentence_fraction("好。好。") == 0.5  # by default a one-character sentence counts
+
+
+def test_stage_passes_its_min_repeated_sentence_chars() -> None:
+    text = "好。对。" * 10 + HAN100[:40] + "。"  # 20 repeats of one-character sentences: 40 of 101
+    assert only(max_repeated_sentence_ratio=0.2).apply(zh(text)) is None  # shorter than 5: never repeats
+    assert only(max_repeated_sentence_ratio=0.2, min_repeated_sentence_chars=1).apply(zh(text)) == (
+        "repeated_sentences")
+
+
+def test_content_words_are_cached_per_unit() -> None:
+    d = Document("d", "工作人员说要不就是这样")
+    assert content_words(d, "char")[:4] == ["工", "作", "人", "员"]
+    assert content_words(d, "jieba")[:2] == ["工作人员", "说"]
+
+
+def test_char_unit_stop_words_are_substrings_of_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "stop.txt"
+    path.write_text("但是\n因为\n", encoding="utf-8")
+    stage = only(min_stop_words=2, stop_words_path=str(path))
+    assert stage.apply(zh(HAN100[:30] + "因为下雨，但是")) is None  # two-character entries found as written
+    assert stage.apply(zh(HAN100[:30] + "因为下雨")) == "too_few_stop_words"
+
+
+def test_script_tables_read_as_utf8_whatever_the_locale() -> None:
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    code = "from pretrain_clean.filters.chinese import _opencc_chars; print(len(_opencc_chars('STCharacters.txt')))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=Path(__file__).resolve().parent.parent,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) == len(_opencc_chars("STCharacters.txt"))
