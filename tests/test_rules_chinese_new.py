@@ -187,7 +187,9 @@ def test_boilerplate_keeps_blank_lines_and_its_own_line_limit() -> None:
     assert ChineseBoilerplate().apply(doc) is None
     assert doc.text == "会议今天举行。\n\n代表们讨论了议题。" and doc.meta["boilerplate_lines"] == 1
     line = "版权所有" + HAN100[:16]  # 20 characters
-    assert ChineseBoilerplate(max_line_chars=19).apply(zh(HAN100[:30] + "\n" + line)) is None  # kept: too long
+    long_line = zh(HAN100[:30] + "\n" + line)
+    assert ChineseBoilerplate(max_line_chars=19).apply(long_line) is None
+    assert long_line.text == HAN100[:30] + "\n" + line  # kept: longer than the stage's limit
     assert ChineseBoilerplate(max_line_chars=20).apply(doc := zh(HAN100[:30] + "\n" + line)) is None
     assert doc.text == HAN100[:30]
 
