@@ -17,6 +17,8 @@ from pretrain_clean.filters.chinese import (
     ChineseQuality, _opencc_chars, content_words, longest_run_fraction, non_chinese_fraction,
     punctuation_count, repeated_sentence_fraction,
 )
+from pretrain_clean.filters.cjk import count_han, re2_class
+from pretrain_clean.filters.repetition_ratios import char_repetition_ratio, word_repetition_ratio
 from pretrain_clean.pipeline.document import Document
 from tests.test_rules_chinese import NEWS, NO_STOP_WORDS
 from tests.test_rules_chinese_new import HAN100, REVIEW, only, zh
@@ -238,3 +240,27 @@ def test_script_tables_read_as_utf8_whatever_the_locale() -> None:
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) == len(_opencc_chars("STCharacters.txt"))
+
+
+# --- the ROOTS repetition ratios and the Han definition chinese_quality counts with -------------
+
+def test_char_repetition_ratio_counts_the_top_sqrt_repeated_ngrams() -> None:
+    assert char_repetition_ratio("abcabcabc", 3) == 3 / 7  # abc x3, bca x2, cab x2: top floor(sqrt(3)) = 1
+    # 10 distinct characters, one repeated: floor(sqrt(10)) = 3, but only 1 is repeated
+    assert char_repetition_ratio("aaaaabcdefghij", 1) == 5 / 14
+    assert char_repetition_ratio("abab", 2) == 2 / 3
+    assert char_repetition_ratio("abc", 3) == 0.0 and char_repetition_ratio("ab", 3) == 0.0
+
+
+def test_word_repetition_ratio_counts_repeated_ngram_occurrences() -> None:
+    assert word_repetition_ratio("today is sunday sunday sunday sunday sunday and".split(), 3) == 0.5
+    assert word_repetition_ratio(["a", "b", "a", "b"], 2) == 2 / 3  # ab twice, ba once
+    assert word_repetition_ratio(["a", "b", "c"], 3) == 0.0  # one n-gram, seen once
+    assert word_repetition_ratio(["a", "b"], 3) == 0.0
+
+
+def test_han_is_unified_ideographs_only() -> None:
+    assert count_han("中文 text，〇々") == 2
+    assert count_han("\u3400\u4e00\u9fff\uf900\U00020000\U0002fa1f\U00030000\U000323af") == 8
+    assert count_han("\u33ff\ua000\U0002fa20\U000323b0ぁア") == 0
+    assert re2_class(((0x3041, 0x309F), (0x4E00, 0x9FFF))) == "\\x{3041}-\\x{309f}\\x{4e00}-\\x{9fff}"
