@@ -264,3 +264,9 @@ def test_han_is_unified_ideographs_only() -> None:
     assert count_han("\u3400\u4e00\u9fff\uf900\U00020000\U0002fa1f\U00030000\U000323af") == 8
     assert count_han("\u33ff\ua000\U0002fa20\U000323b0ぁア") == 0
     assert re2_class(((0x3041, 0x309F), (0x4E00, 0x9FFF))) == "\\x{3041}-\\x{309f}\\x{4e00}-\\x{9fff}"
+
+
+def test_repetition_ratios_default_to_10_grams() -> None:
+    # one 10-gram repeats (2 of 11 occurrences); no 11-gram does
+    assert char_repetition_ratio("abcdefghij" * 2) == 2 / 11
+    assert word_repetition_ratio(list("abcdefghij") * 2) == 2 / 11
