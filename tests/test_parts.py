@@ -283,3 +283,25 @@ def test_a_part_of_row_groups_reads_only_its_row_groups(tmp_path: Path, monkeypa
     stats = parts.process_part(task, spec, Cascade([DropMarked()]), tmp_path / "out", progress=progress)
     assert seen == [(2, 4)] and stats.kept == 1 and progress.opened == 1
     assert [r["id"] for r in rows(tmp_path / "out", "kept")] == ["d0"]
+
+
+def test_a_part_of_a_byte_range_reads_only_its_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int, int] | None] = []
+
+    def read_line_range(task: parts.PartTask, cfg: object, on_open: object) -> Iterator[object]:
+        seen.append(task.byte_range)
+        assert cfg.text_field == "body"
+        on_open(None)
+        yield doc(0, "keep")
+
+    def not_called(*args: object) -> Iterator[object]:
+        raise AssertionError("a byte-range part must read only its range")
+
+    monkeypatch.setattr(parts, "read_line_range", read_line_range)
+    monkeypatch.setattr(parts, "read_records", not_called)
+    monkeypatch.setattr(parts, "read_row_groups", not_called)
+    spec = parse_config({"input": {"text_field": "body"}}, CONFIGS)
+    task = parts.PartTask(3, "big.jsonl", "big.jsonl", 100, byte_range=(10, 90), lines_before=(1, 8))
+    progress = Progress()
+    stats = parts.process_part(task, spec, Cascade([DropMarked()]), tmp_path / "out", progress=progress)
+    assert seen == [(10, 90)] and stats.kept == 1 and progress.opened == 1
