@@ -75,7 +75,10 @@ STRAY_JOINER_RE = re.compile(f"(?<={_JOINS_NOTHING})[\u200c\u200d]+|[\u200c\u200
 where they join nothing (copy-paste residue, keyword obfuscation: ``免\u200d费``). They stay
 where they do join: emoji sequences (👩\u200d💻), Indic and Arabic-script words."""
 LINE_BREAK_RE = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-SPACE_RE = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACES = "[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+SPACE_RE = re.compile(f" {_SPACES}+|[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{_SPACES}*")
+"""Runs of spaces other than one plain space (replacing a lone " " by " " is a no-op, and
+matching each one was the stage's cost)."""
 BLANK_RUN_RE = re.compile(r"\n{3,}")
 
 
