@@ -169,11 +169,11 @@ class GopherRepetition(Stage):
         max_n = int(max((n for n, _ in self.top_ngrams + self.dup_ngrams), default=1))
         if max_n < 2:
             return None
-        stats = tf.doc_ngram_stats(doc, max_n, self.chinese_words)
+        stats = tf.lazy_ngram_stats(doc, max_n, self.chinese_words)  # n computed as far as asked
         for n, frac in self.top_ngrams:
-            if stats.top_chars[int(n)] / size > frac:
+            if stats.top(int(n)) / size > frac:
                 return f"top_{int(n)}_gram_chars"
         for n, frac in self.dup_ngrams:
-            if stats.dup_chars[int(n)] / size > frac:
+            if stats.dup(int(n)) / size > frac:
                 return f"duplicate_{int(n)}_gram_chars"
         return None

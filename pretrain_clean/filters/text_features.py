@@ -30,7 +30,7 @@ from typing import NamedTuple, Sequence
 from pretrain_clean.filters.punctuation import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
 from pretrain_clean.filters.cjk import HAN, HAN_RE
-from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
+from pretrain_clean.filters.ngrams import LazyNgramStats, NgramStats, ngram_stats  # noqa: F401 - ngram_stats re-exported
 from pretrain_clean.filters.segment import segmenter
 from pretrain_clean.pipeline.document import Document
 
@@ -340,10 +340,15 @@ def find_duplicates(items: Sequence[str]) -> tuple[int, int]:
 
 def doc_ngram_stats(doc: Document, max_n: int = 10, unit: str = "char") -> NgramStats:
     """:func:`ngram_stats` of the document's words (Han words per ``unit``), cached."""
+    return lazy_ngram_stats(doc, max_n, unit).everything()
 
-    def compute(d: Document) -> NgramStats:
+
+def lazy_ngram_stats(doc: Document, max_n: int = 10, unit: str = "char") -> LazyNgramStats:
+    """:class:`LazyNgramStats` of the document's words (Han words per ``unit``), cached."""
+
+    def compute(d: Document) -> LazyNgramStats:
         ids, lengths, gaps = word_ids(d, unit)
-        return ngram_stats(ids, lengths, max_n, gaps)
+        return LazyNgramStats(ids, lengths, max_n, gaps)
 
     return doc.cached(f"ngram_stats{max_n}:{unit}", compute)
 
