@@ -117,3 +117,24 @@ def test_c4_word_length_limit_at_and_around_it(word_chars: int, kept: bool) -> N
     doc = Document("d", line + "\nKeep this one line here.")
     C4Lines(max_word_length=10, skip_chinese=False).apply(doc)
     assert (line in doc.text) is kept
+
+
+def test_workers_fork_only_while_no_other_thread_runs() -> None:
+    import sys
+    import threading
+
+    from pretrain_clean.pipeline.local_engine import start_method
+
+    if sys.platform != "linux":
+        assert start_method() == "forkserver"
+        return
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    alone = threading.active_count() == 1
+    other.start()
+    try:
+        assert start_method() == "forkserver"  # e.g. fsspec's I/O thread: forking it is unsafe
+    finally:
+        stop.set()
+        other.join()
+    assert start_method() == ("fork" if alone else "forkserver")
