@@ -7,6 +7,7 @@ import sys
 import tomllib
 
 from pretrain_clean.cli.args import parser
+from pretrain_clean.pipeline.engine import ENGINES, EngineOptions, engine_for
 from pretrain_clean.pipeline.output_guard import output_lock
 from pretrain_clean.tokenizer.manifest import ShardError
 from pretrain_clean.tokenizer.shards import ShardConfig, tokenize_to_shards
@@ -40,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--compression", help=f"parquet codec (default {d.compression})")
     p.add_argument("--batch-docs", type=int, help=f"documents per encode batch (default {d.batch_docs})")
     p.add_argument("--overwrite", action="store_true", help="replace shards written by a different run")
-    p.add_argument("--engine", choices=("local", "spark"), default="local")
+    p.add_argument("--engine", choices=ENGINES, default="local")
     p.add_argument("--master", default=None, help="Spark master when not set by spark-submit (e.g. local[*])")
     return p.parse_args(argv)
 
@@ -72,12 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = shard_config(args)
         with output_lock(args.output):  # a second run into the same shard folder fails fast
-            if args.engine == "spark":
-                from pretrain_clean.tokenizer.shards_spark import tokenize_with_spark
-                manifest = tokenize_with_spark(args.tokenizer, args.input, args.output, cfg,
-                                               overwrite=args.overwrite, master=args.master)
-            else:
-                manifest = tokenize_to_shards(args.tokenizer, args.input, args.output, cfg, overwrite=args.overwrite)
+            engine = engine_for(args.engine, EngineOptions(master=args.master, app_name="tokenize-shards"))
+            manifest = tokenize_to_shards(args.tokenizer, args.input, args.output, cfg, overwrite=args.overwrite,
+                                          engine=engine)
     except (ShardError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,6 @@ from typing import Callable, Iterable, TypeVar
 
 import numpy as np
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pretrain_clean.dedup.components import connected_components
 from pretrain_clean.dedup.config import DedupConfig

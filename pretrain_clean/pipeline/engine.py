@@ -1,0 +1,173 @@
+"""The engine seam: the one place a job's local or Spark engine is chosen (:func:`engine_for`).
+
+An engine only moves data; every decision (the cascade, dedup's decisions in
+``dedup/decisions.py``, the shard plan) is the same function on both sides. Each job uses:
+
+* ``map_parts(fn, items)``: ``fn`` over every item (an input file, a shard), results in item
+  order; used by ``shards`` (encode a file, write a shard).
+* ``clean_parts(spec, tasks, ...)``: :func:`pipeline.parts.process_part` over every input part
+  (locally: datatrove's executor with its ranks and progress lines; Spark: ``mapInArrow``).
+* ``dedup(cfg, files, ...)``: the corpus-wide dedup passes (locally: spill buckets sorted per
+  bucket; Spark: ``groupBy``/window over DataFrames), deciding through ``dedup.decisions``.
+
+The engine libraries (datatrove, pyspark) are imported only when a method runs, so choosing
+an engine loads nothing the other needs.
+"""
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence, TypeVar
+
+from pretrain_clean.errors import UsageError
+
+if TYPE_CHECKING:
+    from pretrain_clean.dedup.config import DedupConfig
+    from pretrain_clean.dedup.report import DedupResult
+    from pretrain_clean.pipeline.config import RunSpec
+    from pretrain_clean.pipeline.parts import PartTask
+    from pretrain_clean.pipeline.stats import Stats
+
+T = TypeVar("T")
+R = TypeVar("R")
+ENGINES = ("local", "spark")
+
+
+@dataclass
+class EngineOptions:
+    """How an engine runs; each field is used by the engine named in its comment only."""
+
+    workers: int | None = None
+    """local: worker processes (default: every CPU)."""
+    tasks: int | None = None
+    """local: datatrove tasks sharing the input parts (default: ``workers``)."""
+    show_progress: bool = True
+    master: str | None = None
+    """spark: master URL when not set by spark-submit (default ``local[*]``)."""
+    app_name: str = "pretrain-clean"
+    """spark: the application's name."""
+    spark: Any = None  # noqa: ANN401 - a pyspark SparkSession
+    """spark: an existing session to use (tests); default: the shared session rules."""
+
+
+class Engine(Protocol):
+    """What every engine implements (docs/architecture.md, "The engine seam")."""
+
+    name: str
+
+    def map_parts(self, fn: Callable[[T], R], items: Sequence[T], stream: bool = False) -> Iterator[R]:
+        """``fn(item)`` for every item, in parallel where the engine can; results in item order.
+        ``stream``: yield each result as soon as it and those before it are done."""
+        ...
+
+    def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
+        """Run the cascade over every part (resumable by part markers); the parts' stats in order."""
+        ...
+
+    def dedup(self, cfg: DedupConfig, files: list[str], kept_dir: str, rejected_dir: str,
+              work_dir: str) -> DedupResult:
+        """Deduplicate ``files`` into ``kept_dir`` / ``rejected_dir``; the totals."""
+        ...
+
+    def close(self) -> None:
+        """Release what the engine started (a Spark session)."""
+        ...
+
+
+def engine_for(name: str, options: EngineOptions | None = None) -> Engine:
+    """The engine called ``name`` (``local`` or ``spark``): the one place the choice is made."""
+    options = options or EngineOptions()
+    if name == "local":
+        return LocalEngine(options)
+    if name == "spark":
+        return SparkEngine(options)
+    raise UsageError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+
+
+class LocalEngine:
+    """This machine: datatrove's executor for the cascade, forked processes for dedup, this
+    process for ``map_parts`` (the tokenizer's own threads use every core)."""
+
+    name = "local"
+
+    def __init__(self, options: EngineOptions) -> None:
+        self.options = options
+
+    def map_parts(self, fn: Callable[[T], R], items: Sequence[T], stream: bool = False) -> Iterator[R]:
+        return (fn(item) for item in items)
+
+    def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
+        from pretrain_clean.pipeline.local_engine import run_local
+
+        o = self.options
+        return run_local(spec, tasks, out_dir, kept_subdir, o.workers or 1, o.show_progress, o.tasks)
+
+    def dedup(self, cfg: DedupConfig, files: list[str], kept_dir: str, rejected_dir: str,
+              work_dir: str) -> DedupResult:
+        from pretrain_clean.dedup.local import run_dedup_local
+
+        return run_dedup_local(cfg, files, kept_dir, rejected_dir, work_dir, workers=self.options.workers)
+
+    def close(self) -> None:
+        pass
+
+
+class SparkEngine:
+    """A Spark session (the active one, spark-submit's, or ``local[*]``): one task per item."""
+
+    name = "spark"
+
+    def __init__(self, options: EngineOptions) -> None:
+        self.options = options
+        self._spark = options.spark
+
+    @property
+    def spark(self) -> Any:  # noqa: ANN401 - a pyspark SparkSession
+        """The session, started on first use."""
+        if self._spark is None:
+            from pretrain_clean.pipeline.spark_engine import spark_session
+
+            self._spark = spark_session(self.options.app_name, self.options.master)
+        return self._spark
+
+    def map_parts(self, fn: Callable[[T], R], items: Sequence[T], stream: bool = False) -> Iterator[R]:
+        """One row (the pickled item) per partition, ``fn`` in ``mapInArrow``; the results come
+        back pickled. ``stream`` collects with ``toLocalIterator`` (one part at a time, each
+        result as it lands) instead of ``collect`` (all parts at once)."""
+        if not items:
+            return iter(())
+        rows = [(i, pickle.dumps(item)) for i, item in enumerate(items)]  # bytes: Java keeps them exact
+        slices = self.spark.sparkContext.parallelize(rows, len(rows))
+        frame = self.spark.createDataFrame(slices, "index long, item binary")
+        results = frame.mapInArrow(_pickled(fn), "index long, result binary")
+        found = results.toLocalIterator() if stream else iter(sorted(results.collect(), key=lambda r: r["index"]))
+        return (pickle.loads(row["result"]) for row in found)
+
+    def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
+        from pretrain_clean.pipeline.spark_engine import run_spark
+
+        return run_spark(spec, tasks, out_dir, kept_subdir, spark=self.spark, show_progress=self.options.show_progress)
+
+    def dedup(self, cfg: DedupConfig, files: list[str], kept_dir: str, rejected_dir: str,
+              work_dir: str) -> DedupResult:
+        from pretrain_clean.dedup.spark import run_dedup_spark
+
+        return run_dedup_spark(self.spark, cfg, files, kept_dir, rejected_dir, work_dir)
+
+    def close(self) -> None:
+        if self._spark is not None:
+            self._spark.stop()
+            self._spark = None
+
+
+def _pickled(fn: Callable[[Any], Any]) -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """``fn`` over Arrow batches of ``(index, pickled item)`` rows, for ``mapInArrow``."""
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        for batch in batches:
+            for index, item in zip(batch.column("index").to_pylist(), batch.column("item").to_pylist()):
+                result = pickle.dumps(fn(pickle.loads(item)))
+                yield pa.RecordBatch.from_pydict({"index": [index], "result": [result]},
+                                                 schema=pa.schema([("index", pa.int64()), ("result", pa.binary())]))
+    return run
