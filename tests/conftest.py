@@ -6,10 +6,19 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+S = TypeVar("S")
+
+
+def ready(stage: S) -> S:
+    """``stage`` after its ``setup()``: a stage is set up by its caller (the worker does it in a
+    run), never lazily by itself."""
+    stage.setup()  # type: ignore[attr-defined]
+    return stage
 
 
 def write_jsonl(path: Path, records: list, compress: bool = False) -> Path:

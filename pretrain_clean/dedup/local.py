@@ -40,7 +40,7 @@ from pretrain_clean.dedup.local_parts import (
     spills,
     write_part,
 )
-from pretrain_clean.dedup.decisions import verified_pairs
+from pretrain_clean.dedup import decisions
 from pretrain_clean.dedup.report import STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult, size_histogram, write_report
 from pretrain_clean.dedup.spill import SpillBuckets, group_starts
 from pretrain_clean.pipeline import storage
@@ -169,7 +169,7 @@ def _exact(spill: SpillBuckets, state: _State) -> None:
     for records in spill.buckets():
         records, starts = _sorted_groups(records, "key", "doc")
         first = np.repeat(records["doc"][starts[:-1]], np.diff(starts))
-        dup = records["doc"] != first
+        dup = decisions.exact_duplicate(records["doc"], first)
         state.status[records["doc"][dup]] = STATUS_EXACT
         state.duplicate_of[records["doc"][dup]] = first[dup]
 
@@ -203,7 +203,7 @@ def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, 
     state.in_cluster[u] = True
     state.in_cluster[v] = True
     state.cluster = labels
-    near = np.flatnonzero(labels != np.arange(n))
+    near = np.flatnonzero(state.in_cluster & decisions.near_duplicate(np.arange(n), labels))
     state.status[near] = STATUS_NEAR
     state.duplicate_of[near] = labels[near]
 
@@ -217,7 +217,7 @@ def _verified(sig_path: Path, n: int, num_perm: int, u: np.ndarray, v: np.ndarra
         sigs = np.frombuffer(mm, dtype=np.uint32).reshape(n, num_perm)
         try:
             for lo in range(0, len(u), VERIFY_CHUNK):
-                yield lo, verified_pairs(sigs[u[lo : lo + VERIFY_CHUNK]], sigs[v[lo : lo + VERIFY_CHUNK]], threshold)
+                yield lo, decisions.verified_pairs(sigs[u[lo : lo + VERIFY_CHUNK]], sigs[v[lo : lo + VERIFY_CHUNK]], threshold)
                 mm.madvise(mmap.MADV_DONTNEED)
         finally:
             del sigs
@@ -233,8 +233,8 @@ def _paragraph(
         records = records[state.status[records["doc"]] == STATUS_KEPT]
         records, starts = _sorted_groups(records, "key", "doc", "unit")
         sizes = np.diff(starts)
-        rank = np.arange(len(records)) - np.repeat(starts[:-1], sizes)
-        drop = (np.repeat(sizes, sizes) >= cfg.paragraph_min_repeats) & (rank > 0)
+        rank = np.arange(len(records)) - np.repeat(starts[:-1], sizes) + 1  # from 1, as Spark's row_number
+        drop = decisions.unit_removed(np.repeat(sizes, sizes), rank, cfg.paragraph_min_repeats)
         removed = records[drop]
         file_of = np.searchsorted(file_starts, removed["doc"], side="right") - 1
         for f in np.unique(file_of):

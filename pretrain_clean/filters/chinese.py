@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.cjk import HAN, HAN_RUN_RE, count_han
 from pretrain_clean.filters.gopher import bundled, load_word_list
@@ -236,7 +236,7 @@ class ChineseQuality(Stage):
         if not tf.is_chinese(doc):
             return None
         if getattr(self, "_stop_words", None) is None:
-            self.setup()
+            raise StageNotSetUp(self)
         text = doc.text
         visible = tf.visible_length(text)
         if self.min_chars is not None and visible < self.min_chars:

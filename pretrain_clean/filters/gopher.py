@@ -24,7 +24,7 @@ from typing import ClassVar
 from pretrain_clean.filters.model_files import resolve
 from pretrain_clean.paths import resolve_path
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.segment import check_unit, segmenter
 
@@ -78,7 +78,7 @@ class GopherQuality(Stage):
         if self.skip_chinese and tf.is_chinese(doc):
             return None
         if getattr(self, "_stop_words", None) is None:
-            self.setup()
+            raise StageNotSetUp(self)
         text = doc.text
         words = tf.words(doc)
         n_words = len(words)
