@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tomllib
 
 from pretrain_clean.cli.args import parser
+from pretrain_clean.pipeline.config import build_dataclass, read_toml
 from pretrain_clean.pipeline.engine import ENGINES, EngineOptions, engine_for
 from pretrain_clean.pipeline.output_guard import output_lock
 from pretrain_clean.tokenizer.manifest import ShardError
@@ -47,21 +47,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def shard_config(args: argparse.Namespace) -> ShardConfig:
-    """ShardConfig from the ``[shards]`` table of ``--config`` (if any), overridden by flags."""
+    """ShardConfig from the ``[shards]`` table of ``--config`` (if any), overridden by flags;
+    checked by the one config validator (names, types), then :meth:`ShardConfig.check`."""
     values: dict = {}
+    where, base_dir = "[shards]", "."
     if args.config:
-        with open(args.config, "rb") as f:
-            table = tomllib.load(f).get("shards", {})
-        unknown = sorted(set(table) - set(FLAGS))
-        if unknown:
-            raise ValueError(f"{args.config}: unknown key(s) in [shards]: {', '.join(unknown)} "
-                             f"(known: {', '.join(FLAGS)})")
-        values.update(table)
+        data, base_dir = read_toml(args.config)
+        values.update(data.get("shards", {}))
+        where = f"{args.config} [shards]"
     for field, flag in FLAGS.items():
         value = getattr(args, flag[2:].replace("-", "_"))
         if value is not None:
             values[field] = value
-    cfg = ShardConfig(**values)
+    cfg = build_dataclass(ShardConfig, values, where, base_dir)
     cfg.check()
     return cfg
 
