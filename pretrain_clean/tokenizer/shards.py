@@ -50,17 +50,10 @@ WORK_DIR = "_work"
 
 
 def list_inputs(input_dir: str | Path) -> list[str]:
-    """The cleaned corpus files: ``DIR/kept/*.parquet`` (or ``DIR/*.parquet``), sorted by name;
-    local folders through the pipeline's one lister (searched recursively)."""
-    root = storage.absolute(str(input_dir))
-    if not storage.is_uri(root):
-        return expand_inputs([root], wanted=lambda name: name.endswith(".parquet"), kinds=".parquet",
-                             corpus_dirs=True)
-    kept = storage.join(root, "kept")
-    files = storage.list_files(kept, ".parquet") or storage.list_files(root, ".parquet")
-    if not files:
-        raise ShardError(f"no parquet files in {kept} or {root}: pass the cleaned corpus folder")
-    return files
+    """The cleaned corpus files: ``DIR/kept/*.parquet`` (or ``DIR/*.parquet``), searched
+    recursively and sorted, local or a URI, through the pipeline's one lister."""
+    return expand_inputs([storage.absolute(str(input_dir))], wanted=lambda name: name.endswith(".parquet"),
+                         kinds=".parquet", corpus_dirs=True)
 
 
 def describe_inputs(files: list[str], root: str | Path) -> list[dict[str, Any]]:
