@@ -25,9 +25,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from itertools import count
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
-from pretrain_clean.filters.punctuation import PUNCTUATION_SET, TERMINAL_PUNCTUATION
+from pretrain_clean.filters.punctuation import PUNCTUATION_SET
 
 from pretrain_clean.filters.cjk import HAN, HAN_RE
 from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
@@ -328,8 +328,3 @@ def doc_ngram_stats(doc: Document, max_n: int = 10, unit: str = "char") -> Ngram
         return ngram_stats(ids, lengths, max_n, gaps)
 
     return doc.cached(f"ngram_stats{max_n}:{unit}", compute)
-
-
-def ends_with_terminal(line: str) -> bool:
-    """True when ``line`` ends in a terminal punctuation mark (datatrove's list, all scripts)."""
-    return bool(line) and line[-1] in TERMINAL_PUNCTUATION
