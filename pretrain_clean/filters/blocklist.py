@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
-from pretrain_clean.filters.gopher import load_word_list
+from pretrain_clean.filters.model_files import load_word_list
 
 
 def normalize_url(url: str) -> str:
