@@ -41,30 +41,10 @@ from pretrain_clean.dedup.local_parts import (
     write_part,
 )
 from pretrain_clean.dedup import decisions
-from pretrain_clean.dedup.report import STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult, size_histogram, write_report
+from pretrain_clean.dedup.report import (EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult,
+                                         output_names, size_histogram, write_report)
 from pretrain_clean.dedup.spill import SpillBuckets, group_starts
 from pretrain_clean.pipeline import storage
-
-EXAMPLE_CLUSTERS = 3
-EXAMPLE_MEMBERS = 5
-
-
-def output_names(input_files: list[str]) -> list[tuple[str, str]]:
-    """``(kept name, rejected name)`` per input part: ``part-NNNNN.parquet`` keeps its
-    name; the rejected part is ``dedup-NNNNN.parquet``.
-
-    >>> output_names(["/x/part-00003.parquet", "/y/other.parquet"])
-    [('part-00003.parquet', 'dedup-00003.parquet'), ('other.parquet', 'dedup-other.parquet')]
-    """
-    names = []
-    for path in input_files:
-        name = Path(path).name
-        suffix = name[len("part-") :] if name.startswith("part-") else name
-        names.append((name, f"dedup-{suffix}"))
-    if len({n for n, _ in names}) != len(names):
-        raise ValueError("input_files: two inputs share a file name; their outputs would collide")
-    return names
-
 
 class _State:
     """Per-document decisions (integers only): status, representative, cluster label."""

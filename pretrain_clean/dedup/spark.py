@@ -21,16 +21,18 @@ from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup import decisions
 from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher
-from pretrain_clean.dedup.local import EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, output_names
 from pretrain_clean.dedup.paragraph import rewrite, unit_hashes
 from pretrain_clean.dedup.spark_io import input_schema, read_parts, write_parts
 from pretrain_clean.dedup.report import (
+    EXAMPLE_CLUSTERS,
+    EXAMPLE_MEMBERS,
     REASONS,
     STATUS_EXACT,
     STATUS_KEPT,
     STATUS_NEAR,
     STATUS_SHORT,
     DedupResult,
+    output_names,
     size_histogram,
     write_report,
 )
