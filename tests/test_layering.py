@@ -10,6 +10,7 @@
   layer), never the config loader or the engines; the config loader finds them through the
   stage registry.
 * datatrove is imported by the local engine and the datatrove adapter only.
+* Command-line code lives in ``cli/``: no library module imports it.
 * The local/Spark choice is made in ``pipeline/engine.py`` only: no other module imports an
   engine's implementation (the Spark side of dedup may use the Spark session helpers).
 * No import cycles between the package's modules (at run time: ``if TYPE_CHECKING:`` imports
@@ -120,6 +121,12 @@ def test_engines_are_chosen_in_the_engine_seam_only() -> None:
         if users.get(spark_side) == sorted(SPARK_DEDUP_MAY_IMPORT):
             users.pop(spark_side)
     assert users == {}
+
+
+def test_library_modules_import_no_command_line_code() -> None:
+    users = {rel(p) for p in MODULES.values() if not rel(p).startswith("cli/")
+             and any(m == "pretrain_clean.cli" or m.startswith("pretrain_clean.cli.") for m in imports(p))}
+    assert users <= {"__main__.py"}, users
 
 
 def test_dedup_imports_only_the_shared_core() -> None:

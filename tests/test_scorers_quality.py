@@ -8,7 +8,8 @@ import fasttext
 import pytest
 
 from pretrain_clean.filters.quality import QualityClassifier
-from pretrain_clean.filters.training.fasttext_clf import classifier_job, train_classifier
+from pretrain_clean.cli.train_classifier import classifier_job
+from pretrain_clean.filters.training.fasttext_clf import train_classifier
 from pretrain_clean.filters.training.corpus import read_texts
 from pretrain_clean.pipeline.config import ConfigError, parse_config, setup_stages
 from pretrain_clean.pipeline.document import Document
