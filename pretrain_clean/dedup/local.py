@@ -41,6 +41,7 @@ from pretrain_clean.dedup.local_parts import (
     write_part,
 )
 from pretrain_clean.dedup import decisions
+from pretrain_clean.dedup.decisions import verified_pairs
 from pretrain_clean.dedup.report import (EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult,
                                          output_names, size_histogram, write_report)
 from pretrain_clean.dedup.spill import SpillBuckets, group_starts
@@ -197,7 +198,7 @@ def _verified(sig_path: Path, n: int, num_perm: int, u: np.ndarray, v: np.ndarra
         sigs = np.frombuffer(mm, dtype=np.uint32).reshape(n, num_perm)
         try:
             for lo in range(0, len(u), VERIFY_CHUNK):
-                yield lo, decisions.verified_pairs(sigs[u[lo : lo + VERIFY_CHUNK]], sigs[v[lo : lo + VERIFY_CHUNK]], threshold)
+                yield lo, verified_pairs(sigs[u[lo : lo + VERIFY_CHUNK]], sigs[v[lo : lo + VERIFY_CHUNK]], threshold)
                 mm.madvise(mmap.MADV_DONTNEED)
         finally:
             del sigs

@@ -19,6 +19,7 @@ import pyarrow as pa
 from pretrain_clean.dedup.spark_components import spark_connected_components
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup import decisions
+from pretrain_clean.dedup.decisions import too_short, verified_pairs
 from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.paragraph import rewrite, unit_hashes
@@ -168,7 +169,7 @@ def _near(
             for batch in batches:
                 a = np.frombuffer(b"".join(batch.column("su").to_pylist()), dtype=np.uint32).reshape(-1, num_perm)
                 b = np.frombuffer(b"".join(batch.column("sv").to_pylist()), dtype=np.uint32).reshape(-1, num_perm)
-                keep = decisions.verified_pairs(a, b, threshold)
+                keep = verified_pairs(a, b, threshold)
                 yield pa.RecordBatch.from_arrays(
                     [batch.column("u").filter(pa.array(keep)), batch.column("v").filter(pa.array(keep))], names=["u", "v"]
                 )
@@ -262,7 +263,7 @@ def _final(
         if status != STATUS_KEPT or not units:
             return text, False
         new = rewrite(text, set(units), sentences)
-        return (text, True) if decisions.too_short(new, min_chars) else (new, False)
+        return (text, True) if too_short(new, min_chars) else (new, False)
 
     @F.udf(T.StringType(), useArrow=True)
     def new_meta(meta: str | None, cluster_id: str | None, dup_of_id: str | None, status: int) -> str:
