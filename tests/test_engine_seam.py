@@ -1,37 +1,39 @@
-"""The engine seam (``pipeline/engine.py``): one place picks the engine; ``map_parts`` returns
-``fn``'s results in item order on both engines, with items and results that Java would not
-carry unchanged (non-UTF-8 path bytes, numpy arrays)."""
+"""The engine seam (``pipeline/engine.py``): one place picks the engine, and every job's method
+gives the same outputs on both engines (clean and dedup: tests/test_engines.py,
+tests/test_dedup_spark.py; shards: here, through the seam)."""
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
+
 import pytest
 
 from pretrain_clean.errors import UsageError
-from pretrain_clean.pipeline.engine import ENGINES, EngineOptions, LocalEngine, SparkEngine, engine_for
-
-ITEMS = [(0, np.arange(3)), (1, np.array([7])), (2, np.zeros(0, dtype=np.int64)), (3, b"caf\xe9.jsonl")]
-
-
-describe = repr
-"""A builtin: Spark's workers unpickle it without importing this test module."""
+from pretrain_clean.pipeline.engine import ENGINES, Engine, EngineOptions, LocalEngine, SparkEngine, engine_for
+from pretrain_clean.tokenizer.shards import ShardConfig
+from tests.test_shards import corpus, files_bytes, texts, tok_path  # noqa: F401 - fixtures
 
 
 def test_engine_for_picks_each_engine_and_names_the_choices() -> None:
     assert ENGINES == ("local", "spark")
     assert isinstance(engine_for("local"), LocalEngine)
-    assert isinstance(engine_for("spark", EngineOptions(master="local[1]")), SparkEngine)  # no session yet
+    spark = engine_for("spark", EngineOptions(master="local[1]"))
+    assert isinstance(spark, SparkEngine) and spark._spark is None  # no session until a job runs
     with pytest.raises(UsageError, match="unknown engine 'ray'; choose one of: local, spark"):
         engine_for("ray")
 
 
-def test_local_map_parts_keeps_item_order() -> None:
-    assert list(engine_for("local").map_parts(describe, ITEMS)) == [describe(i) for i in ITEMS]
-    assert list(engine_for("local").map_parts(describe, [])) == []
+@pytest.mark.parametrize("kind", [LocalEngine, SparkEngine])
+def test_every_engine_implements_every_job(kind: type) -> None:
+    jobs = [name for name in vars(Engine) if not name.startswith("_") and callable(getattr(Engine, name))]
+    assert sorted(jobs) == ["clean_parts", "close", "dedup", "shards"]
+    assert all(callable(getattr(kind, job, None)) for job in jobs)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stream", [False, True])
-def test_spark_map_parts_returns_the_local_results_in_order(spark, stream: bool) -> None:  # noqa: ANN001
-    engine = engine_for("spark", EngineOptions(spark=spark))
-    assert list(engine.map_parts(describe, ITEMS, stream=stream)) == [describe(i) for i in ITEMS]
-    assert list(engine.map_parts(describe, [], stream=stream)) == []
+def test_shards_through_the_seam_are_the_same_bytes_on_both_engines(spark, tok_path: Path, corpus: Path,  # noqa: ANN001, F811
+                                                                     tmp_path: Path) -> None:
+    cfg = ShardConfig(shard_tokens=40_000, shuffle_seed=3)
+    local = engine_for("local").shards(tok_path, corpus, tmp_path / "local", cfg)
+    remote = engine_for("spark", EngineOptions(spark=spark)).shards(tok_path, corpus, tmp_path / "spark", cfg)
+    assert len(local["shards"]) > 1 and remote["shards"] == local["shards"]
+    assert files_bytes(tmp_path / "spark") == files_bytes(tmp_path / "local")

@@ -109,7 +109,7 @@ def test_datatrove_is_imported_by_the_local_engine_and_the_adapter_only() -> Non
 
 
 ENGINE_IMPLEMENTATIONS = {f"pretrain_clean.{m}" for m in (
-    "pipeline.local_engine", "pipeline.spark_engine", "dedup.local", "dedup.spark")}
+    "pipeline.local_engine", "pipeline.spark_engine", "dedup.local", "dedup.spark", "tokenizer.shards_spark")}
 """What ``pipeline/engine.py`` chooses between."""
 
 
@@ -117,7 +117,7 @@ def test_engines_are_chosen_in_the_engine_seam_only() -> None:
     users = {rel(p): sorted(imports(p) & ENGINE_IMPLEMENTATIONS) for p in MODULES.values()
              if imports(p) & ENGINE_IMPLEMENTATIONS}
     assert users.pop("pipeline/engine.py")
-    for spark_side in SPARK_DEDUP:  # dedup/spark*.py: the Spark session helpers
+    for spark_side in [*SPARK_DEDUP, "tokenizer/shards_spark.py"]:  # Spark sides: the session helpers
         if users.get(spark_side) == sorted(SPARK_DEDUP_MAY_IMPORT):
             users.pop(spark_side)
     assert users == {}

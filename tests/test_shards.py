@@ -261,14 +261,13 @@ def test_jobs_folder_shadows_no_stdlib_module() -> None:
 
 @pytest.mark.slow
 def test_spark_engine_writes_the_same_bytes(tok_path: Path, corpus: Path, tmp_path: Path) -> None:
-    from pretrain_clean.pipeline.engine import EngineOptions, engine_for
-    from pretrain_clean.pipeline.spark_engine import spark_session
+    from pretrain_clean.tokenizer.shards_spark import spark_session, tokenize_with_spark
 
     cfg = ShardConfig(shard_tokens=40_000, shuffle_seed=5, seq_len=512)
     tokenize_to_shards(tok_path, corpus, tmp_path / "local", cfg)
-    spark = spark_session("tokenize-shards", "local[2]")
+    spark = spark_session("local[2]")
     try:
-        tokenize_to_shards(tok_path, corpus, tmp_path / "spark", cfg, engine=engine_for("spark", EngineOptions(spark=spark)))
+        tokenize_with_spark(tok_path, corpus, tmp_path / "spark", cfg, spark=spark)
     finally:
         spark.stop()
     assert files_bytes(tmp_path / "spark") == files_bytes(tmp_path / "local")

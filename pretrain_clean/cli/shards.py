@@ -10,7 +10,7 @@ from pretrain_clean.pipeline.config import build_dataclass, read_toml
 from pretrain_clean.pipeline.engine import ENGINES, EngineOptions, engine_for
 from pretrain_clean.pipeline.output_guard import output_lock
 from pretrain_clean.tokenizer.manifest import ShardError
-from pretrain_clean.tokenizer.shards import ShardConfig, tokenize_to_shards
+from pretrain_clean.tokenizer.shards import ShardConfig
 
 USAGE = """\
 pretrain-clean shards --tokenizer PATH --input DIR --output DIR [--shard-tokens N]
@@ -71,9 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = shard_config(args)
         with output_lock(args.output):  # a second run into the same shard folder fails fast
-            engine = engine_for(args.engine, EngineOptions(master=args.master, app_name="tokenize-shards"))
-            manifest = tokenize_to_shards(args.tokenizer, args.input, args.output, cfg, overwrite=args.overwrite,
-                                          engine=engine)
+            engine = engine_for(args.engine, EngineOptions(master=args.master))
+            manifest = engine.shards(args.tokenizer, args.input, args.output, cfg, overwrite=args.overwrite)
     except (ShardError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from itertools import count
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from pretrain_clean.filters.punctuation import PUNCTUATION_SET
 

@@ -1,23 +1,24 @@
 """The engine seam: the one place a job's local or Spark engine is chosen (:func:`engine_for`).
 
 An engine only moves data; every decision (the cascade, dedup's decisions in
-``dedup/decisions.py``, the shard plan) is the same function on both sides. Each job uses:
+``dedup/decisions.py``, the shard plan) is the same function on both sides. One method per job:
 
-* ``map_parts(fn, items)``: ``fn`` over every item (an input file, a shard), results in item
-  order; used by ``shards`` (encode a file, write a shard).
 * ``clean_parts(spec, tasks, ...)``: :func:`pipeline.parts.process_part` over every input part
   (locally: datatrove's executor with its ranks and progress lines; Spark: ``mapInArrow``).
 * ``dedup(cfg, files, ...)``: the corpus-wide dedup passes (locally: spill buckets sorted per
   bucket; Spark: ``groupBy``/window over DataFrames), deciding through ``dedup.decisions``.
+* ``shards(tokenizer, input_dir, ...)``: the encode phase over the input files and the write
+  phase over the missing shards (locally: in this process; Spark: one task per file / shard,
+  :mod:`tokenizer.shards_spark`); the plan and the manifest stay on the driver.
 
 The engine libraries (datatrove, pyspark) are imported only when a method runs, so choosing
 an engine loads nothing the other needs.
 """
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pretrain_clean.errors import UsageError
 
@@ -27,9 +28,8 @@ if TYPE_CHECKING:
     from pretrain_clean.pipeline.config import RunSpec
     from pretrain_clean.pipeline.parts import PartTask
     from pretrain_clean.pipeline.stats import Stats
+    from pretrain_clean.tokenizer.shard_plan import ShardConfig
 
-T = TypeVar("T")
-R = TypeVar("R")
 ENGINES = ("local", "spark")
 
 
@@ -55,11 +55,6 @@ class Engine(Protocol):
 
     name: str
 
-    def map_parts(self, fn: Callable[[T], R], items: Sequence[T], stream: bool = False) -> Iterator[R]:
-        """``fn(item)`` for every item, in parallel where the engine can; results in item order.
-        ``stream``: yield each result as soon as it and those before it are done."""
-        ...
-
     def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
         """Run the cascade over every part (resumable by part markers); the parts' stats in order."""
         ...
@@ -67,6 +62,11 @@ class Engine(Protocol):
     def dedup(self, cfg: DedupConfig, files: list[str], kept_dir: str, rejected_dir: str,
               work_dir: str) -> DedupResult:
         """Deduplicate ``files`` into ``kept_dir`` / ``rejected_dir``; the totals."""
+        ...
+
+    def shards(self, tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
+               cfg: ShardConfig, overwrite: bool = False) -> dict[str, Any]:
+        """Tokenize ``input_dir`` into resumable parquet shards in ``output_dir``; the manifest."""
         ...
 
     def close(self) -> None:
@@ -86,15 +86,12 @@ def engine_for(name: str, options: EngineOptions | None = None) -> Engine:
 
 class LocalEngine:
     """This machine: datatrove's executor for the cascade, forked processes for dedup, this
-    process for ``map_parts`` (the tokenizer's own threads use every core)."""
+    process for shards (the tokenizer's own threads use every core)."""
 
     name = "local"
 
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
-
-    def map_parts(self, fn: Callable[[T], R], items: Sequence[T], stream: bool = False) -> Iterator[R]:
-        return (fn(item) for item in items)
 
     def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
         from pretrain_clean.pipeline.local_engine import run_local
@@ -108,12 +105,18 @@ class LocalEngine:
 
         return run_dedup_local(cfg, files, kept_dir, rejected_dir, work_dir, workers=self.options.workers)
 
+    def shards(self, tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
+               cfg: ShardConfig, overwrite: bool = False) -> dict[str, Any]:
+        from pretrain_clean.tokenizer.shards import tokenize_to_shards
+
+        return tokenize_to_shards(tokenizer, input_dir, output_dir, cfg, overwrite=overwrite)
+
     def close(self) -> None:
         pass
 
 
 class SparkEngine:
-    """A Spark session (the active one, spark-submit's, or ``local[*]``): one task per item."""
+    """A Spark session (the active one, spark-submit's, or ``local[*]``), started on first use."""
 
     name = "spark"
 
@@ -130,19 +133,6 @@ class SparkEngine:
             self._spark = spark_session(self.options.app_name, self.options.master)
         return self._spark
 
-    def map_parts(self, fn: Callable[[T], R], items: Sequence[T], stream: bool = False) -> Iterator[R]:
-        """One row (the pickled item) per partition, ``fn`` in ``mapInArrow``; the results come
-        back pickled. ``stream`` collects with ``toLocalIterator`` (one part at a time, each
-        result as it lands) instead of ``collect`` (all parts at once)."""
-        if not items:
-            return iter(())
-        rows = [(i, pickle.dumps(item)) for i, item in enumerate(items)]  # bytes: Java keeps them exact
-        slices = self.spark.sparkContext.parallelize(rows, len(rows))
-        frame = self.spark.createDataFrame(slices, "index long, item binary")
-        results = frame.mapInArrow(_pickled(fn), "index long, result binary")
-        found = results.toLocalIterator() if stream else iter(sorted(results.collect(), key=lambda r: r["index"]))
-        return (pickle.loads(row["result"]) for row in found)
-
     def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
         from pretrain_clean.pipeline.spark_engine import run_spark
 
@@ -154,20 +144,15 @@ class SparkEngine:
 
         return run_dedup_spark(self.spark, cfg, files, kept_dir, rejected_dir, work_dir)
 
+    def shards(self, tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
+               cfg: ShardConfig, overwrite: bool = False) -> dict[str, Any]:
+        from pretrain_clean.tokenizer.shards_spark import tokenize_with_spark
+
+        # without a session of ours, shards_spark starts its own (one row per Arrow batch)
+        return tokenize_with_spark(tokenizer, input_dir, output_dir, cfg, overwrite=overwrite,
+                                   master=self.options.master, spark=self._spark)
+
     def close(self) -> None:
         if self._spark is not None:
             self._spark.stop()
             self._spark = None
-
-
-def _pickled(fn: Callable[[Any], Any]) -> Callable[[Iterator[Any]], Iterator[Any]]:
-    """``fn`` over Arrow batches of ``(index, pickled item)`` rows, for ``mapInArrow``."""
-    def run(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa
-
-        for batch in batches:
-            for index, item in zip(batch.column("index").to_pylist(), batch.column("item").to_pylist()):
-                result = pickle.dumps(fn(pickle.loads(item)))
-                yield pa.RecordBatch.from_pydict({"index": [index], "result": [result]},
-                                                 schema=pa.schema([("index", pa.int64()), ("result", pa.binary())]))
-    return run

@@ -16,19 +16,17 @@ shards the manifest does not record, byte-identical to an uninterrupted run. The
 input folder and the output folder may be URIs (``s3://``...; :mod:`pipeline.storage`): shards
 and the manifest are written then published; the spool stays on a local disk.
 
-The two phases run on an engine (:mod:`pipeline.engine`): :class:`EncodeFile` mapped over the
-input files, :class:`WriteShard` over the missing shards. Here: the inputs, the output folder
-and the manifest; :mod:`tokenizer.encode` (tokenizer, spool), :mod:`tokenizer.shard_plan`
-(config, plan).
+Here: the inputs, the output folder, the manifest and the local engine of the two phases
+(:mod:`tokenizer.shards_spark`: the Spark one; ``pipeline.engine`` chooses);
+:mod:`tokenizer.encode`: tokenizer and spool; :mod:`tokenizer.shard_plan`: config and plan.
 """
 from __future__ import annotations
 
 import json
 import logging
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -36,7 +34,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pretrain_clean.pipeline import storage
-from pretrain_clean.pipeline.engine import Engine, engine_for
 from pretrain_clean.pipeline.plan import expand_inputs
 from pretrain_clean.tokenizer.encode import OpenTokenizer, Spool, open_tokenizer, parallelism_warning, spool_file
 from pretrain_clean.tokenizer.manifest import (FORMAT_VERSION, ShardError, incompatibilities, read_manifest,
@@ -142,61 +139,36 @@ def prepare_output(out: str, header: dict[str, Any], overwrite: bool) -> dict[st
 
 
 
-@dataclass
-class EncodeFile:
-    """Encode phase, one input file: ``(input file, spool file)`` -> the spool file. The open
-    tokenizer is reused for every file in one process and reopened (not pickled) elsewhere."""
+class LocalEngine:
+    """Runs both phases in this process (the tokenizer's own threads use every core)."""
 
-    tokenizer: str
-    cfg: ShardConfig
-    opened: OpenTokenizer | None = field(default=None, repr=False, compare=False)
+    def encode(self, ot: OpenTokenizer, cfg: ShardConfig, jobs: list[tuple[str, Path]]) -> None:
+        """Spool each (input file, spool file) pair."""
+        for src, dst in jobs:
+            spool_file(ot, src, dst, cfg)
+            log.info("encoded %s", src)
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "opened": None}
-
-    def __call__(self, job: tuple[str, str]) -> str:
-        src, dst = job
-        if self.opened is None:
-            self.opened = open_tokenizer(self.tokenizer, self.cfg.eos_token, self.cfg.bos_token)
-        spool_file(self.opened, src, Path(dst), self.cfg)
-        log.info("encoded %s", src)
-        return dst
-
-
-@dataclass
-class WriteShard:
-    """Write phase, one shard: ``(index, document indices)`` -> ``(index, manifest entry)``,
-    gathered from the memory-mapped spool (opened once per process, never pickled)."""
-
-    cfg: ShardConfig
-    spool_paths: list[str]
-    out: str
-    spool: Spool | None = field(default=None, repr=False, compare=False)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "spool": None}
-
-    def __call__(self, job: tuple[int, np.ndarray]) -> tuple[int, dict[str, Any]]:
-        i, indices = job
-        if self.spool is None:
-            self.spool = Spool([Path(p) for p in self.spool_paths])
-        return i, write_shard(self.spool.take(indices), storage.join(self.out, shard_name(i)), self.cfg)
+    def write(self, cfg: ShardConfig, spool_paths: list[Path], out: str,
+              todo: list[tuple[int, np.ndarray]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Write each planned shard (index, document indices); yield its manifest entry."""
+        spool = Spool(spool_paths)
+        for i, indices in todo:
+            yield i, write_shard(spool.take(indices), storage.join(out, shard_name(i)), cfg)
 
 
 def tokenize_to_shards(tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
                        cfg: ShardConfig | None = None, overwrite: bool = False,
                        after_shard: Callable[[int], None] | None = None,
-                       engine: Engine | None = None) -> dict[str, Any]:
+                       engine: Any = None) -> dict[str, Any]:
     """Run both phases (resuming where a previous run stopped) and return the final manifest.
 
-    ``engine`` (:func:`pipeline.engine.engine_for`; default local) maps the encode phase over
-    the input files and the write phase over the missing shards; the plan and the manifest
-    stay here, so every engine writes the same bytes. On Spark the spool is a folder on the
-    driver's disk that executors must also see (local mode, or a shared filesystem).
+    ``engine`` runs the heavy parts (default :class:`LocalEngine`; see
+    :mod:`tokenizer.shards_spark`); the plan and the manifest stay here, so every engine writes
+    the same bytes.
     """
     cfg = cfg or ShardConfig()
     cfg.check()
-    engine = engine or engine_for("local")
+    engine = engine or LocalEngine()
     if (warning := parallelism_warning()):
         log.warning(warning)
     ot = open_tokenizer(tokenizer, cfg.eos_token, cfg.bos_token)
@@ -212,9 +184,7 @@ def tokenize_to_shards(tokenizer: str | Path, input_dir: str | Path, output_dir:
     write_manifest(out, manifest)
 
     spool_paths = spool_paths_for(files, work_dir(out), header, cfg)
-    missing = [(f, str(p.resolve())) for f, p in zip(files, spool_paths) if not p.exists()]
-    for _ in engine.map_parts(EncodeFile(ot.path, cfg, ot), missing):
-        pass
+    engine.encode(ot, cfg, [(f, p) for f, p in zip(files, spool_paths) if not p.exists()])
     spool = Spool(spool_paths)
     keys = None if cfg.shuffle_seed is None else spool.column("key")
     plan = plan_shards(spool.column("num_tokens"), keys, cfg.shard_tokens)
@@ -223,8 +193,7 @@ def tokenize_to_shards(tokenizer: str | Path, input_dir: str | Path, output_dir:
     entries = {name: e for name, e in done.items()
                if storage.is_file(storage.join(out, name)) and sha256_file(storage.join(out, name)) == e.get("sha256")}
     todo = [(i, idx) for i, idx in enumerate(plan) if shard_name(i) not in entries]
-    write = WriteShard(cfg, [str(p.resolve()) for p in spool_paths], out)
-    for i, entry in engine.map_parts(write, todo, stream=True):  # recorded as each shard lands
+    for i, entry in engine.write(cfg, spool_paths, out, todo):
         entries[entry["file"]] = entry
         log.info("wrote %s: %d documents, %d tokens", entry["file"], entry["documents"], entry["tokens"])
         manifest["shards"] = sorted(entries.values(), key=lambda e: e["file"])
