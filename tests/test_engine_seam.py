@@ -25,8 +25,23 @@ def test_engine_for_picks_each_engine_and_names_the_choices() -> None:
 @pytest.mark.parametrize("kind", [LocalEngine, SparkEngine])
 def test_every_engine_implements_every_job(kind: type) -> None:
     jobs = [name for name in vars(Engine) if not name.startswith("_") and callable(getattr(Engine, name))]
-    assert sorted(jobs) == ["clean_parts", "close", "dedup", "shards"]
+    assert sorted(jobs) == ["clean_parts", "close", "dedup", "map_parts", "shards"]
     assert all(callable(getattr(kind, job, None)) for job in jobs)
+
+
+ITEMS = [b"caf\xe9.jsonl", (1, 2.5), "", None]
+"""Items Java would not carry unchanged (non-UTF-8 bytes, None); ``repr`` is the function:
+a builtin, so Spark's workers unpickle it without importing this test module."""
+
+
+def test_local_map_parts_keeps_item_order() -> None:
+    assert engine_for("local", EngineOptions(workers=3)).map_parts(repr, ITEMS) == [repr(i) for i in ITEMS]
+    assert engine_for("local").map_parts(repr, []) == []
+
+
+@pytest.mark.slow
+def test_spark_map_parts_keeps_item_order(spark) -> None:  # noqa: ANN001
+    assert engine_for("spark", EngineOptions(spark=spark)).map_parts(repr, ITEMS) == [repr(i) for i in ITEMS]
 
 
 @pytest.mark.slow

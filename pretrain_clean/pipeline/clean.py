@@ -15,7 +15,6 @@ from pretrain_clean.pipeline.readers import check_environment
 from pretrain_clean.pipeline.report import summary_table, write_funnel
 from pretrain_clean.pipeline.split import split_tasks
 from pretrain_clean.pipeline.stats import Stats
-from pretrain_clean.pipeline.storage import is_uri
 from pretrain_clean.pipeline.worker import worker_cascade
 
 CASCADE_KEPT = "_cascade_kept"
@@ -60,10 +59,10 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
             clear_output(given)
         files = expand_inputs(inputs, follow_symlinks=options.follow_symlinks, refuse_run_outputs=True)
         check_environment(files)  # e.g. HTML extraction broken: fail before any work
-        tasks = split_tasks(plan_tasks(files), spec.run.part_bytes)
-        # a local output was cleared above (keeping the lock); a URI output is cleared here
-        prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=options.overwrite and is_uri(out_dir))
-        return _run(spec, tasks, out_dir, engine_for(options.engine, engine_options(options)), options.show_progress)
+        engine = engine_for(options.engine, engine_options(options))
+        tasks = split_tasks(plan_tasks(files), spec.run.part_bytes, spec.input, engine.map_parts)
+        prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=False)  # cleared above, keeping the lock
+        return _run(spec, tasks, out_dir, engine, options.show_progress)
 
 
 def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, engine: Engine, show_progress: bool) -> Stats:

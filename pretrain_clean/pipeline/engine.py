@@ -10,15 +10,19 @@ An engine only moves data; every decision (the cascade, dedup's decisions in
 * ``shards(tokenizer, input_dir, ...)``: the encode phase over the input files and the write
   phase over the missing shards (locally: in this process; Spark: one task per file / shard,
   :mod:`tokenizer.shards_spark`); the plan and the manifest stay on the driver.
+* ``map_parts(fn, items)``: a small function over many items, results in order (a
+  :data:`pipeline.line_split.Mapper`: the line-counting pass of split input files; locally
+  threads, on Spark one task per item).
 
 The engine libraries (datatrove, pyspark) are imported only when a method runs, so choosing
 an engine loads nothing the other needs.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
 from pretrain_clean.errors import UsageError
 
@@ -31,6 +35,8 @@ if TYPE_CHECKING:
     from pretrain_clean.tokenizer.shard_plan import ShardConfig
 
 ENGINES = ("local", "spark")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -54,6 +60,10 @@ class Engine(Protocol):
     """What every engine implements (docs/architecture.md, "The engine seam")."""
 
     name: str
+
+    def map_parts(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+        """``fn`` over ``items`` in parallel, results in the items' order."""
+        ...
 
     def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
         """Run the cascade over every part (resumable by part markers); the parts' stats in order."""
@@ -92,6 +102,11 @@ class LocalEngine:
 
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
+
+    def map_parts(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+        from pretrain_clean.pipeline.line_split import thread_mapper
+
+        return thread_mapper(self.options.workers or os.cpu_count() or 1)(fn, items)
 
     def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
         from pretrain_clean.pipeline.local_engine import run_local
@@ -132,6 +147,11 @@ class SparkEngine:
 
             self._spark = spark_session(self.options.app_name, self.options.master)
         return self._spark
+
+    def map_parts(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+        from pretrain_clean.pipeline.spark_engine import spark_map
+
+        return spark_map(fn, items, spark=self.spark)
 
     def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
         from pretrain_clean.pipeline.spark_engine import run_spark
