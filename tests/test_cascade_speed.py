@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, ready
 from pretrain_clean.filters import ccnet_text, text_features
 from pretrain_clean.filters.c4 import C4Lines
 from pretrain_clean.filters.normalize import clean_whitespace
@@ -99,7 +99,7 @@ def test_phrases_are_counted_only_from_their_first_word_and_once() -> None:
     assert matcher.count("two girls one cup, two girls  one cup and two girls one mug") == 2 + 1
     for text in ("two girls one\ncup", "two girls one-cup", "cup two girls one cup girls"):
         assert matcher.count(text) == len(word_pattern(["two girls one cup", "girls", "cup"]).findall(text)), text
-    tox = Toxicity(wordlists={"en": str(ROOT / "pretrain_clean/resources/wordlists/ldnoobw/en")})
+    tox = ready(Toxicity(wordlists={"en": str(ROOT / "pretrain_clean/resources/wordlists/ldnoobw/en")}))
     assert tox.density("İİ fuck") == (1, 1 / 50)  # non-ASCII: words counted on the text as written
 
 

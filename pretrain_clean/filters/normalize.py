@@ -18,7 +18,7 @@ from typing import ClassVar, Literal
 import ftfy
 
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import Stage
+from pretrain_clean.pipeline.stage import Stage, StageNotSetUp
 from pretrain_clean.filters import text_features as tf
 
 _FTFY = ftfy.TextFixerConfig(
@@ -159,7 +159,7 @@ class Normalize(Stage):
                 text = STRAY_JOINER_RE.sub("", text)
         if self.traditional_to_simplified and chinese:
             if getattr(self, "_t2s", None) is None:
-                self.setup()
+                raise StageNotSetUp(self)
             text = self._t2s.convert(text)
         if self.clean_whitespace:
             text = clean_whitespace(text, self.max_blank_lines)

@@ -23,7 +23,7 @@ from pretrain_clean.filters.ccnet_text import doc_log10_score, normalize_line, p
 from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import ModelFileError, load_kenlm, load_sentencepiece, resolve, sidecar
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 
 BUCKETS = ("head", "middle", "tail")
 
@@ -157,7 +157,7 @@ class Perplexity(Stage):
     def score(self, text: str, language: str) -> float | None:
         """Perplexity of ``text`` in ``language``, or ``None`` without a model for it."""
         if not hasattr(self, "_lms"):
-            self.setup()
+            raise StageNotSetUp(self)
         lm = self._lms.get(language)
         return None if lm is None else doc_perplexity(lm, self._sps[language], text)
 

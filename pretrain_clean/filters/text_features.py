@@ -27,7 +27,7 @@ from collections import Counter
 from itertools import chain, count
 from typing import NamedTuple, Sequence
 
-from pretrain_clean.filters.punctuation import PUNCTUATION_SET, TERMINAL_PUNCTUATION
+from pretrain_clean.filters.punctuation import PUNCTUATION_SET
 
 from pretrain_clean.filters.cjk import HAN, HAN_RE
 from pretrain_clean.filters.ngrams import LazyNgramStats, NgramStats, ngram_stats  # noqa: F401 - ngram_stats re-exported
@@ -351,8 +351,3 @@ def lazy_ngram_stats(doc: Document, max_n: int = 10, unit: str = "char") -> Lazy
         return LazyNgramStats(ids, lengths, max_n, gaps)
 
     return doc.cached(f"ngram_stats{max_n}:{unit}", compute)
-
-
-def ends_with_terminal(line: str) -> bool:
-    """True when ``line`` ends in a terminal punctuation mark (datatrove's list, all scripts)."""
-    return bool(line) and line[-1] in TERMINAL_PUNCTUATION

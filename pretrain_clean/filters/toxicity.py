@@ -30,7 +30,7 @@ from pretrain_clean.filters.model_files import existing, load_fasttext
 from pretrain_clean.filters.cjk import HAN, HAN_RE as _HAN_RE, HAN_RUN_RE
 from pretrain_clean.filters.segment import Segmenter, check_unit, segmenter
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 
 _WORD_RE = re.compile(f"[^\\W{HAN}]+")
 
@@ -203,7 +203,7 @@ class Toxicity(Stage):
     def density(self, text: str) -> tuple[int, float]:
         """Word-list hits in ``text`` and their density (see the module docstring)."""
         if not hasattr(self, "_words"):
-            self.setup()
+            raise StageNotSetUp(self)
         hits, lowered_words = self._words.count_words(text) if self._words else (0, -1)
         han = 0
         if self._substrings is not None and _HAN_RE.search(text):
@@ -222,7 +222,7 @@ class Toxicity(Stage):
 
     def apply_batch(self, docs: list[Document]) -> list[str | None]:
         if not hasattr(self, "_words"):
-            self.setup()
+            raise StageNotSetUp(self)
         reasons: list[str | None] = []
         for doc in docs:
             hits, density = self.density(doc.text)
