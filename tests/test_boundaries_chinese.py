@@ -20,6 +20,7 @@ from pretrain_clean.filters.chinese import (
 from pretrain_clean.filters.cjk import count_han, re2_class
 from pretrain_clean.filters.repetition_ratios import char_repetition_ratio, word_repetition_ratio
 from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import StageNotSetUp
 from tests.test_rules_chinese import NEWS, NO_STOP_WORDS
 from tests.test_rules_chinese_new import HAN100, REVIEW, only, zh
 
@@ -192,9 +193,12 @@ def test_stop_words_are_read_at_setup(tmp_path: Path) -> None:
     stage = stage_with_stop_words(tmp_path, 2)
     (tmp_path / "stop.txt").unlink()
     assert stage.apply(zh(HAN100[:30] + "的了")) is None
-    lazy = ChineseQuality()  # never set up: the first document loads the bundled list
-    assert lazy.apply(zh(NEWS)) is None
-    assert lazy.apply(zh(NO_STOP_WORDS)) == "too_few_stop_words"
+    bundled = ChineseQuality()
+    with pytest.raises(StageNotSetUp, match="chinese_quality"):  # set up by its caller, never lazily
+        bundled.apply(zh(NEWS))
+    bundled.setup()
+    assert bundled.apply(zh(NEWS)) is None
+    assert bundled.apply(zh(NO_STOP_WORDS)) == "too_few_stop_words"
 
 
 def test_word_unit_is_checked() -> None:

@@ -18,6 +18,7 @@ from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.gopher import GopherQuality, GopherRepetition, load_word_list
 from pretrain_clean.filters.segment import SegmenterMissing, segmenter
 from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.stage import StageNotSetUp
 
 OFF = dict(  # every gopher_quality rule off; a test turns on the one it checks
     min_doc_words=None, max_doc_words=None, min_avg_word_length=None, max_avg_word_length=None,
@@ -150,10 +151,9 @@ def test_min_stop_words_is_2_inclusive(stops: list[str], reason: str | None) -> 
     assert quality(text) == reason
 
 
-def test_apply_without_setup_loads_the_stop_words() -> None:
-    stage = GopherQuality()
-    assert stage.apply(Document("t", words_text(50))) is None
-    assert stage.apply(Document("t", " ".join(["word"] * 50))) == "too_few_stop_words"
+def test_apply_before_setup_is_the_callers_error() -> None:
+    with pytest.raises(StageNotSetUp, match="gopher_quality"):
+        GopherQuality().apply(Document("t", words_text(50)))
 
 
 def test_custom_stop_word_list(tmp_path: Path) -> None:
