@@ -15,6 +15,7 @@ from pretrain_clean.filters.chinese import (
 from pretrain_clean.filters.chinese_lines import ChineseBoilerplate, is_boilerplate_line
 from pretrain_clean.filters.toxicity import Toxicity
 from pretrain_clean.pipeline.document import Document
+from conftest import ready
 
 # 100 distinct Han characters (the Thousand Character Classic), no repeated n-gram.
 HAN100 = (
@@ -47,7 +48,7 @@ def test_half_width_punctuation_after_han_counts() -> None:
     assert punctuation_count(REVIEW) == 9
     assert punctuation_count("version 3.5, see www.example.com.") == 0
     long_review = REVIEW + "前台服务热情,办理入住很快.房间朝南,阳光充足,床品干净舒适.楼下有很多餐馆,吃饭很方便.唯一的缺点是隔音不太好,晚上能听到走廊的声音."
-    assert ChineseQuality().apply(zh(long_review)) is None  # was too_little_punctuation
+    assert ready(ChineseQuality()).apply(zh(long_review)) is None  # was too_little_punctuation
     unpunctuated = REVIEW.replace(",", "").replace(".", "")
     assert only(min_punct_per_han=0.02).apply(zh(unpunctuated)) == "too_little_punctuation"
     spaced = REVIEW.replace(",", " ").replace(".", " ")  # spaces for commas: clauses of 5.1 characters
@@ -180,3 +181,20 @@ def test_max_char_repetition_ratio_edges(text: str, reason: str | None) -> None:
 def test_max_word_repetition_ratio_edges(text: str, reason: str | None) -> None:
     """Word 1-grams of the "char" unit: 2/5 under, 2/4 = 0.5 at the threshold (kept), 3/4 over."""
     assert only(max_word_repetition_ratio=0.5, word_rep_len=1).apply(zh(text)) == reason
+
+
+def test_boilerplate_keeps_blank_lines_and_its_own_line_limit() -> None:
+    doc = zh("会议今天举行。\n\n代表们讨论了议题。\n扫码关注")
+    assert ChineseBoilerplate().apply(doc) is None
+    assert doc.text == "会议今天举行。\n\n代表们讨论了议题。" and doc.meta["boilerplate_lines"] == 1
+    line = "版权所有" + HAN100[:16]  # 20 characters
+    long_line = zh(HAN100[:30] + "\n" + line)
+    assert ChineseBoilerplate(max_line_chars=19).apply(long_line) is None
+    assert long_line.text == HAN100[:30] + "\n" + line  # kept: longer than the stage's limit
+    assert ChineseBoilerplate(max_line_chars=20).apply(doc := zh(HAN100[:30] + "\n" + line)) is None
+    assert doc.text == HAN100[:30]
+
+
+def test_boilerplate_line_default_limit_is_50() -> None:
+    assert is_boilerplate_line("版权所有" + HAN100[:46]) is True
+    assert is_boilerplate_line("版权所有" + HAN100[:47]) is False

@@ -21,12 +21,22 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 import pyarrow as pa
 
+from pretrain_clean.dedup import decisions
 from pretrain_clean.dedup.components import connected_components
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.decisions import verified_pairs
 from pretrain_clean.dedup.features import NearDupHasher
-from pretrain_clean.dedup.local import EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, output_names
-from pretrain_clean.dedup.report import STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult, size_histogram, write_report
+from pretrain_clean.dedup.report import (
+    EXAMPLE_CLUSTERS,
+    EXAMPLE_MEMBERS,
+    STATUS_EXACT,
+    STATUS_KEPT,
+    STATUS_NEAR,
+    DedupResult,
+    output_names,
+    size_histogram,
+    write_report,
+)
 from pretrain_clean.dedup.spark_components import spark_connected_components
 from pretrain_clean.dedup.spark_io import ROW_BITS, read_features, write_parts
 from pretrain_clean.pipeline import storage
@@ -67,7 +77,7 @@ def run_dedup_spark(
     if cfg.exact:
         t0 = time.perf_counter()
         firsts = feats.groupBy("ekey").agg(F.min("key").alias("first"))
-        dup = F.col("key") != F.col("first")
+        dup = decisions.exact_duplicate(F.col("key"), F.col("first"))
         status = (
             feats.select("key", "ekey").join(firsts, "ekey")
             .select("key", F.when(dup, STATUS_EXACT).otherwise(STATUS_KEPT).alias("status"),
@@ -155,7 +165,7 @@ def _near(
         components = _driver_components(spark, edges.toArrow())
     else:
         components = spark_connected_components(edges).localCheckpoint(eager=True)
-    near = F.col("label").isNotNull() & (F.col("label") != F.col("key"))
+    near = F.col("label").isNotNull() & decisions.near_duplicate(F.col("key"), F.col("label"))
     labels = components.withColumnRenamed("node", "key")
     status = (
         status.join(F.broadcast(labels) if small else labels, "key", "left")
@@ -190,7 +200,7 @@ def _paragraph_removals(cfg: DedupConfig, feats: "DataFrame", status: "DataFrame
         F.count("*").over(Window.partitionBy("h")).alias("n"),
     )
     return (
-        ranked.where((F.col("n") >= cfg.paragraph_min_repeats) & (F.col("rank") > 1))
+        ranked.where(decisions.unit_removed(F.col("n"), F.col("rank"), cfg.paragraph_min_repeats))
         .groupBy("key")
         .agg(F.collect_list("unit").alias("units"))
         .localCheckpoint(eager=True)
