@@ -100,8 +100,8 @@ def run_dedup_spark(
 
     t0 = time.perf_counter()
     examples = _example_members(clusters)
-    decisions = _decisions(feats, status, clusters, removals)
-    written = write_parts(decisions, cfg, input_files, names, kept_dir, rejected_dir,
+    per_document = _decisions(feats, status, clusters, removals)
+    written = write_parts(per_document, cfg, input_files, names, kept_dir, rejected_dir,
                           frozenset(m for _, ms in examples.values() for m in ms))
     texts: dict[int, tuple[str, str]] = {}
     removed: dict[str, int] = {}
