@@ -123,12 +123,19 @@ def tokenize_batch(texts: list[str]) -> tuple[np.ndarray, pa.Array, np.ndarray, 
     vocab = pc.utf8_trim(encoded.dictionary, characters=_PUNCT)
     nonempty = pc.greater(pc.utf8_length(vocab), 0).to_numpy(zero_copy_only=False)
     ids = encoded.indices.to_numpy()
-    doc = np.repeat(np.arange(len(texts)), np.diff(offsets))
-    keep = nonempty[ids]
-    ids, doc = ids[keep], doc[keep]
+    lengths = np.diff(offsets).astype(np.int64)
+    doc = None
+    if not nonempty.all():  # tokens that were only punctuation
+        doc = np.repeat(np.arange(len(texts)), lengths)
+        keep = nonempty[ids]
+        ids, doc = ids[keep], doc[keep]
+        lengths = np.bincount(doc, minlength=len(texts)).astype(np.int64)
     vocab_cjk = pc.match_substring_regex(vocab, pattern=f"^[{_CJK_CLASS}]$").to_numpy(zero_copy_only=False)
-    lengths = np.bincount(doc, minlength=len(texts)).astype(np.int64)
-    cjk_counts = np.bincount(doc, weights=vocab_cjk[ids], minlength=len(texts)).astype(np.int64)
+    if vocab_cjk.any():
+        doc = np.repeat(np.arange(len(texts)), lengths) if doc is None else doc
+        cjk_counts = np.bincount(doc, weights=vocab_cjk[ids], minlength=len(texts)).astype(np.int64)
+    else:
+        cjk_counts = np.zeros(len(texts), dtype=np.int64)
     return ids, vocab, lengths, cjk_counts
 
 
@@ -207,7 +214,9 @@ def shingle_hashes_batch(
             # Positions i of the flat token array whose n-gram stays inside its text.
             pos = _ranges(starts[long_docs], counts[long_docs])
             dest = _ranges(offsets[:-1][long_docs], counts[long_docs])
-            out[dest] = combine([words[pos + k] for k in range(int(n))])
+            # The n-gram at every flat position (views, no gathers), then the wanted ones.
+            stop = len(words) - int(n) + 1
+            out[dest] = combine([words[k : stop + k] for k in range(int(n))])[pos]
         for i in np.flatnonzero((ns == n) & (lengths > 0) & (lengths < n)):
             seg = words[starts[i] : starts[i] + lengths[i]]
             out[offsets[i]] = combine([seg[k : k + 1] for k in range(len(seg))])[0]
