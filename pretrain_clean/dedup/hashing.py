@@ -70,26 +70,63 @@ def _lines_lookup() -> np.ndarray:
     return lookup
 
 
+_SPECIAL = np.uint32(0xFFFFFFFE)
+
+
+@lru_cache(maxsize=1)
+def _lower_lines_lookup() -> np.ndarray:
+    """:func:`_lines_lookup` of each code point's lower case, where ``str.lower`` maps it
+    to one code point whatever surrounds it; :data:`_SPECIAL` for the rest (multi-character
+    lower cases such as U+0130, and the capital sigma, whose lower case depends on its
+    neighbours), which the caller lower-cases in Python."""
+    lookup = np.arange(sys.maxunicode + 1, dtype=np.uint32)
+    step = 1 << 12
+    for lo in range(0, sys.maxunicode + 1, step):
+        block = "".join(map(chr, range(lo, lo + step)))
+        low = block.lower()
+        if len(low) == len(block):  # one code point each: compare as arrays
+            lookup[lo : lo + step] = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        else:
+            lookup[lo : lo + step] = [ord(c.lower()) if len(c.lower()) == 1 else _SPECIAL for c in block]
+    lookup[0x03A3] = _SPECIAL
+    special = lookup == _SPECIAL
+    lookup = _lines_lookup()[np.where(special, 0, lookup)]
+    lookup[special] = _SPECIAL
+    return lookup
+
+
+def _fold_lines(codes: np.ndarray) -> np.ndarray:
+    """Runs of spaces to one, then spaces next to a line break or at either end dropped
+    (``codes`` already folded: every whitespace is a space or ``\\n``)."""
+    space = codes == ord(" ")
+    codes = codes[~(space & np.concatenate([[False], space[:-1]]))]
+    space = codes == ord(" ")
+    newline = codes == ord("\n")
+    drop = space & (np.concatenate([[True], newline[:-1]]) | np.concatenate([newline[1:], [True]]))
+    return codes[~drop]
+
+
 def normalize_lines(texts: list[str]) -> list[str]:
     """:func:`normalize` of every line (split on ``\\n``) of every text, in order.
 
-    The texts are joined, lower-cased, then folded as an array of code points with numpy
-    (``str.translate`` goes character by character through a dict for non-ASCII text); a
-    line break stops lower-casing context (final sigma) as a string end does, so each line
-    comes out as it does alone.
+    The texts are joined and folded as one array of code points with numpy: lower case,
+    digits, punctuation and whitespace in one table lookup (``str.translate`` goes
+    character by character through a dict for non-ASCII text), then runs of spaces. Text
+    with a code point whose lower case is not one fixed code point is lower-cased by
+    Python first; a line break stops its context (final sigma) as a string end does, so
+    each line comes out as it does alone.
 
-    >>> normalize_lines(["Hello,  World!\\n  Call 555 ", "", "x"])
-    ['hello world', 'call 000', '', 'x']
+    >>> normalize_lines(["Hello,  World!\\n  Call 555 ", "", "x", "ΟΔΟΣ ΣΑΣ"])
+    ['hello world', 'call 000', '', 'x', 'οδος σας']
     """
     if not texts:
         return []
-    codes = np.frombuffer("\n".join(texts).lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    codes = _lines_lookup()[codes]
-    codes = codes[codes != _DROP]
-    space = codes == ord(" ")
-    codes = codes[~(space & np.concatenate([[False], space[:-1]]))]  # runs of spaces -> one
-    joined = codes.tobytes().decode("utf-32-le", "surrogatepass")
-    return joined.replace(" \n", "\n").replace("\n ", "\n").strip(" ").split("\n")
+    joined = "\n".join(texts)
+    codes = _lower_lines_lookup()[np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    if (codes == _SPECIAL).any():
+        codes = _lines_lookup()[np.frombuffer(joined.lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    codes = _fold_lines(codes[codes != _DROP])
+    return codes.tobytes().decode("utf-32-le", "surrogatepass").split("\n")
 
 
 def hash64(text: str) -> int:

@@ -20,6 +20,7 @@ import mmap
 import os
 import shutil
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -32,6 +33,7 @@ import pyarrow.parquet as pq
 from pretrain_clean.dedup.components import connected_components
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.features import NearDupHasher
+from pretrain_clean.dedup.hashing import normalize_lines
 from pretrain_clean.dedup.local_parts import (
     DOC_UNIT,
     STATE_ARRAYS,
@@ -151,9 +153,12 @@ def run_dedup_local(
                 fh.truncate(n * cfg.num_perm * 4)
         jobs = [ScanJob(cfg, path, f, int(file_starts[f]), str(work), str(sig_path) if sig_path.exists() else None)
                 for f, path in enumerate(input_files)]
+        if cfg.paragraph:
+            normalize_lines([""])  # builds its code point tables once; forked workers inherit them
         scanned = _map(scan_part, jobs, workers)
-        result.documents_in = sum(d for d, _ in scanned)
-        result.bytes_in = sum(b for _, b in scanned)
+        result.documents_in = sum(d for d, _, _ in scanned)
+        result.bytes_in = sum(b for _, b, _ in scanned)
+        result.seconds.update(sum((cpu for _, _, cpu in scanned), Counter()))
         if result.documents_in != n:
             raise RuntimeError(f"read {result.documents_in} documents, the parquet metadata says {n}")
         spilled = spills(cfg, work)
@@ -318,15 +323,18 @@ def _write(
         ))
     outcomes: list[WriteResult] = _map(write_part, jobs, workers)
     removed: dict[str, int] = {}
+    cpu: Counter[str] = Counter()
     result.report["_example_texts"] = {}
     for out in outcomes:
         result.kept += out.kept
         result.bytes_kept += out.bytes_kept
         result.units_removed += out.units_removed
         result.report["_example_texts"].update(out.example_texts)
+        cpu += out.cpu
         for key, count in out.removed.items():
             removed[key] = removed.get(key, 0) + count
     result.removed = dict(sorted(removed.items()))
+    result.seconds.update(cpu)
 
 
 def _representative_ids(input_files: list[str], file_starts: np.ndarray, state: _State) -> dict[int, str]:
