@@ -10,13 +10,12 @@ The first document in (file, row) order always wins, whatever the number of work
 Memory on the driver is per-document integers (status, representative, cluster label:
 18 bytes, plus the connected-components arrays while they run), one spill bucket at a time
 and the ids of the documents other documents point to; signatures are verified in chunks
-read from disk, never held for the whole corpus.
+read from disk in chunks of pairs, never held or mapped for the whole corpus.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import mmap
 import os
 import shutil
 import time
@@ -211,8 +210,8 @@ def _exact(spill: SpillBuckets, state: _State) -> None:
 
 
 VERIFY_CHUNK = 16384
-"""Candidate pairs verified per step; the signature pages read for one step are released
-after it, so verification holds at most 2 x 16,384 rows' pages (about 128 MiB worst case)."""
+"""Candidate pairs verified per step: the at most 2 x 16,384 signature rows they need
+(16 MiB at 128 permutations) are read from disk for the step and then dropped."""
 
 
 def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, n: int) -> None:
@@ -232,7 +231,7 @@ def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, 
     del pairs
     if cfg.minhash_verify and len(u):
         keep = np.zeros(len(u), dtype=bool)
-        for lo, verified in _verified(sig_path, n, cfg.num_perm, u, v, cfg.minhash_threshold):
+        for lo, verified in _verified(sig_path, cfg.num_perm, u, v, cfg.minhash_threshold):
             keep[lo : lo + len(verified)] = verified
         u, v = u[keep], v[keep]
     labels = connected_components(n, u, v)
@@ -244,19 +243,38 @@ def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, 
     state.duplicate_of[near] = labels[near]
 
 
-def _verified(sig_path: Path, n: int, num_perm: int, u: np.ndarray, v: np.ndarray,
+def _verified(sig_path: Path, num_perm: int, u: np.ndarray, v: np.ndarray,
               threshold: float) -> Iterable[tuple[int, np.ndarray]]:
     """Which pairs ``(u[i], v[i])`` are near-duplicates (:func:`dedup.decisions.verified_pairs`),
-    chunk by chunk, from the signature file (mapped read-only; each chunk's pages are dropped
-    from memory after it)."""
-    with open(sig_path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        sigs = np.frombuffer(mm, dtype=np.uint32).reshape(n, num_perm)
-        try:
-            for lo in range(0, len(u), VERIFY_CHUNK):
-                yield lo, verified_pairs(sigs[u[lo : lo + VERIFY_CHUNK]], sigs[v[lo : lo + VERIFY_CHUNK]], threshold)
-                mm.madvise(mmap.MADV_DONTNEED)
-        finally:
-            del sigs
+    chunk by chunk; each chunk reads only the signature rows it needs from the file."""
+    with open(sig_path, "rb") as fh:
+        for lo in range(0, len(u), VERIFY_CHUNK):
+            cu, cv = u[lo : lo + VERIFY_CHUNK], v[lo : lo + VERIFY_CHUNK]
+            rows, where = np.unique(np.concatenate([cu, cv]), return_inverse=True)
+            sigs = read_rows(fh.fileno(), rows, num_perm)
+            yield lo, verified_pairs(sigs[where[: len(cu)]], sigs[where[len(cu) :]], threshold)
+
+
+def read_rows(fd: int, rows: np.ndarray, num_perm: int) -> np.ndarray:
+    """Signature rows ``rows`` (sorted, distinct) of a file of ``num_perm`` uint32 per row,
+    one ``pread`` per run of consecutive rows.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryFile() as fh:
+    ...     _ = fh.write(np.arange(12, dtype=np.uint32).tobytes()); fh.flush()
+    ...     read_rows(fh.fileno(), np.array([0, 2, 3]), 2).tolist()
+    [[0, 1], [4, 5], [6, 7]]
+    """
+    width = num_perm * 4
+    out = np.empty((len(rows), num_perm), dtype=np.uint32)
+    view = memoryview(out).cast("B")
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    starts = np.concatenate([[0], breaks]).astype(np.int64)
+    stops = np.concatenate([breaks, [len(rows)]]).astype(np.int64)
+    for a, b, row in zip(starts.tolist(), stops.tolist(), rows[starts].tolist()):
+        if os.preadv(fd, [view[a * width : b * width]], row * width) != (b - a) * width:
+            raise RuntimeError(f"signature file ends before row {row + b - a}")
+    return out
 
 
 def _paragraph(
