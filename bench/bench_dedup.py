@@ -13,6 +13,7 @@ tree, summed peak RSS). The machine's load is printed with the figures.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import sys
@@ -216,8 +217,12 @@ def scale(docs: int, workers: int, folder: str | None) -> None:
     run = measure([sys.executable, "-m", "pretrain_clean", "dedup", "--config", "default", "--input", str(base / "in"),
                    "--output", str(base / "out"), "--workers", str(workers)])
     print(f"## pretrain-clean dedup (default config: exact + MinHash + paragraph), {docs:,} docs, {workers} workers: "
-          f"wall {run.wall:.0f} s, CPU {run.cpu:.0f} s, peak RSS (tree) {run.peak_rss_mib:,.0f} MiB; {load_note()}")
-    print((base / "out" / "dedup_report.md").read_text(encoding="utf-8")[:1500])
+          f"wall {run.wall:.0f} s, CPU {run.cpu:.0f} s, peak PSS (tree) {run.peak_rss_mib:,.0f} MiB "
+          f"({run.peak_rss_mib * 2**20 / docs:,.0f} bytes a document, start-up included); {load_note()}")
+    report = json.loads((base / "out" / "dedup_report.json").read_text(encoding="utf-8"))
+    print("seconds (wall per pass, CPU summed over workers per step):",
+          json.dumps({k: round(v, 1) for k, v in report["seconds"].items()}))
+    print("removed:", report["removed"], "kept:", report["kept"])
 
 
 def main() -> None:

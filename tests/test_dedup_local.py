@@ -5,6 +5,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -171,3 +172,24 @@ def test_default_config_dedup_section_loads_and_bad_keys_are_rejected() -> None:
         parse_config({"dedup": {"num_perms": 64}}, Path("."))
     with pytest.raises(ConfigError, match="minhash_threshold"):
         parse_config({"dedup": {"minhash_threshold": 1.5}}, Path("."))
+
+
+def test_spill_buckets_keep_every_record_across_flushes_and_writers(tmp_path: Path) -> None:
+    from pretrain_clean.dedup.spill import SpillBuckets
+
+    dt = np.dtype([("key", "<i8"), ("doc", "<i8")])
+    rng = np.random.default_rng(0)
+    records = np.zeros(5000, dtype=dt)
+    records["key"] = rng.integers(-(2**63), 2**63 - 1, size=5000, dtype=np.int64)
+    records["doc"] = np.arange(5000)
+    for w in range(3):  # three writers, each flushing several times (buffer of 300 records)
+        spill = SpillBuckets(tmp_path, 7, dt, buffer_records=300, tag=f"{w:06d}")
+        for chunk in np.array_split(records[w::3], 11):
+            spill.add(chunk)
+        spill.flush()
+    buckets = list(SpillBuckets(tmp_path, 7, dt).buckets())
+    assert len(buckets) == 7
+    got = np.concatenate(buckets)
+    assert sorted(got["doc"].tolist()) == list(range(5000))
+    for b, bucket in enumerate(buckets):
+        assert (bucket["key"].view(np.uint64) % np.uint64(7) == b).all()
