@@ -193,3 +193,15 @@ def test_spill_buckets_keep_every_record_across_flushes_and_writers(tmp_path: Pa
     assert sorted(got["doc"].tolist()) == list(range(5000))
     for b, bucket in enumerate(buckets):
         assert (bucket["key"].view(np.uint64) % np.uint64(7) == b).all()
+
+
+@pytest.mark.parametrize("paragraph", [True, False])
+def test_seconds_attribute_read_hash_and_write_per_step(tmp_path: Path, real: list[str], paragraph: bool) -> None:
+    _, _, result = run(tmp_path, [[(f"a{i}", t) for i, t in enumerate(real[:6])], [("b", real[0])]], workers=2,
+                       paragraph=paragraph)
+    steps = {"scan_read_cpu", "scan_exact_cpu", "scan_minhash_cpu", "scan_spill_cpu",
+             "write_read_cpu", "write_apply_cpu", "write_parquet_cpu"} | ({"scan_paragraph_cpu"} if paragraph else set())
+    passes = {"read_and_hash", "exact", "minhash", "write"} | ({"paragraph"} if paragraph else set())
+    assert set(result.seconds) == steps | passes
+    assert all(v >= 0 for v in result.seconds.values())
+    assert result.seconds["scan_minhash_cpu"] > 0
