@@ -114,3 +114,13 @@ def test_normalize_lines_fallback_and_table_paths_equal_normalize(texts: list[st
     from pretrain_clean.dedup.hashing import normalize_lines
 
     assert normalize_lines(texts) == [normalize(line) for text in texts for line in text.split("\n")]
+
+
+def test_lines_lookup_equals_the_normalize_table() -> None:
+    from pretrain_clean.dedup.hashing import _DROP, _lines_lookup, _normalize_table
+
+    expected = np.arange(sys.maxunicode + 1, dtype=np.uint32)
+    for code, repl in _normalize_table().items():
+        expected[code] = _DROP if repl is None else ord(repl)
+    expected[ord("\n")] = ord("\n")
+    assert np.array_equal(_lines_lookup(), expected)
