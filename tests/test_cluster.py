@@ -109,6 +109,17 @@ def test_standalone_cluster_s3_to_s3_equals_local_despite_kills(tmp_path: Path) 
                 assert sorted(p.name for p in cache.rglob("*.arpa.bin")) == ["en.arpa.bin", "zh.arpa.bin"], worker
             log_text = (tmp_path / "submit-2.log").read_text()
             assert f"[spark] parts {parts}/{parts}" in log_text  # progress on the driver
+            # 3. tokenizer (a driver-side tool), then shards as Spark tasks on the cluster: the
+            # spool goes through the store (no folder is shared with the driver)
+            assert cli("train-tokenizer", ["--kind", "bpe", "--vocab-size", "2000", "--input", out,
+                                           "--output", f"{BUCKET}/out/tok"]) == 0
+            shards = [*submit[:submit.index(str(ROOT / "jobs" / "clean.py"))], str(ROOT / "jobs" / "shards.py"),
+                      "--engine", "spark", "--tokenizer", f"{BUCKET}/out/tok/tokenizer.json", "--input", out,
+                      "--output", f"{BUCKET}/out/shards", "--shard-tokens", "100000"]
+            with open(tmp_path / "submit-shards.log", "wb") as log:
+                done = subprocess.run(shards, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=600)
+            assert done.returncode == 0, (tmp_path / "submit-shards.log").read_text()[-3000:]
+            assert not storage.exists(f"{BUCKET}/out/shards/_work")  # the spool on the store is gone
         finally:
             cluster.stop()
 
@@ -120,13 +131,14 @@ def test_standalone_cluster_s3_to_s3_equals_local_despite_kills(tmp_path: Path) 
         assert [storage.basename(p) for p in storage.list_files(f"{out}/rejected")] == \
             [p.name for p in sorted((local_out / "clean" / "rejected").iterdir())]
 
-        # 3. tokenizer, shards and verify, s3:// to s3://, against the same steps run locally
-        for where, base in (("local", str(local_out)), ("s3", f"{BUCKET}/out")):
-            assert cli("train-tokenizer", ["--kind", "bpe", "--vocab-size", "2000", "--input", f"{base}/clean",
-                                           "--output", f"{base}/tok"]) == 0, where
-            assert cli("shards", ["--tokenizer", f"{base}/tok/tokenizer.json", "--input", f"{base}/clean",
-                                  "--output", f"{base}/shards", "--shard-tokens", "100000"]) == 0, where
-            assert cli("verify-shards", [f"{base}/shards"]) == 0, where
+        # 4. the same steps run locally; verify both
+        base = str(local_out)
+        assert cli("train-tokenizer", ["--kind", "bpe", "--vocab-size", "2000", "--input", f"{base}/clean",
+                                       "--output", f"{base}/tok"]) == 0
+        assert cli("shards", ["--tokenizer", f"{base}/tok/tokenizer.json", "--input", f"{base}/clean",
+                              "--output", f"{base}/shards", "--shard-tokens", "100000"]) == 0
+        for where in (base, f"{BUCKET}/out"):
+            assert cli("verify-shards", [f"{where}/shards"]) == 0, where
         assert storage.read_bytes(f"{BUCKET}/out/tok/tokenizer.json") == (local_out / "tok" / "tokenizer.json").read_bytes()
         local_shards = sorted((local_out / "shards").glob("part-*.parquet"))
         assert len(local_shards) > 1

@@ -114,6 +114,22 @@ def test_rerun_on_s3_skips_published_parts_and_redoes_unmarked_ones(s3, tmp_path
     assert _rows("s3://out/resumed/kept", ["id", "text"]) == _rows("s3://out/whole/kept", ["id", "text"])
 
 
+def test_a_big_jsonl_on_s3_split_into_byte_ranges_equals_the_unsplit_local_run(s3, tmp_path: Path) -> None:
+    """Range reads through s3fs: parts seek into the object and read past their end."""
+    corpus = _corpus(tmp_path / "corpus")
+    storage.write_bytes("s3://corpus/split/a.jsonl", (corpus / "a.jsonl").read_bytes())
+    size = (corpus / "a.jsonl").stat().st_size
+    base = CONFIG.format(stop_words="bundled:stopwords/en.txt").split("[dedup]")[0]
+    (tmp_path / "whole.toml").write_text(base)
+    (tmp_path / "split.toml").write_text(f"[run]\npart_bytes = {size // 7}\n" + base)
+    options = CleanOptions(show_progress=False)
+    whole = clean(load_config(tmp_path / "whole.toml"), [str(corpus / "a.jsonl")], str(tmp_path / "whole"), options)
+    split = clean(load_config(tmp_path / "split.toml"), ["s3://corpus/split/a.jsonl"], "s3://out/split", options)
+    assert split.parts == 8 and whole.parts == 1
+    assert (split.documents_in, split.kept, split.removed) == (whole.documents_in, whole.kept, whole.removed)
+    assert _rows("s3://out/split/kept", ["id", "text"]) == _rows(str(tmp_path / "whole" / "kept"), ["id", "text"])
+
+
 def test_a_discarded_write_leaves_no_object(s3) -> None:
     out = storage.OutputFile("s3://out/unpublished/part-00000.parquet")
     out.stream.write(b"half a file")
@@ -242,3 +258,54 @@ def test_a_missing_storage_backend_is_one_error_line_before_any_work(tmp_path: P
     assert cli("clean", ["--config", "minimal", "--input", str(tmp_path / "in"), "--output", "gs://bucket/out"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: gs://bucket/out") and "gcsfs" in err[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shuffle_seed", [None, 3])
+def test_spark_shards_s3_to_s3_equal_local(s3, tmp_path: Path, spark, monkeypatch, shuffle_seed: int | None) -> None:
+    """``shards --engine spark`` with an s3:// output spools through the store (no shared
+    folder): executors publish spool files to OUT/_work, the driver keeps only the planning
+    columns, write tasks fetch the spool files they need; shards equal the local engine's."""
+    import pyarrow as pa
+
+    from pretrain_clean.pipeline.writers import KEPT_SCHEMA
+    from pretrain_clean.tokenizer import shards_spark
+    from pretrain_clean.tokenizer.shards import ShardConfig, tokenize_to_shards
+
+    texts = [f"document {i}: the quick brown fox jumps over the lazy dog {i * 7} times. 敏捷的棕色狐狸。"
+             for i in range(300)]
+    corpus = tmp_path / "clean" / "kept"
+    corpus.mkdir(parents=True)
+    for part in range(3):
+        rows = [{"id": f"p{part}-{i}", "text": t, "source": "x.jsonl", "position": i, "meta": "{}"}
+                for i, t in enumerate(texts[part::3])]
+        pq.write_table(pa.Table.from_pylist(rows, schema=KEPT_SCHEMA), corpus / f"part-{part:05d}.parquet")
+    base = f"s3://out/spark-shards-{shuffle_seed}"
+    upload_tree(tmp_path / "clean", f"{base}/clean")
+    from pretrain_clean.tokenizer.config import load_config as load_tokenizer_config
+    from pretrain_clean.tokenizer.train import train_tokenizer
+
+    train_tokenizer("bpe", [str(tmp_path / "clean")], str(tmp_path / "tok"), load_tokenizer_config("tokenizer"),
+                    vocab_size=800)
+    tokenizer = str(tmp_path / "tok" / "tokenizer.json")
+    storage.write_bytes(f"{base}/tok/tokenizer.json", Path(tokenizer).read_bytes())
+    cfg = ShardConfig(shard_tokens=2000, shuffle_seed=shuffle_seed)
+    local = tokenize_to_shards(tokenizer, tmp_path / "clean", tmp_path / "shards", cfg)
+    planned: list[list[str]] = []
+    write = shards_spark.SparkEngine.write
+
+    def spy(self, cfg, spool_paths, out, todo):  # noqa: ANN001, ANN202 - records what the driver holds
+        planned.append(pa.ipc.open_file(pa.memory_map(str(spool_paths[0]))).schema.names)
+        assert storage.exists(f"{base}/shards/_work/{spool_paths[0].name}")
+        return write(self, cfg, spool_paths, out, todo)
+
+    monkeypatch.setattr(shards_spark.SparkEngine, "write", spy)
+    for name, value in s3.items():  # the shared session's Python workers started before the S3 server
+        monkeypatch.setitem(spark.sparkContext.environment, name, value)
+    remote = shards_spark.tokenize_with_spark(f"{base}/tok/tokenizer.json", f"{base}/clean", f"{base}/shards",
+                                              cfg, spark=spark)
+    assert planned == [["num_tokens", "key"]]  # the driver never held the token ids
+    assert len(remote["shards"]) == len(local["shards"]) > 1
+    for entry in local["shards"]:
+        assert storage.read_bytes(f"{base}/shards/{entry['file']}") == (tmp_path / "shards" / entry["file"]).read_bytes()
+    assert not storage.exists(f"{base}/shards/_work")  # the published spool is gone once complete

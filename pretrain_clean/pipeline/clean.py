@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.ids import duplicate_ids
+from pretrain_clean.pipeline.line_split import Mapper, thread_mapper
 from pretrain_clean.pipeline.parts import PartTask
 from pretrain_clean.pipeline.output_guard import check_locations, clear_output, output_lock
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
@@ -14,7 +15,6 @@ from pretrain_clean.pipeline.readers import check_environment
 from pretrain_clean.pipeline.report import summary_table, write_funnel
 from pretrain_clean.pipeline.split import split_tasks
 from pretrain_clean.pipeline.stats import Stats
-from pretrain_clean.pipeline.storage import is_uri
 from pretrain_clean.pipeline.worker import worker_cascade
 
 CASCADE_KEPT = "_cascade_kept"
@@ -51,6 +51,15 @@ def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: 
     return run_local(spec, tasks, out_dir, kept_subdir, options.workers, options.show_progress, options.tasks)
 
 
+def _mapper(options: CleanOptions) -> Mapper:
+    """Where the line-counting pass of split files runs: Spark tasks, or local threads."""
+    if options.engine == "spark":
+        from pretrain_clean.pipeline.spark_engine import spark_map
+
+        return spark_map
+    return thread_mapper(options.workers)
+
+
 def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
     """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats.
 
@@ -66,9 +75,8 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
             clear_output(given)
         files = expand_inputs(inputs, follow_symlinks=options.follow_symlinks, refuse_run_outputs=True)
         check_environment(files)  # e.g. HTML extraction broken: fail before any work
-        tasks = split_tasks(plan_tasks(files), spec.run.part_bytes)
-        # a local output was cleared above (keeping the lock); a URI output is cleared here
-        prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=options.overwrite and is_uri(out_dir))
+        tasks = split_tasks(plan_tasks(files), spec.run.part_bytes, spec.input, _mapper(options))
+        prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=False)  # cleared above, keeping the lock
         return _run(spec, tasks, out_dir, options)
 
 

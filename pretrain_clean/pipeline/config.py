@@ -67,8 +67,9 @@ class RunConfig:
     score only survivors. Decisions and kept documents are the same either way; removed
     documents then carry no such scores and ``stats.json`` lists those stages last."""
     part_bytes: int | None = None
-    """Cut parquet inputs larger than this into row-group ranges, one part each (``"off"``: one
-    part per file); results do not depend on it (:mod:`pipeline.split`)."""
+    """Cut inputs larger than this into parts: parquet by row-group ranges, plain JSON lines and
+    text by line-aligned byte ranges (``"off"``: one part per file); results do not depend on
+    it (:mod:`pipeline.split`, :mod:`pipeline.line_split`)."""
 
     def __post_init__(self) -> None:
         if self.part_bytes is not None and self.part_bytes <= 0:

@@ -4,7 +4,8 @@
   results) or an input inside the output (``--overwrite`` would delete it), before any work.
 * :func:`output_lock` holds ``OUT/_run.lock`` (pid, host, start time) for the whole run: a
   second run into the same output fails fast naming the first; a lock whose process is gone
-  from this host (a killed run) is stale and taken over.
+  from this host (a killed run) is stale and taken over. On object stores the lock is an
+  object created only if absent, with a heartbeat (:mod:`pipeline.uri_lock`).
 * :func:`clear_output` is ``--overwrite``: it empties the output, keeping the lock.
 """
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import Iterator
 
 from pretrain_clean.errors import UsageError
 from pretrain_clean.pipeline.plan import LOCK_FILE, inside
+from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.storage import is_uri
+from pretrain_clean.pipeline.uri_lock import UriLock, pid_alive
 
 
 def check_locations(patterns: list[str], out_dir: str) -> None:
@@ -41,17 +44,6 @@ def check_locations(patterns: list[str], out_dir: str) -> None:
             if inside(real, out):
                 raise UsageError(f"input {match} is inside output {out_dir}: the run would overwrite "
                                  "its own input; choose another --output")
-
-
-def _alive(pid: int) -> bool:
-    """True when process ``pid`` exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _holder(lock: Path) -> dict:
@@ -84,7 +76,7 @@ def acquire(out_dir: str) -> Path:
             return lock
         holder = _holder(lock)
         pid, host = holder.get("pid"), holder.get("host")
-        if host == info["host"] and isinstance(pid, int) and not _alive(pid):
+        if host == info["host"] and isinstance(pid, int) and not pid_alive(pid):
             stale = lock.with_name(f".{lock.name}.stale-{os.getpid()}")
             try:  # one of two racing runs wins the rename; the other retries and finds the winner's lock
                 os.rename(lock, stale)
@@ -101,12 +93,17 @@ def acquire(out_dir: str) -> Path:
 
 
 @contextmanager
-def output_lock(out_dir: str) -> Iterator[Path | None]:
+def output_lock(out_dir: str) -> Iterator[Path | str]:
     """Hold the output's lock for the block; an output folder this call made and left empty
     is removed again (a run refused before any work leaves nothing behind). Outputs on
-    object stores (URIs) are not locked: they have no atomic create-if-absent here."""
+    object stores (URIs) hold :class:`pipeline.uri_lock.UriLock`."""
     if is_uri(out_dir):
-        yield None
+        remote = UriLock(out_dir)
+        remote.acquire()
+        try:
+            yield remote.path
+        finally:
+            remote.release()
         return
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -127,7 +124,13 @@ def output_lock(out_dir: str) -> Iterator[Path | None]:
 
 
 def clear_output(out_dir: str) -> None:
-    """Delete everything in local folder ``out_dir`` but the lock (``--overwrite``)."""
+    """Delete everything in folder ``out_dir`` (local or a URI) but the lock (``--overwrite``)."""
+    if is_uri(out_dir):
+        fs, inner = storage.filesystem(out_dir)
+        for item in fs.ls(inner, detail=False) if fs.isdir(inner) else ():
+            if storage.basename(item) != LOCK_FILE:
+                fs.rm(item, recursive=True)
+        return
     out = Path(out_dir)
     for item in out.iterdir() if out.is_dir() else ():
         if item.name == LOCK_FILE:

@@ -17,6 +17,7 @@ from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.cascade import Cascade, Outcome, text_bytes
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.line_split import read_line_range
 from pretrain_clean.pipeline.readers import CountingReader, Quarantined, Skipped, read_records
 from pretrain_clean.pipeline.records import INPUT_STAGE
 from pretrain_clean.pipeline.split import read_row_groups
@@ -39,6 +40,10 @@ class PartTask:
     size: int
     row_groups: tuple[int, int] | None = None
     """``[first, end)`` row groups of a parquet file cut into several parts (:mod:`pipeline.split`)."""
+    byte_range: tuple[int, int] | None = None
+    """``[start, end)`` bytes of a plain JSON-lines/text file cut into several parts (:mod:`pipeline.line_split`)."""
+    lines_before: tuple[int, int] | None = None
+    """Line ends in the file before ``byte_range``'s start and end (its parts' line numbers)."""
 
     @property
     def name(self) -> str:
@@ -133,8 +138,12 @@ def _run_part(
             batch.clear()
         return time.perf_counter() - start + flush_side()
 
-    records = (read_row_groups(task, spec.input, on_open) if task.row_groups
-               else read_records(task.path, spec.input, task.source, on_open))
+    if task.row_groups:
+        records = read_row_groups(task, spec.input, on_open)
+    elif task.byte_range:
+        records = read_line_range(task, spec.input, on_open)
+    else:
+        records = read_records(task.path, spec.input, task.source, on_open)
     for record in records:
         stats.documents_in += 1
         if isinstance(record, Quarantined):

@@ -54,10 +54,11 @@ def check_environment(paths: list[str]) -> None:
         check_html_extractor()
 
 
-def read_jsonl(path: str, raw: BinaryIO, cfg: InputConfig, source: str) -> Iterator[Record]:
-    """Documents from a (possibly compressed) JSON-lines stream."""
+def read_jsonl(path: str, raw: BinaryIO, cfg: InputConfig, source: str, first_line: int = 1) -> Iterator[Record]:
+    """Documents from a (possibly compressed) JSON-lines stream whose first line is
+    ``first_line`` (above 1: a byte range of a split file, :mod:`pipeline.line_split`)."""
     stream = decompressed(path, raw)
-    line_no = 0
+    line_no = first_line - 1
     lines = bounded_lines(stream, cfg.max_text_bytes)
     while True:
         try:
@@ -75,7 +76,7 @@ def read_jsonl(path: str, raw: BinaryIO, cfg: InputConfig, source: str) -> Itera
         if not line.strip():
             continue
         yield _json_record(line, cfg, source, line_no)
-    if line_no == 0:
+    if line_no == 0 and first_line == 1:
         yield Quarantined(source, 0, "empty_file", "file is empty")
 
 

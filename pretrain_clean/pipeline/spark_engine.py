@@ -64,6 +64,13 @@ def set_shuffle_partitions(spark, input_bytes: int) -> int:  # noqa: ANN001
     return partitions
 
 
+def spark_map(function, items: list, spark=None) -> list:  # noqa: ANN001
+    """``function`` over ``items`` as Spark tasks (one per item), results in order: the
+    line-counting pass of split files (:mod:`pipeline.line_split`) runs on the executors."""
+    context = (spark or spark_session()).sparkContext
+    return context.parallelize(items, max(1, len(items))).map(function).collect()
+
+
 def _part_runner(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str):  # noqa: ANN202
     by_index = {task.index: task for task in tasks}  # pickled with the function: paths stay exact
 

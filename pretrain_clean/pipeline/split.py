@@ -1,13 +1,14 @@
-"""Big parquet inputs cut into row-group ranges: several parts (tasks) per file.
+"""Big inputs cut into several parts (tasks) per file: parquet by row-group ranges, plain
+JSON lines and text by line-aligned byte ranges (:mod:`pipeline.line_split`).
 
-A part of a split file reads only its row groups, and positions stay the file's row numbers
-(from 1), so document ids (``<source>:<row>`` when the input has none), kept documents and
-removal counts are the same whatever the split size. Parts are numbered in (file, range)
-order, so their names are deterministic for a given ``[run] part_bytes``.
+A part of a split file reads only its row groups (or lines), and positions stay the file's
+row (line) numbers, so document ids (``<source>:<row>`` when the input has none), kept
+documents and removal counts are the same whatever the split size. Parts are numbered in
+(file, range) order, so their names are deterministic for a given ``[run] part_bytes``.
 
-JSON lines, WARC and HTML files stay one part each; a file over ``part_bytes`` gets a warning
-with its size (cutting compressed streams needs reading them whole; line-aligned byte ranges
-of plain JSON lines are not implemented yet).
+Compressed streams (``.gz``, ``.zst``), text read as one document per file, WARC and HTML
+files stay one part each; a file over ``part_bytes`` gets a warning with its size (cutting a
+compressed stream needs reading it whole).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import InputConfig
+from pretrain_clean.pipeline.line_split import Mapper, split_lines
 from pretrain_clean.pipeline.parquet_reader import read_parquet
 from pretrain_clean.pipeline.records import Record
 from pretrain_clean.pipeline.streams import CountingReader
@@ -49,14 +51,21 @@ def row_group_ranges(sizes: list[int], target: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def split_tasks(tasks: list["PartTask"], part_bytes: int | None) -> list["PartTask"]:
-    """``tasks`` with each parquet file over ``part_bytes`` cut into row-group ranges, renumbered."""
+def split_tasks(tasks: list["PartTask"], part_bytes: int | None, cfg: InputConfig | None = None,
+                mapper: Mapper | None = None) -> list["PartTask"]:
+    """``tasks`` with each file over ``part_bytes`` cut into parts, renumbered: parquet by row
+    groups, plain JSON lines and text (with ``cfg.txt_split`` "line" or "block") by
+    line-aligned byte ranges, whose line-end counts run through ``mapper`` (default: in turn)."""
     if not part_bytes:
         return tasks
+    cfg = cfg or InputConfig()
+    by_lines = split_lines(tasks, part_bytes, cfg, mapper or _in_turn)
     out: list["PartTask"] = []
     for task in tasks:
         pieces = [task]
-        if task.size > part_bytes and task.path.lower().endswith(".parquet"):
+        if task.index in by_lines:
+            pieces = by_lines[task.index]
+        elif task.size > part_bytes and task.path.lower().endswith(".parquet"):
             meta = storage.parquet_file(task.path).metadata
             sizes = [meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)]
             ranges = row_group_ranges(sizes, part_bytes)
@@ -65,10 +74,14 @@ def split_tasks(tasks: list["PartTask"], part_bytes: int | None) -> list["PartTa
                 pieces = [dataclasses.replace(task, row_groups=r, size=task.size * s // max(sum(share), 1))
                           for r, s in zip(ranges, share)]
         elif task.size > part_bytes:
-            log.warning("%s: %.1f MB is read as one part (only parquet files are split, by row groups)",
-                        task.path, task.size / 1e6)
+            log.warning("%s: %.1f MB is read as one part (compressed files, whole-file text, WARC and HTML "
+                        "are not split)", task.path, task.size / 1e6)
         out += [dataclasses.replace(p, index=len(out) + i) for i, p in enumerate(pieces)]
     return out
+
+
+def _in_turn(function: Callable, items: list) -> list:
+    return [function(item) for item in items]
 
 
 def read_row_groups(task: "PartTask", cfg: InputConfig,

@@ -48,17 +48,35 @@ def _whole_file(stream: BinaryIO, cfg: InputConfig, source: str) -> Iterator[Rec
         yield _document(data, cfg, source, 1)
 
 
-def _split(stream: BinaryIO, cfg: InputConfig, source: str) -> Iterator[Record]:
+def read_text_lines(stream: BinaryIO, cfg: InputConfig, source: str, first_line: int,
+                    after_blank: bool, stop_line: int | None) -> Iterator[Record]:
+    """Documents of one line-aligned byte range of a plain-text file (:mod:`pipeline.line_split`),
+    split by lines or blocks; ``stream`` starts at line ``first_line``. Blocks: with
+    ``after_blank`` the lines before the first blank line belong to an earlier range's block;
+    the range ends at the first blank line numbered ``stop_line`` or more (None: the stream's end)."""
+    try:
+        yield from _split(stream, cfg, source, first_line, after_blank, stop_line, in_range=True)
+    except STREAM_ERRORS as exc:
+        yield Quarantined(source, first_line, "truncated", f"unreadable: {type(exc).__name__}: {exc}")
+
+
+def _split(stream: BinaryIO, cfg: InputConfig, source: str, first_line: int = 1,
+           after_blank: bool = False, stop_line: int | None = None, in_range: bool = False) -> Iterator[Record]:
     by_line = cfg.txt_split == "line"
     block: list[bytes] = []
     block_bytes = 0
     start = 0  # first line of the current block; 0: none
     oversized: Oversized | None = None  # the current block is over the cap
-    any_record = False
-    line_no = 0
+    any_record = in_range  # a range of a split file (holding text somewhere): never "empty_file"
+    line_no = first_line - 1
     for line in bounded_lines(stream, cfg.max_text_bytes):
         line_no += 1
         blank = not isinstance(line, Oversized) and not line.strip()
+        if after_blank:  # the tail of a block an earlier range owns
+            if blank and stop_line is not None and line_no >= stop_line:
+                return  # no blank line starts in this range: it owns no block
+            after_blank = not blank
+            continue
         if by_line:
             if isinstance(line, Oversized):
                 any_record = True
@@ -72,6 +90,8 @@ def _split(stream: BinaryIO, cfg: InputConfig, source: str) -> Iterator[Record]:
                 any_record = True
                 yield _block_record(block, oversized, block_bytes, cfg, source, start)
                 block, block_bytes, start, oversized = [], 0, 0, None
+            if stop_line is not None and line_no >= stop_line:
+                return  # the blocks after this blank line belong to the next range
             continue
         start = start or line_no
         size = line.size if isinstance(line, Oversized) else len(line)
