@@ -8,7 +8,8 @@ each as a fresh process tree with ``--workers`` processes:
 
 * ``ours-shared``: our local engine with only the stages datatrove also has: language ID
   (fastText LID-176, the bundled ``lid.176.ftz``), Gopher repetition and quality, C4 (page and
-  line rules), FineWeb; no dedup;
+  line rules), FineWeb; no dedup; reasons the default config only flags (``annotate``) drop
+  here, as datatrove drops them, so both sides make the same decisions (kept counts printed);
 * ``datatrove``: ``JsonlReader -> LanguageFilter(en, the same local lid.176.ftz) ->
   GopherRepetitionFilter -> GopherQualityFilter -> C4QualityFilter -> FineWebQualityFilter ->
   ParquetWriter`` on ``LocalPipelineExecutor`` (tasks = files, workers = --workers);
@@ -106,7 +107,7 @@ def write_corpus(folder: Path, docs: int, files: int) -> int:
 
 def configs(folder: Path) -> tuple[Path, list[str]]:
     """The default config without its ``[dedup]`` table, and the ``--set`` switches that
-    leave only the shared stages on."""
+    leave only the shared stages on, dropping what datatrove drops."""
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     cut = text.index("\n[dedup]")
     cut = text.rindex("\n\n", 0, cut)  # drop the comment above the table too
@@ -114,8 +115,10 @@ def configs(folder: Path) -> tuple[Path, list[str]]:
     cascade.write_text(text[:cut] + "\n", encoding="utf-8")
     import tomllib
 
-    stages = [s["stage"] for s in tomllib.loads(text)["stages"]]
-    off = [f"stages.{s}.enabled=false" for s in stages if s not in SHARED]
+    tables = tomllib.loads(text)["stages"]
+    off = [f"stages.{s['stage']}.enabled=false" for s in tables if s["stage"] not in SHARED]
+    # reasons the default config only flags drop here, as datatrove drops them: the same decisions
+    off += [f"stages.{s['stage']}.annotate=[]" for s in tables if s["stage"] in SHARED and s.get("annotate")]
     return cascade, off
 
 

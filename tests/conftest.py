@@ -6,10 +6,19 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+S = TypeVar("S")
+
+
+def ready(stage: S) -> S:
+    """``stage`` after its ``setup()``: a stage is set up by its caller (the worker does it in a
+    run), never lazily by itself."""
+    stage.setup()  # type: ignore[attr-defined]
+    return stage
 
 
 def write_jsonl(path: Path, records: list, compress: bool = False) -> Path:
@@ -28,11 +37,16 @@ def write_jsonl(path: Path, records: list, compress: bool = False) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def spark():
-    """A small local Spark session shared by every Spark test."""
+    """A small local Spark session shared by every Spark test: the active one, else a new one
+    (also after a test stopped it: ``getOrCreate()`` + ``stop()`` in a test stops the shared
+    session, which made every later Spark test fail on a dead context)."""
     pyspark_sql = pytest.importorskip("pyspark.sql")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    active = pyspark_sql.SparkSession.getActiveSession()
+    if active is not None:
+        return active
     session = (
         pyspark_sql.SparkSession.builder.master("local[2]")
         .appName("tests")
@@ -41,5 +55,4 @@ def spark():
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    return session

@@ -18,7 +18,7 @@ from pretrain_clean.filters.model_files import resolve
 from pretrain_clean.pipeline import evaluate as ev
 from pretrain_clean.pipeline import worker
 from pretrain_clean.pipeline.cascade import Cascade
-from pretrain_clean.pipeline.config import ConfigError, load_config, parse_config
+from pretrain_clean.pipeline.config import ConfigError, load_config, parse_config, setup_stages
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.tokenizer.sample import text_hash
@@ -94,15 +94,18 @@ def test_retention_threshold_is_inclusive_at_09_per_language(kept: int, ok: bool
 def test_annotated_reason_keeps_the_document_with_a_flag_and_counts_it() -> None:
     text = "word " * 10
     spec = parse_config({"stages": [{"stage": "gopher_quality", "annotate": ["too_few_words"]}]}, ROOT)
+    setup_stages(spec.stages)
     stats = Stats()
     (outcome,) = Cascade(spec.stages).run([Document("a", text)], stats)
     assert outcome.kept and outcome.doc.meta["flags"] == ["gopher_quality.too_few_words"]
     assert stats.flagged == {"gopher_quality.too_few_words": 1} and not stats.removed
     assert Stats.from_json(stats.to_json()).flagged == stats.flagged
     spec = parse_config({"stages": [{"stage": "gopher_quality", "annotate": ["too_few_stop_words"]}]}, ROOT)
+    setup_stages(spec.stages)
     (outcome,) = Cascade(spec.stages).run([Document("a", text)], Stats())
     assert outcome.reason == "too_few_words"  # other reasons still drop
     spec = parse_config({"stages": [{"stage": "gopher_quality", "annotate": ["*"]}]}, ROOT)
+    setup_stages(spec.stages)
     assert Cascade(spec.stages).run([Document("a", text)], Stats())[0].kept
 
 

@@ -16,6 +16,7 @@ from pretrain_clean.filters.training.corpus import read_texts
 from pretrain_clean.filters.training.fasttext_clf import train_classifier
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.tokenizer.sample import text_hash
+from conftest import ready
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "data" / "train"
@@ -40,7 +41,7 @@ def copy_model(tmp_path: Path, training_documents: dict[str, int], marked: list[
 
 def score_one(stage: QualityClassifier) -> tuple[str | None, Document]:
     doc = Document("d", TEXT, meta={"language": "en"})
-    return stage.apply_batch([doc])[0], doc
+    return ready(stage).apply_batch([doc])[0], doc
 
 
 def test_demo_threshold_is_exactly_the_documented_number() -> None:
@@ -116,12 +117,12 @@ def test_corrupt_card_is_an_error_naming_the_file(tmp_path: Path) -> None:
 def test_perplexity_with_demo_card_keeps_bucket_but_does_not_drop() -> None:
     spam = "cheap replica watches buy now best price free shipping discount casino bonus click here " * 3
     with pytest.warns(mc.DemoModelWarning, match="perplexity"):
-        stage = Perplexity(models={"en": "bundled:models/kenlm/en.arpa.bin"}, drop_buckets=["tail"])
+        stage = ready(Perplexity(models={"en": "bundled:models/kenlm/en.arpa.bin"}, drop_buckets=["tail"]))
         doc = Document("s", spam, meta={"language": "en"})
         assert stage.apply(doc) is None
     assert doc.meta["perplexity_bucket"] == "tail"
-    allowed = Perplexity(models={"en": "bundled:models/kenlm/en.arpa.bin"}, drop_buckets=["tail"],
-                         drop_with_demo_model=True)
+    allowed = ready(Perplexity(models={"en": "bundled:models/kenlm/en.arpa.bin"}, drop_buckets=["tail"],
+                               drop_with_demo_model=True))
     assert allowed.apply(Document("s", spam, meta={"language": "en"})) == "tail_bucket"
 
 

@@ -15,6 +15,7 @@ from pretrain_clean.filters.chinese import (
 from pretrain_clean.filters.chinese_lines import ChineseBoilerplate, is_boilerplate_line
 from pretrain_clean.filters.toxicity import Toxicity
 from pretrain_clean.pipeline.document import Document
+from conftest import ready
 
 # 100 distinct Han characters (the Thousand Character Classic), no repeated n-gram.
 HAN100 = (
@@ -47,7 +48,7 @@ def test_half_width_punctuation_after_han_counts() -> None:
     assert punctuation_count(REVIEW) == 9
     assert punctuation_count("version 3.5, see www.example.com.") == 0
     long_review = REVIEW + "前台服务热情,办理入住很快.房间朝南,阳光充足,床品干净舒适.楼下有很多餐馆,吃饭很方便.唯一的缺点是隔音不太好,晚上能听到走廊的声音."
-    assert ChineseQuality().apply(zh(long_review)) is None  # was too_little_punctuation
+    assert ready(ChineseQuality()).apply(zh(long_review)) is None  # was too_little_punctuation
     unpunctuated = REVIEW.replace(",", "").replace(".", "")
     assert only(min_punct_per_han=0.02).apply(zh(unpunctuated)) == "too_little_punctuation"
     spaced = REVIEW.replace(",", " ").replace(".", " ")  # spaces for commas: clauses of 5.1 characters

@@ -9,6 +9,7 @@ from pretrain_clean.filters.blocklist import UrlBlocklist
 from pretrain_clean.filters.special_chars import SpecialCharacters, special_char_ratio
 from pretrain_clean.pipeline.config import ConfigError, parse_config
 from pretrain_clean.pipeline.document import Document
+from conftest import ready
 
 
 @pytest.fixture()
@@ -36,7 +37,7 @@ def test_blocklist_drops_domains_subdomains_and_urls(blocklist: UrlBlocklist) ->
 def test_blocklist_edge_cases(blocklist: UrlBlocklist) -> None:
     assert blocklist.apply(Document("no-url", "")) is None
     assert blocklist.apply(Document("d", "t", meta={"url": "http://[bad"})) is None
-    assert UrlBlocklist().apply(Document("http://spam-farm.example/", "t")) is None  # no lists
+    assert ready(UrlBlocklist()).apply(Document("http://spam-farm.example/", "t")) is None  # no lists
 
 
 def test_blocklist_config_checks_paths() -> None:

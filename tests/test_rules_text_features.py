@@ -136,6 +136,7 @@ def test_every_stage_pickles_and_round_trips(name: str) -> None:
     clone = pickle.loads(pickle.dumps(stage))
     assert clone == stage
     assert not any(k.startswith("_") for k in clone.__dict__)
+    clone.setup()  # a copy arrives without its models; its worker sets it up (pipeline.worker)
     text = "Ordinary text. It has a few sentences.\n" * 3
     a, b = Document("x", text), Document("x", text)
     assert stage.apply(a) == clone.apply(b)

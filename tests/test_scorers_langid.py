@@ -9,6 +9,7 @@ import pytest
 from pretrain_clean.filters.langid import LanguageId
 from pretrain_clean.pipeline.config import ConfigError, parse_config, setup_stages
 from pretrain_clean.pipeline.document import Document
+from conftest import ready
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +50,7 @@ def test_other_language_is_dropped_with_reason(stage: LanguageId) -> None:
 
 
 def test_low_score_is_dropped() -> None:
-    s = LanguageId(min_score=0.999)
+    s = ready(LanguageId(min_score=0.999))
     assert s.apply(Document("1", "ok fine")) in {"low_language_score", "unwanted_language"}
 
 
@@ -62,7 +63,7 @@ def test_mixed_chinese_english_is_kept_and_reports_both_shares(stage: LanguageId
 
 
 def test_mixed_document_is_dropped_when_only_english_is_wanted() -> None:
-    s = LanguageId(languages=["en"])
+    s = ready(LanguageId(languages=["en"]))
     mostly_zh = MIXED.replace("Perplexity filtering keeps the documents that look most like Wikipedia.", ZH + "\n" + ZH)
     doc = Document("1", mostly_zh)
     assert s.apply(doc) == "unwanted_language"

@@ -13,6 +13,7 @@ from pretrain_clean.filters.perplexity import Perplexity
 from pretrain_clean.filters.training.kenlm_lm import find_kenlm_tool, train_kenlm
 from pretrain_clean.pipeline.config import ConfigError, parse_config, setup_stages
 from pretrain_clean.pipeline.document import Document
+from conftest import ready
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -60,7 +61,7 @@ def test_training_writes_a_loadable_binary_model_tokenizer_and_cutoffs(tiny_mode
 
 
 def test_clean_paragraph_has_lower_perplexity_than_keyword_spam(tiny_model: Path) -> None:
-    stage = Perplexity(models={"en": str(tiny_model)})
+    stage = ready(Perplexity(models={"en": str(tiny_model)}))
     clean, spam = Document("c", CLEAN, meta={"language": "en"}), Document("s", SPAM, meta={"language": "en"})
     assert stage.apply_batch([clean, spam]) == [None, None]
     assert clean.meta["perplexity"] < spam.meta["perplexity"]
@@ -69,23 +70,23 @@ def test_clean_paragraph_has_lower_perplexity_than_keyword_spam(tiny_model: Path
 
 def test_drop_by_bucket_and_by_threshold(tiny_model: Path) -> None:
     # the tiny model's card says demo-sized: drops need the explicit key (tests/test_model_card.py)
-    by_bucket = Perplexity(models={"en": str(tiny_model)}, drop_buckets=["tail"], drop_with_demo_model=True)
+    by_bucket = ready(Perplexity(models={"en": str(tiny_model)}, drop_buckets=["tail"], drop_with_demo_model=True))
     assert by_bucket.apply(Document("s", SPAM, meta={"language": "en"})) == "tail_bucket"
-    by_limit = Perplexity(models={"en": str(tiny_model)}, cutoffs={"en": [10.0, 20.0]}, max_perplexity={"en": 1.0},
-                          drop_with_demo_model=True)
+    by_limit = ready(Perplexity(models={"en": str(tiny_model)}, cutoffs={"en": [10.0, 20.0]},
+                                max_perplexity={"en": 1.0}, drop_with_demo_model=True))
     doc = Document("c", CLEAN, meta={"language": "en"})
     assert by_limit.apply(doc) == "high_perplexity"
     assert doc.meta["perplexity_bucket"] == "tail"  # explicit cut-offs override the file
 
 
 def test_language_without_model_or_text_passes_unscored(tiny_model: Path) -> None:
-    stage = Perplexity(models={"en": str(tiny_model)}, drop_buckets=["tail"])
+    stage = ready(Perplexity(models={"en": str(tiny_model)}, drop_buckets=["tail"]))
     for doc in (Document("f", "Le chat dort.", meta={"language": "fr"}), Document("e", "\n \n", meta={"language": "en"})):
         assert stage.apply(doc) is None and "perplexity" not in doc.meta
 
 
 def test_bundled_models_score_english_and_chinese() -> None:
-    stage = Perplexity()
+    stage = ready(Perplexity())
     en = Document("e", CLEAN, meta={"language": "en"})
     zh_good = Document("z", "这本书的内容非常丰富，作者写得很认真，值得推荐给大家阅读。", meta={"language": "zh"})
     zh_spam = Document("s", "澳门 赌场 在线 注册 送钱 点击 进入 澳门 赌场 在线 注册 送钱", meta={"language": "zh"})

@@ -8,10 +8,12 @@ import fasttext
 import pytest
 
 from pretrain_clean.filters.quality import QualityClassifier
-from pretrain_clean.filters.training.fasttext_clf import classifier_job, train_classifier
+from pretrain_clean.cli.train_classifier import classifier_job
+from pretrain_clean.filters.training.fasttext_clf import train_classifier
 from pretrain_clean.filters.training.corpus import read_texts
 from pretrain_clean.pipeline.config import ConfigError, parse_config, setup_stages
 from pretrain_clean.pipeline.document import Document
+from conftest import ready
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_EN = ROOT / "data" / "sample" / "web_en"
@@ -40,7 +42,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_clean_paragraph_scores_higher_than_keyword_spam(tiny_model: Path) -> None:
     # the tiny model's card says demo-sized: it drops only with the explicit key (tests/test_model_card.py)
-    stage = QualityClassifier(model_path=str(tiny_model), drop_with_demo_model=True)
+    stage = ready(QualityClassifier(model_path=str(tiny_model), drop_with_demo_model=True))
     clean, spam = Document("c", CLEAN, meta={"language": "en"}), Document("s", SPAM, meta={"language": "en"})
     reasons = stage.apply_batch([clean, spam])
     assert clean.meta["quality_score"] > spam.meta["quality_score"]
@@ -49,8 +51,8 @@ def test_clean_paragraph_scores_higher_than_keyword_spam(tiny_model: Path) -> No
 
 def test_other_languages_pass_unscored_unless_configured(tiny_model: Path) -> None:
     doc = Document("z", "这是一个中文文档。", meta={"language": "zh"})
-    assert QualityClassifier(model_path=str(tiny_model)).apply(doc) is None and "quality_score" not in doc.meta
-    QualityClassifier(model_path=str(tiny_model), languages=[], min_score=0.0).apply(doc)
+    assert ready(QualityClassifier(model_path=str(tiny_model))).apply(doc) is None and "quality_score" not in doc.meta
+    ready(QualityClassifier(model_path=str(tiny_model), languages=[], min_score=0.0)).apply(doc)
     assert 0.0 <= doc.meta["quality_score"] <= 1.0
 
 
@@ -77,7 +79,7 @@ def test_job_never_trains_on_the_labelled_set(tmp_path: Path, capsys: pytest.Cap
 
 def test_bundled_model_scores_clean_above_spam_and_only_annotates() -> None:
     # demo-sized (reference prose vs license texts, see models/README.md): scores, never drops
-    stage = QualityClassifier(min_score=0.99)
+    stage = ready(QualityClassifier(min_score=0.99))
     clean, spam = Document("c", CLEAN, meta={"language": "en"}), Document("s", SPAM, meta={"language": "en"})
     assert stage.apply_batch([clean, spam]) == [None, None]
     assert clean.meta["quality_score"] > spam.meta["quality_score"]

@@ -11,6 +11,7 @@ from pretrain_clean.filters.training.corpus import read_texts
 from pretrain_clean.filters.training.fasttext_clf import train_classifier
 from pretrain_clean.pipeline.config import ConfigError, parse_config, setup_stages
 from pretrain_clean.pipeline.document import Document
+from conftest import ready
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,8 +80,8 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_classifier_scores_and_drops_when_configured(classifier: Path) -> None:
     # the fixture's card says demo-sized (30 documents a class): without the key it only scores
     insult = Document("i", "you pathetic idiot, shut up, everyone hates you")
-    assert Toxicity(model_path=str(classifier)).apply_batch([insult]) == [None]
-    stage = Toxicity(model_path=str(classifier), drop_with_demo_model=True)
+    assert ready(Toxicity(model_path=str(classifier))).apply_batch([insult]) == [None]
+    stage = ready(Toxicity(model_path=str(classifier), drop_with_demo_model=True))
     insult = Document("i", "you pathetic idiot, shut up, everyone hates you")
     ok = Document("o", MEDICAL)
     assert stage.apply_batch([insult, ok]) == ["toxic_classifier", None]

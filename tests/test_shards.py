@@ -310,4 +310,4 @@ def test_cli_config_file_and_flag_override(tok_path: Path, corpus: Path, tmp_pat
     assert (cfg["shard_tokens"], cfg["seq_len"]) == (60000, 64)
     config.write_text("[shards]\nshard_token = 5\n")
     bad = subprocess.run(job, capture_output=True, text=True)
-    assert bad.returncode == 2 and "unknown key(s) in [shards]: shard_token" in bad.stderr
+    assert bad.returncode == 2 and "[shards].shard_token: unknown key" in bad.stderr

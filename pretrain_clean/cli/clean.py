@@ -11,6 +11,7 @@ import os
 from pretrain_clean.cli.args import parser, positive
 from pretrain_clean.pipeline.clean import CleanOptions, clean
 from pretrain_clean.pipeline.config import load_config
+from pretrain_clean.pipeline.engine import ENGINES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -19,7 +20,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--config", required=True, help="TOML config (a file, or 'default' / 'minimal' for a bundled one)")
     ap.add_argument("--input", required=True, nargs="+", help="files, directories or globs")
     ap.add_argument("--output", required=True, help="output directory")
-    ap.add_argument("--engine", choices=["local", "spark"], default="spark" if under_spark else "local",
+    ap.add_argument("--engine", choices=ENGINES, default="spark" if under_spark else "local",
                     help="default: spark under spark-submit, else local")
     ap.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
                     help="local engine: parallel worker processes (default: all cores)")

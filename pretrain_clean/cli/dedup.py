@@ -16,6 +16,7 @@ from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.errors import UsageError
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import load_config
+from pretrain_clean.pipeline.engine import ENGINES, EngineOptions, engine_for
 from pretrain_clean.pipeline.output_guard import check_locations, output_lock
 from pretrain_clean.pipeline.plan import expand_inputs
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--input", required=True, nargs="+",
                     help="a clean run's folder, folders of parquet parts, or files")
     ap.add_argument("--output", required=True, help="output directory")
-    ap.add_argument("--engine", choices=("local", "spark"), default="local")
+    ap.add_argument("--engine", choices=ENGINES, default="local")
     ap.add_argument("--workers", type=positive, default=None,
                     help="local engine: processes for the read and write passes (default: every CPU)")
     ap.add_argument("--master", default=None,
@@ -55,19 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     out = storage.absolute(args.output)
     kept, rejected, work = storage.join(out, "kept"), storage.join(out, "rejected"), storage.join(out, "work")
     with output_lock(args.output):
-        if args.engine == "local":
-            from pretrain_clean.dedup.local import run_dedup_local
-
-            result = run_dedup_local(cfg, files, kept, rejected, work, workers=args.workers)
-        else:
-            from pretrain_clean.dedup.spark import run_dedup_spark
-            from pretrain_clean.pipeline.spark_engine import spark_session
-
-            spark = spark_session("dedup", args.master)
-            try:
-                result = run_dedup_spark(spark, cfg, files, kept, rejected, work)
-            finally:
-                spark.stop()
+        engine = engine_for(args.engine, EngineOptions(workers=args.workers, master=args.master, app_name="dedup"))
+        try:
+            result = engine.dedup(cfg, files, kept, rejected, work)
+        finally:
+            engine.close()
     summary = {k: v for k, v in result.to_json().items() if k != "report"}
     print(json.dumps(summary, indent=2))
     return 0

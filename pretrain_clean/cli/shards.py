@@ -4,12 +4,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tomllib
 
 from pretrain_clean.cli.args import parser
+from pretrain_clean.pipeline.config import build_dataclass, read_toml
+from pretrain_clean.pipeline.engine import ENGINES, EngineOptions, engine_for
 from pretrain_clean.pipeline.output_guard import output_lock
 from pretrain_clean.tokenizer.manifest import ShardError
-from pretrain_clean.tokenizer.shards import ShardConfig, tokenize_to_shards
+from pretrain_clean.tokenizer.shards import ShardConfig
 
 USAGE = """\
 pretrain-clean shards --tokenizer PATH --input DIR --output DIR [--shard-tokens N]
@@ -40,27 +41,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--compression", help=f"parquet codec (default {d.compression})")
     p.add_argument("--batch-docs", type=int, help=f"documents per encode batch (default {d.batch_docs})")
     p.add_argument("--overwrite", action="store_true", help="replace shards written by a different run")
-    p.add_argument("--engine", choices=("local", "spark"), default="local")
+    p.add_argument("--engine", choices=ENGINES, default="local")
     p.add_argument("--master", default=None, help="Spark master when not set by spark-submit (e.g. local[*])")
     return p.parse_args(argv)
 
 
 def shard_config(args: argparse.Namespace) -> ShardConfig:
-    """ShardConfig from the ``[shards]`` table of ``--config`` (if any), overridden by flags."""
+    """ShardConfig from the ``[shards]`` table of ``--config`` (if any), overridden by flags;
+    checked by the one config validator (names, types), then :meth:`ShardConfig.check`."""
     values: dict = {}
+    where, base_dir = "[shards]", "."
     if args.config:
-        with open(args.config, "rb") as f:
-            table = tomllib.load(f).get("shards", {})
-        unknown = sorted(set(table) - set(FLAGS))
-        if unknown:
-            raise ValueError(f"{args.config}: unknown key(s) in [shards]: {', '.join(unknown)} "
-                             f"(known: {', '.join(FLAGS)})")
-        values.update(table)
+        data, base_dir = read_toml(args.config)
+        values.update(data.get("shards", {}))
+        where = f"{args.config} [shards]"
     for field, flag in FLAGS.items():
         value = getattr(args, flag[2:].replace("-", "_"))
         if value is not None:
             values[field] = value
-    cfg = ShardConfig(**values)
+    cfg = build_dataclass(ShardConfig, values, where, base_dir)
     cfg.check()
     return cfg
 
@@ -72,12 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = shard_config(args)
         with output_lock(args.output):  # a second run into the same shard folder fails fast
-            if args.engine == "spark":
-                from pretrain_clean.tokenizer.shards_spark import tokenize_with_spark
-                manifest = tokenize_with_spark(args.tokenizer, args.input, args.output, cfg,
-                                               overwrite=args.overwrite, master=args.master)
-            else:
-                manifest = tokenize_to_shards(args.tokenizer, args.input, args.output, cfg, overwrite=args.overwrite)
+            engine = engine_for(args.engine, EngineOptions(master=args.master))
+            manifest = engine.shards(args.tokenizer, args.input, args.output, cfg, overwrite=args.overwrite)
     except (ShardError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 
 from pretrain_clean.cli.args import parser, positive
+from pretrain_clean.cli.train_classifier import add_card_options
 from pretrain_clean.errors import EnvironmentProblem, UsageError
 from pretrain_clean.filters.model_card import card_path, excluded_hashes
 from pretrain_clean.filters.training.corpus import read_texts
-from pretrain_clean.filters.training.fasttext_clf import add_card_options
 from pretrain_clean.filters.training.kenlm_lm import find_kenlm_tool, train_kenlm
 
 

@@ -8,7 +8,7 @@ of the positive label on a held-out split. Inputs: .txt (one document per line),
 """
 from __future__ import annotations
 
-from pretrain_clean.filters.training.fasttext_clf import classifier_job
+from pretrain_clean.cli.train_classifier import classifier_job
 
 def main(argv: list[str] | None = None) -> int:
     """Train, report held-out precision/recall; return the exit status."""

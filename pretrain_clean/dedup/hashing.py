@@ -195,19 +195,6 @@ def tokens(text: str) -> list[str]:
     return [words[i] for i in ids]
 
 
-def ngrams(toks: list[str], n: int) -> list[tuple[str, ...]]:
-    """Token n-grams; a text shorter than ``n`` is one shingle of all its tokens.
-
-    >>> ngrams(["a", "b", "c"], 2)
-    [('a', 'b'), ('b', 'c')]
-    >>> ngrams(["a"], 3), ngrams([], 3)
-    ([('a',)], [])
-    """
-    if 0 < len(toks) < n:
-        return [tuple(toks)]
-    return [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
-
-
 def fmix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finalizer (an avalanching bijection), elementwise."""
     h = h ^ (h >> _S33)

@@ -27,7 +27,6 @@ from typing import Callable, Iterable, TypeVar
 
 import numpy as np
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pretrain_clean.dedup.components import connected_components
 from pretrain_clean.dedup.config import DedupConfig
@@ -44,31 +43,12 @@ from pretrain_clean.dedup.local_parts import (
     spills,
     write_part,
 )
+from pretrain_clean.dedup import decisions
 from pretrain_clean.dedup.decisions import verified_pairs
-from pretrain_clean.dedup.report import STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult, size_histogram, write_report
+from pretrain_clean.dedup.report import (EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult,
+                                         output_names, size_histogram, write_report)
 from pretrain_clean.dedup.spill import SpillBuckets, group_starts
 from pretrain_clean.pipeline import storage
-
-EXAMPLE_CLUSTERS = 3
-EXAMPLE_MEMBERS = 5
-
-
-def output_names(input_files: list[str]) -> list[tuple[str, str]]:
-    """``(kept name, rejected name)`` per input part: ``part-NNNNN.parquet`` keeps its
-    name; the rejected part is ``dedup-NNNNN.parquet``.
-
-    >>> output_names(["/x/part-00003.parquet", "/y/other.parquet"])
-    [('part-00003.parquet', 'dedup-00003.parquet'), ('other.parquet', 'dedup-other.parquet')]
-    """
-    names = []
-    for path in input_files:
-        name = Path(path).name
-        suffix = name[len("part-") :] if name.startswith("part-") else name
-        names.append((name, f"dedup-{suffix}"))
-    if len({n for n, _ in names}) != len(names):
-        raise ValueError("input_files: two inputs share a file name; their outputs would collide")
-    return names
-
 
 class _State:
     """Per-document decisions (integers only): status, representative, cluster label."""
@@ -204,7 +184,7 @@ def _exact(spill: SpillBuckets, state: _State) -> None:
     for records in spill.buckets():
         records, starts = _sorted_groups(records, "key", "doc")
         first = np.repeat(records["doc"][starts[:-1]], np.diff(starts))
-        dup = records["doc"] != first
+        dup = decisions.exact_duplicate(records["doc"], first)
         state.status[records["doc"][dup]] = STATUS_EXACT
         state.duplicate_of[records["doc"][dup]] = first[dup]
 
@@ -238,7 +218,7 @@ def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, 
     state.in_cluster[u] = True
     state.in_cluster[v] = True
     state.cluster = labels
-    near = np.flatnonzero(labels != np.arange(n))
+    near = np.flatnonzero(state.in_cluster & decisions.near_duplicate(np.arange(n), labels))
     state.status[near] = STATUS_NEAR
     state.duplicate_of[near] = labels[near]
 
@@ -287,8 +267,8 @@ def _paragraph(
         records = records[state.status[records["doc"]] == STATUS_KEPT]
         records, starts = _sorted_groups(records, "key", "doc", "unit")
         sizes = np.diff(starts)
-        rank = np.arange(len(records)) - np.repeat(starts[:-1], sizes)
-        drop = (np.repeat(sizes, sizes) >= cfg.paragraph_min_repeats) & (rank > 0)
+        rank = np.arange(len(records)) - np.repeat(starts[:-1], sizes) + 1  # from 1, as Spark's row_number
+        drop = decisions.unit_removed(np.repeat(sizes, sizes), rank, cfg.paragraph_min_repeats)
         removed = records[drop]
         file_of = np.searchsorted(file_starts, removed["doc"], side="right") - 1
         for f in np.unique(file_of):

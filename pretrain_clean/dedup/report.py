@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,27 @@ REASONS = {
     STATUS_SHORT: ("dedup_paragraph", "too_short_after_dedup"),
 }
 """Document status -> (stage, reason) written to the rejected parquet."""
+
+EXAMPLE_CLUSTERS = 3
+EXAMPLE_MEMBERS = 5
+"""The report's example clusters: the largest few, their first members (both engines)."""
+
+
+def output_names(input_files: list[str]) -> list[tuple[str, str]]:
+    """``(kept name, rejected name)`` per input part: ``part-NNNNN.parquet`` keeps its
+    name; the rejected part is ``dedup-NNNNN.parquet``.
+
+    >>> output_names(["/x/part-00003.parquet", "/y/other.parquet"])
+    [('part-00003.parquet', 'dedup-00003.parquet'), ('other.parquet', 'dedup-other.parquet')]
+    """
+    names = []
+    for path in input_files:
+        name = Path(path).name
+        suffix = name[len("part-") :] if name.startswith("part-") else name
+        names.append((name, f"dedup-{suffix}"))
+    if len({n for n, _ in names}) != len(names):
+        raise ValueError("input_files: two inputs share a file name; their outputs would collide")
+    return names
 
 
 @dataclass

@@ -18,19 +18,22 @@ import pyarrow as pa
 
 from pretrain_clean.dedup.spark_components import spark_connected_components
 from pretrain_clean.dedup.config import DedupConfig
+from pretrain_clean.dedup import decisions
 from pretrain_clean.dedup.decisions import too_short, verified_pairs
 from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher
-from pretrain_clean.dedup.local import EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, output_names
 from pretrain_clean.dedup.paragraph import rewrite, unit_hashes
 from pretrain_clean.dedup.spark_io import input_schema, read_parts, write_parts
 from pretrain_clean.dedup.report import (
+    EXAMPLE_CLUSTERS,
+    EXAMPLE_MEMBERS,
     REASONS,
     STATUS_EXACT,
     STATUS_KEPT,
     STATUS_NEAR,
     STATUS_SHORT,
     DedupResult,
+    output_names,
     size_histogram,
     write_report,
 )
@@ -80,12 +83,13 @@ def run_dedup_spark(
         exact_udf = F.pandas_udf(lambda s: s.map(exact_key).astype("int64"), T.LongType())
         keyed = docs.select("key", exact_udf("text").alias("ekey"))
         firsts = keyed.groupBy("ekey").agg(F.min("key").alias("first"))
+        duplicate = decisions.exact_duplicate(F.col("key"), F.col("first"))
         status = (
             keyed.join(firsts, "ekey")
             .select(
                 "key",
-                F.when(F.col("key") != F.col("first"), STATUS_EXACT).otherwise(STATUS_KEPT).alias("status"),
-                F.when(F.col("key") != F.col("first"), F.col("first")).alias("dup_of"),
+                F.when(duplicate, STATUS_EXACT).otherwise(STATUS_KEPT).alias("status"),
+                F.when(duplicate, F.col("first")).alias("dup_of"),
             )
             .localCheckpoint(eager=True)
         )
@@ -180,14 +184,15 @@ def _near(
     edges = edges.localCheckpoint(eager=True)
     components = spark_connected_components(edges).localCheckpoint(eager=True)
     signed.unpersist()
+    near = F.col("label").isNotNull() & decisions.near_duplicate(F.col("key"), F.col("label"))
     status = (
         status.join(components.withColumnRenamed("node", "key"), "key", "left")
         .select(
             "key",
-            F.when((F.col("label").isNotNull()) & (F.col("label") != F.col("key")), STATUS_NEAR)
+            F.when(near, STATUS_NEAR)
             .otherwise(F.col("status"))
             .alias("status"),
-            F.when((F.col("label").isNotNull()) & (F.col("label") != F.col("key")), F.col("label"))
+            F.when(near, F.col("label"))
             .otherwise(F.col("dup_of"))
             .alias("dup_of"),
         )
@@ -218,7 +223,7 @@ def _paragraph_removals(cfg: DedupConfig, docs: "DataFrame", status: "DataFrame"
         F.count("*").over(Window.partitionBy("h")).alias("n"),
     )
     return (
-        ranked.where((F.col("n") >= cfg.paragraph_min_repeats) & (F.col("rank") > 1))
+        ranked.where(decisions.unit_removed(F.col("n"), F.col("rank"), cfg.paragraph_min_repeats))
         .groupBy("key")
         .agg(F.collect_list("unit").alias("units"))
         .localCheckpoint(eager=True)

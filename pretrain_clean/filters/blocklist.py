@@ -13,8 +13,8 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
-from pretrain_clean.filters.gopher import load_word_list
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
+from pretrain_clean.filters.model_files import load_word_list
 
 
 def normalize_url(url: str) -> str:
@@ -69,7 +69,7 @@ class UrlBlocklist(Stage):
 
     def apply(self, doc: Document) -> str | None:
         if getattr(self, "_domains", None) is None:
-            self.setup()
+            raise StageNotSetUp(self)
         url = self.url_of(doc)
         if url is None:
             return None

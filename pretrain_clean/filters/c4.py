@@ -101,7 +101,8 @@ class _C4LineRules(Stage):
         for index, raw in enumerate(tf.lines(doc)):
             line = raw.strip()
             words = line.split()
-            if self.max_word_length is not None and any(len(w) > self.max_word_length for w in words):
+            if (self.max_word_length is not None and len(line) > self.max_word_length
+                    and max(map(len, words)) > self.max_word_length):  # only a long line can have a long word
                 continue
             if self.remove_citations and "[" in line:
                 line = CITATION_RE.sub("", line)

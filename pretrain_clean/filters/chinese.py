@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.cjk import HAN, HAN_RUN_RE, count_han
-from pretrain_clean.filters.gopher import bundled, load_word_list
+from pretrain_clean.filters.model_files import load_word_list
 from pretrain_clean.filters.repetition_ratios import char_repetition_ratio, word_repetition_ratio
 from pretrain_clean.filters.segment import check_unit, segmenter
 
@@ -226,7 +226,7 @@ class ChineseQuality(Stage):
         check_unit(self.chinese_words)
 
     def setup(self) -> None:
-        self._stop_words = load_word_list(self.stop_words_path or bundled("bundled:stopwords/zh.txt"))
+        self._stop_words = load_word_list(self.stop_words_path or "bundled:stopwords/zh.txt")
         segmenter(self.chinese_words)
         if self.max_script_mix is not None:
             self._trad = _opencc_chars("TSCharacters.txt")
@@ -236,7 +236,7 @@ class ChineseQuality(Stage):
         if not tf.is_chinese(doc):
             return None
         if getattr(self, "_stop_words", None) is None:
-            self.setup()
+            raise StageNotSetUp(self)
         text = doc.text
         visible = tf.visible_length(text)
         if self.min_chars is not None and visible < self.min_chars:

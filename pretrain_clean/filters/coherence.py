@@ -32,7 +32,9 @@ def terms(text: str) -> Counter[str]:
     >>> sorted(terms("The river flows; 长江很长").items())
     [('flows', 1), ('river', 1), ('很长', 1), ('江很', 1), ('长江', 1)]
     """
-    counts = Counter(w.lower() for w in _WORD_RE.findall(_HAN_RUN_RE.sub(" ", text)))
+    if text.isascii():  # no Han character: one pass
+        return Counter(map(str.lower, _WORD_RE.findall(text)))
+    counts = Counter(map(str.lower, _WORD_RE.findall(_HAN_RUN_RE.sub(" ", text))))
     for run in _HAN_RUN_RE.findall(text):
         counts.update(run[i:i + 2] for i in range(len(run) - 1))
     return counts

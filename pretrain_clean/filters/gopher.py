@@ -18,32 +18,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar
 
-from pretrain_clean.filters.model_files import resolve
-from pretrain_clean.paths import resolve_path
+from pretrain_clean.filters.model_files import load_word_list
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.segment import check_unit, segmenter
-
-
-def load_word_list(path: str | Path) -> frozenset[str]:
-    """Words of a one-word-per-line file; blank lines and ``#`` comments are skipped."""
-    path = resolve(str(path))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FileNotFoundError(f"word list {path}: cannot read it ({exc})") from exc
-    return frozenset(
-        line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
-    )
-
-
-def bundled(relative: str) -> Path:
-    """A resource shipped in the package (``bundled:...`` paths, see :mod:`pretrain_clean.paths`)."""
-    return Path(resolve_path(relative))
 
 
 @dataclass
@@ -72,13 +53,13 @@ class GopherQuality(Stage):
     skip_chinese: bool = True
 
     def setup(self) -> None:
-        self._stop_words = load_word_list(self.stop_words_path or bundled("bundled:stopwords/en.txt"))
+        self._stop_words = load_word_list(self.stop_words_path or "bundled:stopwords/en.txt")
 
     def apply(self, doc: Document) -> str | None:
         if self.skip_chinese and tf.is_chinese(doc):
             return None
         if getattr(self, "_stop_words", None) is None:
-            self.setup()
+            raise StageNotSetUp(self)
         text = doc.text
         words = tf.words(doc)
         n_words = len(words)
@@ -169,11 +150,11 @@ class GopherRepetition(Stage):
         max_n = int(max((n for n, _ in self.top_ngrams + self.dup_ngrams), default=1))
         if max_n < 2:
             return None
-        stats = tf.doc_ngram_stats(doc, max_n, self.chinese_words)
+        stats = tf.lazy_ngram_stats(doc, max_n, self.chinese_words)  # n computed as far as asked
         for n, frac in self.top_ngrams:
-            if stats.top_chars[int(n)] / size > frac:
+            if stats.top(int(n)) / size > frac:
                 return f"top_{int(n)}_gram_chars"
         for n, frac in self.dup_ngrams:
-            if stats.dup_chars[int(n)] / size > frac:
+            if stats.dup(int(n)) / size > frac:
                 return f"duplicate_{int(n)}_gram_chars"
         return None

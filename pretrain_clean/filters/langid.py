@@ -31,7 +31,7 @@ from typing import ClassVar
 from pretrain_clean.filters.model_files import load_fasttext
 from pretrain_clean.filters.cjk import HAN
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 
 _HAN_RE = re.compile(f"[{HAN}]")
 _HAN_CHAR_RE = re.compile(f"([{HAN}])")
@@ -123,7 +123,7 @@ class LanguageId(Stage):
 
     def apply_batch(self, docs: list[Document]) -> list[str | None]:
         if not hasattr(self, "_model"):
-            self.setup()
+            raise StageNotSetUp(self)
         mixed = [self._is_mixed(doc.text) for doc in docs]
         whole = self._predict([d.text for d, m in zip(docs, mixed) if not m])
         doc_lines = [

@@ -157,6 +157,10 @@ def _in_worker_process() -> bool:
     return multiprocess.parent_process() is not None
 
 
+LABELLED_HASHES = "bundled:labelled/hashes.txt"
+"""The labelled evaluation set (``pretrain-clean evaluate``): never trained on by default."""
+
+
 def excluded_hashes(paths: list[str]) -> set[str]:
     """Text hashes to keep out of training: one hash per line (a ``hashes.txt``), last column."""
     found: set[str] = set()

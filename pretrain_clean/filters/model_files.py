@@ -87,3 +87,15 @@ def sidecar(model_path: str, suffix: str) -> str:
         if base.endswith(ext):
             base = base[: -len(ext)]
     return base + suffix if base != model_path else os.path.splitext(model_path)[0] + suffix
+
+
+def load_word_list(path: str | Path) -> frozenset[str]:
+    """Words of a one-word-per-line file; blank lines and ``#`` comments are skipped."""
+    path = resolve(str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FileNotFoundError(f"word list {path}: cannot read it ({exc})") from exc
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    )

@@ -15,7 +15,7 @@ tests/test_rules_text_features.py checks both give identical numbers on every sa
 from __future__ import annotations
 
 from collections import Counter
-from typing import NamedTuple, Sequence
+from typing import Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -56,13 +56,60 @@ def ngram_stats(
     return ngram_stats_numpy(ids, lengths, max_n, gaps)
 
 
+class LazyNgramStats:
+    """:func:`ngram_stats`, computed for increasing n only as far as asked: Gopher's rules stop
+    at the first failing threshold (datatrove's order), so a document dropped by the top
+    2-gram rule never pays for the larger n.
+
+    >>> lazy = LazyNgramStats([0, 1, 2, 0, 1, 2, 3], [1] * 7, 4)
+    >>> lazy.top(2), sorted(lazy.stats.top_chars)
+    (6, [2])
+    >>> lazy.dup(4), lazy.everything() == ngram_stats([0, 1, 2, 0, 1, 2, 3], [1] * 7, 4)
+    (0, True)
+    """
+
+    def __init__(self, ids: Sequence[int], lengths: Sequence[int], max_n: int = 10,
+                 gaps: Sequence[int] | None = None) -> None:
+        self.stats = NgramStats({}, {})
+        steps = _loop_steps if len(ids) < NUMPY_MIN_WORDS else _numpy_steps
+        self._steps = steps(ids, lengths, max_n, gaps, self.stats)
+
+    def top(self, n: int) -> int:
+        """Characters of the most frequent n-gram times its count."""
+        return self._get(self.stats.top_chars, n)
+
+    def dup(self, n: int) -> int:
+        """Characters inside repeated n-grams (datatrove's scan)."""
+        return self._get(self.stats.dup_chars, n)
+
+    def everything(self) -> NgramStats:
+        """The numbers for every n up to ``max_n``."""
+        for _ in self._steps:
+            pass
+        return self.stats
+
+    def _get(self, numbers: dict[int, int], n: int) -> int:
+        while n not in numbers:
+            if next(self._steps, None) is None:
+                raise KeyError(f"n = {n} is above this statistics' max_n")
+        return numbers[n]
+
+
 def ngram_stats_numpy(
     ids: Sequence[int], lengths: Sequence[int], max_n: int = 10, gaps: Sequence[int] | None = None
 ) -> NgramStats:
     """:func:`ngram_stats` with numpy: dense-ranked keys, counts by ``np.unique``."""
+    out = NgramStats({}, {})
+    for _ in _numpy_steps(ids, lengths, max_n, gaps, out):
+        pass
+    return out
+
+
+def _numpy_steps(ids: Sequence[int], lengths: Sequence[int], max_n: int, gaps: Sequence[int] | None,
+                 out: NgramStats) -> Iterator[int]:
+    """Fills ``out`` for n = 2, 3, ... in turn, yielding each n once its numbers are in."""
     total = len(ids)
-    top: dict[int, int] = {}
-    dup: dict[int, int] = {}
+    top, dup = out.top_chars, out.dup_chars
     cum = np.zeros(total + 1, dtype=np.int64)
     np.cumsum(np.asarray(lengths, dtype=np.int64), out=cum[1:])
     gcum = None
@@ -85,10 +132,12 @@ def ngram_stats_numpy(
     for n in range(2, max_n + 1):
         if total < n:
             top[n] = dup[n] = 0
+            yield n
             continue
         if not len(pos):  # nothing repeats any more: the first n-gram is the "top" one
             top[n] = top_of(0, n, 1)
             dup[n] = 0
+            yield n
             continue
         inside = pos + n <= total
         pos = pos[inside]
@@ -104,17 +153,25 @@ def ngram_stats_numpy(
         pos = pos[repeated]
         keys = inverse[repeated].astype(np.int64)
         dup[n] = _scan_repeats(pos.tolist(), keys.tolist(), n, cum)
-    return NgramStats(top, dup)
+        yield n
 
 
 def ngram_stats_loop(
     ids: Sequence[int], lengths: Sequence[int], max_n: int = 10, gaps: Sequence[int] | None = None
 ) -> NgramStats:
     """:func:`ngram_stats` in plain Python (exact integer keys, base = vocabulary size)."""
+    out = NgramStats({}, {})
+    for _ in _loop_steps(ids, lengths, max_n, gaps, out):
+        pass
+    return out
+
+
+def _loop_steps(ids: Sequence[int], lengths: Sequence[int], max_n: int, gaps: Sequence[int] | None,
+                out: NgramStats) -> Iterator[int]:
+    """Fills ``out`` for n = 2, 3, ... in turn, yielding each n once its numbers are in."""
     total = len(ids)
     base = max(ids, default=0) + 1
-    top: dict[int, int] = {}
-    dup: dict[int, int] = {}
+    top, dup = out.top_chars, out.dup_chars
     positions = list(range(total - 1))
     keys = [a * base + b for a, b in zip(ids, ids[1:])]
     for n in range(2, max_n + 1):
@@ -124,6 +181,7 @@ def ngram_stats_loop(
             keys = [k for _, k in keep]
         if total < n:
             top[n] = dup[n] = 0
+            yield n
             continue
         counts = Counter(keys)
         best, best_count = None, 1
@@ -150,7 +208,7 @@ def ngram_stats_loop(
             else:
                 seen.add(k)
         dup[n] = chars
-    return NgramStats(top, dup)
+        yield n
 
 
 def _scan_repeats(positions: list[int], keys: list[int], n: int, cum: np.ndarray) -> int:

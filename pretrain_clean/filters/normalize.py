@@ -18,7 +18,7 @@ from typing import ClassVar, Literal
 import ftfy
 
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import Stage
+from pretrain_clean.pipeline.stage import Stage, StageNotSetUp
 from pretrain_clean.filters import text_features as tf
 
 _FTFY = ftfy.TextFixerConfig(
@@ -75,7 +75,10 @@ STRAY_JOINER_RE = re.compile(f"(?<={_JOINS_NOTHING})[\u200c\u200d]+|[\u200c\u200
 where they join nothing (copy-paste residue, keyword obfuscation: ``免\u200d费``). They stay
 where they do join: emoji sequences (👩\u200d💻), Indic and Arabic-script words."""
 LINE_BREAK_RE = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-SPACE_RE = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACES = "[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+SPACE_RE = re.compile(f" {_SPACES}+|[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{_SPACES}*")
+"""Runs of spaces other than one plain space (replacing a lone " " by " " is a no-op, and
+matching each one was the stage's cost)."""
 BLANK_RUN_RE = re.compile(r"\n{3,}")
 
 
@@ -156,7 +159,7 @@ class Normalize(Stage):
                 text = STRAY_JOINER_RE.sub("", text)
         if self.traditional_to_simplified and chinese:
             if getattr(self, "_t2s", None) is None:
-                self.setup()
+                raise StageNotSetUp(self)
             text = self._t2s.convert(text)
         if self.clean_whitespace:
             text = clean_whitespace(text, self.max_blank_lines)

@@ -23,17 +23,33 @@ from pretrain_clean.filters.ccnet_text import doc_log10_score, normalize_line, p
 from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import ModelFileError, load_kenlm, load_sentencepiece, resolve, sidecar
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 
 BUCKETS = ("head", "middle", "tail")
 
 
 def tokenized_lines(text: str, sp: Any | None) -> list[str]:
     """Normalized, non-empty lines of ``text`` as space-joined SentencePiece pieces."""
-    lines = [n for n in (normalize_line(line) for line in text.split("\n")) if n]
+    lines = normalized_lines(text)
     if sp is None or not lines:
         return lines
-    return [" ".join(pieces) for pieces in sp.encode(lines, out_type=str)]
+    return [joined for joined, _ in piece_lines(sp, lines)]
+
+
+def normalized_lines(text: str) -> list[str]:
+    """CCNet-normalized (:func:`normalize_line`), non-empty lines of ``text``."""
+    return [n for n in map(normalize_line, text.split("\n")) if n]
+
+
+def piece_lines(sp: Any, lines: list[str]) -> list[tuple[str, int]]:
+    """Each line as its space-joined SentencePiece pieces and their number.
+
+    One ``encode`` call for all lines, on this thread: sentencepiece's thread pool (its
+    default for a list) costs more CPU than it saves for a document's few lines.
+    (Encoding to ids and looking pieces up would be cheaper, but an unknown piece must be
+    written as its text, not ``<unk>``: the KenLM models were trained on that text.)
+    """
+    return [(" ".join(pieces), len(pieces)) for pieces in sp.encode(lines, out_type=str, num_threads=1)]
 
 
 def doc_perplexity(lm: Any, sp: Any | None, text: str) -> float:
@@ -42,11 +58,14 @@ def doc_perplexity(lm: Any, sp: Any | None, text: str) -> float:
     Same tokens as :func:`tokenized_lines` (what the model was trained on), counted from the
     piece lists instead of re-splitting the joined lines.
     """
-    lines = [n for n in (normalize_line(line) for line in text.split("\n")) if n]
+    lines = normalized_lines(text)
     if not lines:
         return perplexity(0.0, 0)
-    pieces = [line.split() for line in lines] if sp is None else sp.encode(lines, out_type=str)
-    return perplexity(*doc_log10_score((lm.score(" ".join(p)), len(p)) for p in pieces))
+    if sp is None:
+        scored = [(line, len(line.split())) for line in lines]
+    else:
+        scored = piece_lines(sp, lines)
+    return perplexity(*doc_log10_score((lm.score(joined), n) for joined, n in scored))
 
 
 def bucket(value: float, head_cutoff: float, tail_cutoff: float) -> str:
@@ -138,7 +157,7 @@ class Perplexity(Stage):
     def score(self, text: str, language: str) -> float | None:
         """Perplexity of ``text`` in ``language``, or ``None`` without a model for it."""
         if not hasattr(self, "_lms"):
-            self.setup()
+            raise StageNotSetUp(self)
         lm = self._lms.get(language)
         return None if lm is None else doc_perplexity(lm, self._sps[language], text)
 

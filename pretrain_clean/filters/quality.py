@@ -18,7 +18,7 @@ from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probabil
 from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import load_fasttext
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 
 
 @dataclass
@@ -46,7 +46,7 @@ class QualityClassifier(Stage):
 
     def apply_batch(self, docs: list[Document]) -> list[str | None]:
         if not hasattr(self, "_model"):
-            self.setup()
+            raise StageNotSetUp(self)
         todo = [i for i, d in enumerate(docs) if not self.languages or d.meta.get("language") in self.languages]
         reasons: list[str | None] = [None] * len(docs)
         if todo:

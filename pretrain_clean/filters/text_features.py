@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import count
+from itertools import chain, count
 from typing import NamedTuple, Sequence
 
-from pretrain_clean.filters.punctuation import PUNCTUATION_SET, TERMINAL_PUNCTUATION
+from pretrain_clean.filters.punctuation import PUNCTUATION_SET
 
 from pretrain_clean.filters.cjk import HAN, HAN_RE
-from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
+from pretrain_clean.filters.ngrams import LazyNgramStats, NgramStats, ngram_stats  # noqa: F401 - ngram_stats re-exported
 from pretrain_clean.filters.segment import segmenter
 from pretrain_clean.pipeline.document import Document
 
@@ -97,38 +97,56 @@ _ABBREV_SET = frozenset(_ABBREV.replace("|[A-Za-z]", "").split("|"))
 _END_PUNCT = frozenset(",.;:!?)]}\"'”’")
 
 
+CHUNK_CACHE_SIZE = 65_536
+"""Most distinct whitespace-delimited chunks whose tokens a process keeps (then it starts
+over): tens of MB at most. spaCy's tokenizer caches the same way, per space-delimited
+substring; web text reuses a small head of word forms for most of its chunks."""
+_CHUNK_TOKENS: dict[str, tuple[str, ...]] = {}
+
+
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into words and punctuation tokens (spaCy-English-like, Han per char).
 
-    Plain ASCII words, with or without one trailing mark, skip the regex (most tokens).
+    Tokens never cross whitespace, so each whitespace-delimited chunk is split on its own
+    (:func:`tokenize_chunk`) and its tokens are cached (:data:`CHUNK_CACHE_SIZE`): a
+    document costs a split, a set difference and a join at C speed for the chunks seen
+    before.
 
     >>> tokenize("Mr. Smith's dog didn't bark, 3,700 times... U.S. 中文 well-known")
     ['Mr.', 'Smith', "'s", 'dog', 'did', "n't", 'bark', ',', '3,700', 'times', '...', 'U.S.', '中', '文', 'well', '-', 'known']
     >>> tokenize("(cannot) stop.")
     ['(', 'can', 'not', ')', 'stop', '.']
     """
-    out: list[str] = []
-    append = out.append
-    findall = TOKEN_RE.findall
-    for chunk in text.split():
-        if chunk.isascii():
-            if chunk.isalpha():
-                if chunk in _SLOW_WORDS:
-                    out += findall(chunk)
-                else:
-                    append(chunk)
-                continue
-            stem = chunk[:-1]
-            last = chunk[-1]
-            if last in _END_PUNCT and stem.isalpha() and stem not in _SLOW_WORDS:
-                if last == "." and (len(stem) == 1 or stem in _ABBREV_SET):
-                    append(chunk)
-                else:
-                    append(stem)
-                    append(last)
-                continue
-        out += findall(chunk)
-    return out
+    chunks = text.split()
+    cache = _CHUNK_TOKENS
+    missing = set(chunks).difference(cache)
+    if missing:
+        if len(cache) + len(missing) > CHUNK_CACHE_SIZE:
+            cache.clear()
+            missing = set(chunks)
+        for chunk in missing:
+            cache[chunk] = tokenize_chunk(chunk)
+    return list(chain.from_iterable(map(cache.__getitem__, chunks)))
+
+
+def tokenize_chunk(chunk: str) -> tuple[str, ...]:
+    """The tokens of one whitespace-free ``chunk`` (see :func:`tokenize`).
+
+    Plain ASCII words, with or without one trailing mark, skip the regex (most chunks).
+
+    >>> tokenize_chunk("didn't"), tokenize_chunk("bark,"), tokenize_chunk("Mr.")
+    (('did', "n't"), ('bark', ','), ('Mr.',))
+    """
+    if chunk.isascii():
+        if chunk.isalpha():
+            return tuple(TOKEN_RE.findall(chunk)) if chunk in _SLOW_WORDS else (chunk,)
+        stem = chunk[:-1]
+        last = chunk[-1]
+        if last in _END_PUNCT and stem.isalpha() and stem not in _SLOW_WORDS:
+            if last == "." and (len(stem) == 1 or stem in _ABBREV_SET):
+                return (chunk,)
+            return (stem, last)
+    return tuple(TOKEN_RE.findall(chunk))
 
 
 def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
@@ -322,14 +340,14 @@ def find_duplicates(items: Sequence[str]) -> tuple[int, int]:
 
 def doc_ngram_stats(doc: Document, max_n: int = 10, unit: str = "char") -> NgramStats:
     """:func:`ngram_stats` of the document's words (Han words per ``unit``), cached."""
+    return lazy_ngram_stats(doc, max_n, unit).everything()
 
-    def compute(d: Document) -> NgramStats:
+
+def lazy_ngram_stats(doc: Document, max_n: int = 10, unit: str = "char") -> LazyNgramStats:
+    """:class:`LazyNgramStats` of the document's words (Han words per ``unit``), cached."""
+
+    def compute(d: Document) -> LazyNgramStats:
         ids, lengths, gaps = word_ids(d, unit)
-        return ngram_stats(ids, lengths, max_n, gaps)
+        return LazyNgramStats(ids, lengths, max_n, gaps)
 
     return doc.cached(f"ngram_stats{max_n}:{unit}", compute)
-
-
-def ends_with_terminal(line: str) -> bool:
-    """True when ``line`` ends in a terminal punctuation mark (datatrove's list, all scripts)."""
-    return bool(line) and line[-1] in TERMINAL_PUNCTUATION

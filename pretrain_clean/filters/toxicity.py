@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from itertools import compress, count
+from typing import Callable, ClassVar
 
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
 from pretrain_clean.filters.model_card import drops_allowed
@@ -29,7 +30,7 @@ from pretrain_clean.filters.model_files import existing, load_fasttext
 from pretrain_clean.filters.cjk import HAN, HAN_RE as _HAN_RE, HAN_RUN_RE
 from pretrain_clean.filters.segment import Segmenter, check_unit, segmenter
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import ModelPath, Stage
+from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 
 _WORD_RE = re.compile(f"[^\\W{HAN}]+")
 
@@ -77,35 +78,53 @@ class WordMatcher:
             else:
                 self.phrases.setdefault(words[0], []).append(tuple(words[1:]))
         self.regex = word_pattern(rest) if rest else None
+        self.rest_heads = tuple(t.split()[0] for t in rest)
+        """First words of the regex's terms: an ASCII text without one has no regex hit."""
 
     def count(self, text: str) -> int:
+        return self.count_words(text)[0]
+
+    def count_words(self, text: str) -> tuple[int, int]:
+        """:meth:`count`, and the number of words of the lower-cased text. Token spans are
+        found only where a Han character or a phrase's words ask for them."""
         lowered = text.lower()
-        spans = [(m.start(), m.end()) for m in _WORD_RE.finditer(lowered)]
-        tokens = [lowered[a:b] for a, b in spans]
+        tokens = _WORD_RE.findall(lowered)
         hits = sum(map(self.single.__contains__, tokens))
         has_han = _HAN_RE.search(lowered) is not None
-        if has_han and hits:  # a Han character next to a token is a word character
-            hits = sum(1 for t, span in zip(tokens, spans) if t in self.single and _bounded(lowered, *span))
-        if self.phrases:
-            hits += self._phrase_hits(lowered, tokens, spans, has_han)
-        if self.regex is not None:
-            hits += len(self.regex.findall(text))
-        return hits
+        spans: list[tuple[int, int]] = []
 
-    def _phrase_hits(self, text: str, tokens: list[str], spans: list[tuple[int, int]], has_han: bool) -> int:
-        hits, i, n = 0, 0, len(tokens)
-        while i < n:
-            width = 1
-            for rest in self.phrases.get(tokens[i], ()):
+        def spans_of() -> list[tuple[int, int]]:
+            if not spans:
+                spans.extend(m.span() for m in _WORD_RE.finditer(lowered))
+            return spans
+
+        if has_han and hits:  # a Han character next to a token is a word character
+            hits = sum(1 for t, span in zip(tokens, spans_of()) if t in self.single and _bounded(lowered, *span))
+        if self.phrases:
+            hits += self._phrase_hits(lowered, tokens, spans_of, has_han)
+        if self.regex is not None and (not text.isascii() or any(h in lowered for h in self.rest_heads)):
+            hits += len(self.regex.findall(text))
+        return hits, len(tokens)
+
+    def _phrase_hits(self, text: str, tokens: list[str], spans_of: Callable[[], list[tuple[int, int]]],
+                     has_han: bool) -> int:
+        """Phrases matched left to right, a match skipping its words; only tokens that
+        start a phrase are visited."""
+        hits = nxt = 0
+        for i in compress(count(), map(self.phrases.__contains__, tokens)):
+            if i < nxt:
+                continue
+            for rest in self.phrases[tokens[i]]:
                 k = len(rest)
-                if tuple(tokens[i + 1:i + 1 + k]) == rest and all(
-                    text[spans[j][1]:spans[j + 1][0]].isspace() for j in range(i, i + k)
-                ) and (not has_han or _bounded(text, spans[i][0], spans[i + k][1])):
+                if tuple(tokens[i + 1:i + 1 + k]) != rest:
+                    continue
+                spans = spans_of()
+                if all(text[spans[j][1]:spans[j + 1][0]].isspace() for j in range(i, i + k)) and (
+                        not has_han or _bounded(text, spans[i][0], spans[i + k][1])):
                     inner = sum(1 for t in tokens[i:i + k + 1] if t in self.single)
                     hits += 1 - inner  # the words were counted as single hits already
-                    width = k + 1
+                    nxt = i + k + 1
                     break
-            i += width
         return hits
 
 
@@ -184,8 +203,8 @@ class Toxicity(Stage):
     def density(self, text: str) -> tuple[int, float]:
         """Word-list hits in ``text`` and their density (see the module docstring)."""
         if not hasattr(self, "_words"):
-            self.setup()
-        hits = self._words.count(text) if self._words else 0
+            raise StageNotSetUp(self)
+        hits, lowered_words = self._words.count_words(text) if self._words else (0, -1)
         han = 0
         if self._substrings is not None and _HAN_RE.search(text):
             if self.chinese_words == "char":
@@ -194,7 +213,8 @@ class Toxicity(Stage):
             else:
                 bounds, han = han_word_bounds(text, self._cut)
                 hits += sum(1 for m in self._substrings.finditer(text) if m.start() in bounds)
-        words = len(_WORD_RE.findall(text)) + han
+        # lower-casing keeps ASCII words as they are; elsewhere it may not (İ -> i + U+0307)
+        words = (lowered_words if lowered_words >= 0 and text.isascii() else len(_WORD_RE.findall(text))) + han
         return hits, hits / max(words, self.min_words, 1)
 
     def apply(self, doc: Document) -> str | None:
@@ -202,7 +222,7 @@ class Toxicity(Stage):
 
     def apply_batch(self, docs: list[Document]) -> list[str | None]:
         if not hasattr(self, "_words"):
-            self.setup()
+            raise StageNotSetUp(self)
         reasons: list[str | None] = []
         for doc in docs:
             hits, density = self.density(doc.text)

@@ -6,7 +6,7 @@ import traceback
 from dataclasses import dataclass
 
 from pretrain_clean.pipeline.document import Document
-from pretrain_clean.pipeline.stage import Stage
+from pretrain_clean.pipeline.stage import Stage, StageNotSetUp
 from pretrain_clean.pipeline.stats import Stats
 
 
@@ -98,6 +98,8 @@ class Cascade:
     def _apply(stage: Stage, batch: list[Document]) -> list[str | None | "_Failure"]:
         try:
             reasons = stage.apply_batch(batch)
+        except StageNotSetUp:
+            raise
         except Exception:  # noqa: BLE001 - isolate the failing document below
             return [_apply_one(stage, doc) for doc in batch]
         if len(reasons) != len(batch):
@@ -115,6 +117,8 @@ class _Failure:
 def _apply_one(stage: Stage, doc: Document) -> str | None | _Failure:
     try:
         return stage.apply(doc)
+    except StageNotSetUp:
+        raise
     except Exception as exc:  # noqa: BLE001 - becomes a quarantine record
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return _Failure(f"stage {stage.name!r} failed: {type(exc).__name__}: {exc} "

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec
+from pretrain_clean.pipeline.engine import Engine, EngineOptions, engine_for
 from pretrain_clean.pipeline.ids import duplicate_ids
-from pretrain_clean.pipeline.line_split import Mapper, thread_mapper
 from pretrain_clean.pipeline.parts import PartTask
 from pretrain_clean.pipeline.output_guard import check_locations, clear_output, output_lock
 from pretrain_clean.pipeline.plan import expand_inputs, fingerprint, plan_tasks, prepare_output
@@ -40,24 +40,8 @@ def dedup_enabled(spec: RunSpec) -> bool:
     return section is not None and getattr(section, "enabled", True)
 
 
-def run_engine(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str,
-               options: CleanOptions) -> list[Stats]:
-    if options.engine == "spark":
-        from pretrain_clean.pipeline.spark_engine import run_spark
-
-        return run_spark(spec, tasks, out_dir, kept_subdir, show_progress=options.show_progress)
-    from pretrain_clean.pipeline.local_engine import run_local
-
-    return run_local(spec, tasks, out_dir, kept_subdir, options.workers, options.show_progress, options.tasks)
-
-
-def _mapper(options: CleanOptions) -> Mapper:
-    """Where the line-counting pass of split files runs: Spark tasks, or local threads."""
-    if options.engine == "spark":
-        from pretrain_clean.pipeline.spark_engine import spark_map
-
-        return spark_map
-    return thread_mapper(options.workers)
+def engine_options(options: CleanOptions) -> EngineOptions:
+    return EngineOptions(workers=options.workers, tasks=options.tasks, show_progress=options.show_progress)
 
 
 def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
@@ -75,16 +59,17 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
             clear_output(given)
         files = expand_inputs(inputs, follow_symlinks=options.follow_symlinks, refuse_run_outputs=True)
         check_environment(files)  # e.g. HTML extraction broken: fail before any work
-        tasks = split_tasks(plan_tasks(files), spec.run.part_bytes, spec.input, _mapper(options))
+        engine = engine_for(options.engine, engine_options(options))
+        tasks = split_tasks(plan_tasks(files), spec.run.part_bytes, spec.input, engine.map_parts)
         prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=False)  # cleared above, keeping the lock
-        return _run(spec, tasks, out_dir, options)
+        return _run(spec, tasks, out_dir, engine, options.show_progress)
 
 
-def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, options: CleanOptions) -> Stats:
+def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, engine: Engine, show_progress: bool) -> Stats:
     """Cascade on the engine, count repeated ids, dedup, write stats and the funnel."""
     with_dedup = dedup_enabled(spec)
     kept_subdir = CASCADE_KEPT if with_dedup else "kept"
-    parts = run_engine(spec, tasks, out_dir, kept_subdir, options)
+    parts = engine.clean_parts(spec, tasks, out_dir, kept_subdir)
     stats = sum(parts, Stats())
     stats.check_accounting("cascade")
     outputs = [storage.join(out_dir, sub, f"{t.name}.parquet") for t in tasks for sub in (kept_subdir, "rejected")]
@@ -92,10 +77,10 @@ def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, options: CleanOptio
     if with_dedup:
         from pretrain_clean.pipeline.dedup_step import run_dedup_step
 
-        stats = run_dedup_step(spec, tasks, out_dir, kept_subdir, options.engine, stats)
+        stats = run_dedup_step(spec, tasks, out_dir, kept_subdir, engine, stats)
         stats.check_accounting("cascade + dedup")
     storage.write_text(storage.join(out_dir, "stats.json"), stats.to_json() + "\n")
     write_funnel(stats, out_dir)
-    if options.show_progress:
+    if show_progress:
         print(summary_table(stats), file=sys.stderr)
     return stats

@@ -163,6 +163,8 @@ def build_dataclass(cls: type, table: dict[str, Any], where: str, base_dir: Path
             )
         if _model_paths(hint) and value is not None:
             value = _resolve_paths(value, base_dir, f"{where}.{key}")
+        if typing.get_origin(hint) is tuple:
+            value = tuple(value)  # TOML arrays are lists; the dataclass declares a tuple
         kwargs[key] = value
     try:
         return cls(**kwargs)
@@ -304,13 +306,10 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
         table[parts[-1]] = value
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec:
-    """Read and validate a TOML config file (plus ``KEY=VALUE`` overrides).
-
-    ``path`` may name a bundled config (``default``) or a URI (``s3://bucket/run.toml``);
-    relative paths in the file resolve against the file's folder, relative paths in an
-    override against the current folder.
-    """
+def read_toml(path: str | Path) -> tuple[dict[str, Any], str | Path]:
+    """The TOML file at ``path`` (a file, a bundled config's name such as ``default``, or a URI)
+    and the folder its relative paths resolve against; a missing or malformed file is a
+    :class:`ConfigError`. Every job's config is read here."""
     if is_uri(str(path)):
         try:
             text, base_dir = storage.read_text(str(path)), storage.parent(str(path))
@@ -322,12 +321,22 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec
             raise ConfigError(f"config file not found: {path}")
         text, base_dir = path.read_text(encoding="utf-8"), path.resolve().parent
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text), base_dir
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> RunSpec:
+    """Read and validate a TOML config file (plus ``KEY=VALUE`` overrides).
+
+    ``path`` may name a bundled config (``default``) or a URI (``s3://bucket/run.toml``);
+    relative paths in the file resolve against the file's folder, relative paths in an
+    override against the current folder.
+    """
+    data, base_dir = read_toml(path)
     for assignment in overrides or []:
         apply_override(data, assignment)
-    return parse_config(data, base_dir, str(path))
+    return parse_config(data, base_dir, str(path if is_uri(str(path)) else config_file(path)))
 
 
 def setup_stages(stages: list[Stage]) -> None:

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec
+from pretrain_clean.pipeline.engine import Engine
 from pretrain_clean.pipeline.parts import PartTask
 from pretrain_clean.pipeline.stats import StageStats, Stats
 
@@ -32,7 +33,7 @@ def _removed_bytes_by_stage(rejected_dir: str) -> Counter:
 
 
 def run_dedup_step(spec: RunSpec, tasks: list[PartTask], out_dir: str, cascade_kept: str,
-                   engine: str, stats: Stats) -> Stats:
+                   engine: Engine, stats: Stats) -> Stats:
     """Deduplicate the cascade's survivors; returns ``stats`` with dedup's removals added."""
     out = str(out_dir)
     done = storage.join(out, DONE_FILE)
@@ -42,15 +43,7 @@ def run_dedup_step(spec: RunSpec, tasks: list[PartTask], out_dir: str, cascade_k
         cfg = spec.sections["dedup"]
         inputs = [storage.join(out, cascade_kept, f"{t.name}.parquet") for t in tasks]
         args = (cfg, inputs, storage.join(out, "kept"), storage.join(out, "rejected"), storage.join(out, "_dedup_work"))
-        if engine == "spark":
-            from pretrain_clean.dedup.spark import run_dedup_spark
-            from pretrain_clean.pipeline.spark_engine import spark_session
-
-            result = run_dedup_spark(spark_session(), *args).to_json()
-        else:
-            from pretrain_clean.dedup.local import run_dedup_local
-
-            result = run_dedup_local(*args).to_json()
+        result = engine.dedup(*args).to_json()
         storage.write_text(done, json.dumps(result, ensure_ascii=False, default=str) + "\n")  # the marker, last
     if result["documents_in"] != stats.kept:
         raise RuntimeError(f"dedup read {result['documents_in']} documents but the cascade kept {stats.kept}")

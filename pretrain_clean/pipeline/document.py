@@ -12,7 +12,8 @@ class Document:
     """A text with its id, provenance and metadata (scores land in ``meta``).
 
     Features derived from the text (lines, words, ...) are computed once through
-    :meth:`cached` and shared by every stage; assigning ``text`` clears them.
+    :meth:`cached` and shared by every stage; assigning a different ``text`` clears them
+    (assigning an equal one, as a rewriting stage that changed nothing does, keeps them).
     """
 
     id: str
@@ -25,7 +26,7 @@ class Document:
         self._cache: dict[str, Any] = {}
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "text" and "_cache" in self.__dict__:
+        if name == "text" and "_cache" in self.__dict__ and value != self.__dict__.get("text"):
             self.__dict__["_cache"] = {}
         super().__setattr__(name, value)
 

@@ -148,7 +148,9 @@ def list_inputs(patterns: list[str], *, wanted: Callable[[str], bool] = is_suppo
     for pattern in patterns:
         seen_dirs: set[str] = set()  # per pattern, so each pattern finds its own files
         if is_uri(pattern):
-            found_uris = expand_uri(pattern, wanted)
+            kept = storage.join(pattern, "kept")
+            top = kept if corpus_dirs and storage.exists(kept) else pattern
+            found_uris = expand_uri(top, lambda name: wanted(name) and not storage.is_unpublished(name))
             if found_uris is None:
                 raise MissingInput(f"input not found: {pattern}")
             if not found_uris:

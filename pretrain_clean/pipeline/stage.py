@@ -9,7 +9,9 @@ and they are all it pickles), with one method over a document:
 * ``apply_batch(docs)`` does the same over many documents; override it where a
   library scores batches faster (fastText, KenLM).
 * ``setup()`` loads heavy resources (models, word lists) once per worker. Store them
-  in attributes whose names start with ``_``: those are never pickled.
+  in attributes whose names start with ``_``: those are never pickled. The caller sets up
+  (``pipeline.worker``, the datatrove adapter, ``config.setup_stages``); a stage used
+  before its ``setup()`` raises :class:`StageNotSetUp`, never loads on its own.
 
 A stage's reasons can be turned into flags (config key ``annotate``, see :data:`ALL_REASONS`):
 the cascade then keeps the document and records ``"<stage>.<reason>"`` in ``meta["flags"]``.
@@ -30,6 +32,15 @@ REGISTRY: dict[str, type["Stage"]] = {}
 
 ALL_REASONS = "*"
 """In a stage's ``annotate`` list: every reason of the stage only flags."""
+
+
+class StageNotSetUp(RuntimeError):
+    """A stage used before ``setup()``: the caller's bug, never a document's (the cascade
+    lets it through instead of quarantining the document)."""
+
+    def __init__(self, stage: "Stage") -> None:
+        super().__init__(f"stage {stage.name!r} used before setup(): call setup() once per process "
+                         "before the first document (pipeline.worker and the datatrove adapter do)")
 
 
 @dataclass

@@ -12,10 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-PACKED_COLUMNS = ("input_ids", "num_tokens", "doc_ids", "doc_starts", "doc_offsets",
-                  "doc_sources", "doc_positions")
-
-
 def segment_bounds(doc_offsets: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
     """For each row, the first and last document that overlaps it.
 

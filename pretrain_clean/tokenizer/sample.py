@@ -41,30 +41,16 @@ def _wanted(name: str) -> bool:
 
 
 def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
-    """Files to read, in a fixed order: ``DIR/kept/*.parquet`` for a cleaned-corpus dir,
-    every supported file under any other directory, or the file itself. Local paths go through
-    the pipeline's one lister (:func:`pretrain_clean.pipeline.plan.expand_inputs`); URIs are
-    fetched into the local cache (remote files first, then local ones)."""
+    """Files to read, in a fixed order: ``DIR/kept/*`` for a cleaned-corpus dir, every
+    supported file under any other directory, or the file itself, through the pipeline's one
+    lister (:func:`pretrain_clean.pipeline.plan.expand_inputs`); files under URIs are fetched
+    into the local cache (:func:`pipeline.storage.local_copy`; remote files first)."""
     names = [str(p) for p in paths]
-    files = [f for uri in names if storage.is_uri(uri) for f in _remote_inputs(uri)]
+    remote = [n for n in names if storage.is_uri(n)]
     local = [n for n in names if not storage.is_uri(n)]
-    if local:
-        files += [Path(f) for f in plan.expand_inputs(local, wanted=_wanted, kinds=", ".join(SUFFIXES),
-                                                      corpus_dirs=True)]
-    return files
-
-
-def _remote_inputs(uri: str) -> list[Path]:
-    """The files under ``uri`` (its ``kept/`` folder for a cleaned corpus), each fetched once
-    into the local cache (:func:`pipeline.storage.local_copy`), keeping its file name."""
-    wanted = lambda name: name.lower().endswith(SUFFIXES) and not storage.is_unpublished(name)  # noqa: E731
-    kept = storage.join(uri, "kept")
-    found = storage.expand_uri(kept, wanted) if storage.exists(kept) else storage.expand_uri(uri, wanted)
-    if found is None:
-        raise FileNotFoundError(f"input {uri} does not exist")
-    if not found:
-        raise FileNotFoundError(f"no readable text files ({', '.join(SUFFIXES)}) under {uri}")
-    return [storage.local_copy(f) for f in found]
+    options = dict(wanted=_wanted, kinds=", ".join(SUFFIXES), corpus_dirs=True)
+    files = [storage.local_copy(f) for f in plan.expand_inputs(remote, **options)] if remote else []
+    return files + ([Path(f) for f in plan.expand_inputs(local, **options)] if local else [])
 
 
 def _open_text(path: Path) -> io.TextIOBase:

@@ -9,21 +9,16 @@ quality setup follows GPT-3 (Brown et al., 2020, appendix A) and CCNet's "wiki-l
 """
 from __future__ import annotations
 
-import argparse
 import random
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
-from pretrain_clean.filters.model_card import excluded_hashes, write_card
+from pretrain_clean.filters.model_card import write_card
 from pretrain_clean.filters.model_files import load_fasttext
 from pretrain_clean.pipeline import storage
 from pretrain_clean.tokenizer.text_hashes import text_hash
-
-LABELLED_HASHES = "bundled:labelled/hashes.txt"
-"""The labelled evaluation set (``pretrain-clean evaluate``): never trained on by default."""
-
 
 MAX_NAN_RETRIES = 8
 """fasttext-numpy2 0.10.4 sometimes stops with "Encountered NaN" on identical input, seed
@@ -195,64 +190,3 @@ def positive_probability(model: object, text: str, label: str) -> float:
     """Probability the model gives ``__label__<label>`` for ``text``."""
     found, probs = model.predict(fasttext_tokens(text), k=-1)  # type: ignore[attr-defined]
     return label_probability(found, probs, f"__label__{label}")
-
-
-def _job_parser(prog: str, description: str) -> argparse.ArgumentParser:
-    """The subcommand's argument parser: bad usage is one ``error:`` line (see :mod:`cli.args`)."""
-    from pretrain_clean.cli.args import parser
-
-    return parser(prog, description)
-
-
-def add_card_options(ap: argparse.ArgumentParser) -> None:
-    """The ``--exclude`` and ``--demo`` options every model-training job has (see model cards)."""
-    ap.add_argument("--exclude", nargs="*", default=[LABELLED_HASHES], metavar="HASHES",
-                    help="text-hash lists whose documents are never trained on (default: the labelled "
-                         "evaluation set; pass --exclude with no value to exclude nothing)")
-    ap.add_argument("--demo", action="append", default=[], metavar="REASON",
-                    help="mark the model demo-sized in its card, e.g. 'trained on the data the demo cleans'")
-
-
-def classifier_job(argv: list[str] | None, description: str, labels: tuple[str, str],
-                   prog: str = "train-classifier") -> int:
-    """The command line shared by ``pretrain-clean train-quality`` and ``train-toxicity``."""
-    import os
-    import sys
-
-    from pretrain_clean.filters.model_card import card_path
-    from pretrain_clean.filters.training.corpus import read_texts
-
-    ap = _job_parser(prog, description)
-    ap.add_argument("--positive", nargs="+", required=True, help=f"documents labelled {labels[0]!r}")
-    ap.add_argument("--negative", nargs="+", required=True, help=f"documents labelled {labels[1]!r}")
-    ap.add_argument("--output", required=True, help="model path (.bin, or .ftz to quantize)")
-    ap.add_argument("--held-out", type=float, default=0.2, help="share of each class kept for the report")
-    ap.add_argument("--epoch", type=int, default=25)
-    ap.add_argument("--lr", type=float, default=0.5)
-    ap.add_argument("--dim", type=int, default=32)
-    ap.add_argument("--bucket", type=int, default=200_000, help="hashed word n-gram buckets")
-    ap.add_argument("--chunk-tokens", type=int, default=100, help="training example size (0: whole documents)")
-    ap.add_argument("--quantize-cutoff", type=int, default=20_000, help=".ftz: words/n-grams kept")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--text-field", default="text", help="JSON/parquet field holding the text")
-    add_card_options(ap)
-    args = ap.parse_args(argv)
-    try:
-        report = train_classifier(
-            list(read_texts(args.positive, args.text_field)), list(read_texts(args.negative, args.text_field)),
-            args.output, labels, sources={labels[0]: args.positive, labels[1]: args.negative},
-            exclude=excluded_hashes(args.exclude), demo=args.demo,
-            held_out=args.held_out, seed=args.seed, epoch=args.epoch, lr=args.lr,
-            dim=args.dim, bucket=args.bucket, chunk_tokens=args.chunk_tokens,
-            quantize_cutoff=args.quantize_cutoff,
-        )  # fmt: skip
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"model {report.model} ({os.path.getsize(report.model)} bytes), labels {labels[0]}/{labels[1]}")
-    print(f"trained on {report.train_positive} positive / {report.train_negative} negative documents "
-          f"({report.excluded} excluded as evaluation documents)")
-    print(report.summary())
-    print(f"card: {card_path(report.model)}" + (" (demo-sized: annotates only unless drop_with_demo_model)"
-                                                 if report.demo else ""))
-    return 0

@@ -1,0 +1,178 @@
+"""The engine seam: the one place a job's local or Spark engine is chosen (:func:`engine_for`).
+
+An engine only moves data; every decision (the cascade, dedup's decisions in
+``dedup/decisions.py``, the shard plan) is the same function on both sides. One method per job:
+
+* ``clean_parts(spec, tasks, ...)``: :func:`pipeline.parts.process_part` over every input part
+  (locally: datatrove's executor with its ranks and progress lines; Spark: ``mapInArrow``).
+* ``dedup(cfg, files, ...)``: the corpus-wide dedup passes (locally: spill buckets sorted per
+  bucket; Spark: ``groupBy``/window over DataFrames), deciding through ``dedup.decisions``.
+* ``shards(tokenizer, input_dir, ...)``: the encode phase over the input files and the write
+  phase over the missing shards (locally: in this process; Spark: one task per file / shard,
+  :mod:`tokenizer.shards_spark`); the plan and the manifest stay on the driver.
+* ``map_parts(fn, items)``: a small function over many items, results in order (a
+  :data:`pipeline.line_split.Mapper`: the line-counting pass of split input files; locally
+  threads, on Spark one task per item).
+
+The engine libraries (datatrove, pyspark) are imported only when a method runs, so choosing
+an engine loads nothing the other needs.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
+
+from pretrain_clean.errors import UsageError
+
+if TYPE_CHECKING:
+    from pretrain_clean.dedup.config import DedupConfig
+    from pretrain_clean.dedup.report import DedupResult
+    from pretrain_clean.pipeline.config import RunSpec
+    from pretrain_clean.pipeline.parts import PartTask
+    from pretrain_clean.pipeline.stats import Stats
+    from pretrain_clean.tokenizer.shard_plan import ShardConfig
+
+ENGINES = ("local", "spark")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class EngineOptions:
+    """How an engine runs; each field is used by the engine named in its comment only."""
+
+    workers: int | None = None
+    """local: worker processes (default: every CPU)."""
+    tasks: int | None = None
+    """local: datatrove tasks sharing the input parts (default: ``workers``)."""
+    show_progress: bool = True
+    master: str | None = None
+    """spark: master URL when not set by spark-submit (default ``local[*]``)."""
+    app_name: str = "pretrain-clean"
+    """spark: the application's name."""
+    spark: Any = None  # noqa: ANN401 - a pyspark SparkSession
+    """spark: an existing session to use (tests); default: the shared session rules."""
+
+
+class Engine(Protocol):
+    """What every engine implements (docs/architecture.md, "The engine seam")."""
+
+    name: str
+
+    def map_parts(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+        """``fn`` over ``items`` in parallel, results in the items' order."""
+        ...
+
+    def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
+        """Run the cascade over every part (resumable by part markers); the parts' stats in order."""
+        ...
+
+    def dedup(self, cfg: DedupConfig, files: list[str], kept_dir: str, rejected_dir: str,
+              work_dir: str) -> DedupResult:
+        """Deduplicate ``files`` into ``kept_dir`` / ``rejected_dir``; the totals."""
+        ...
+
+    def shards(self, tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
+               cfg: ShardConfig, overwrite: bool = False) -> dict[str, Any]:
+        """Tokenize ``input_dir`` into resumable parquet shards in ``output_dir``; the manifest."""
+        ...
+
+    def close(self) -> None:
+        """Release what the engine started (a Spark session)."""
+        ...
+
+
+def engine_for(name: str, options: EngineOptions | None = None) -> Engine:
+    """The engine called ``name`` (``local`` or ``spark``): the one place the choice is made."""
+    options = options or EngineOptions()
+    if name == "local":
+        return LocalEngine(options)
+    if name == "spark":
+        return SparkEngine(options)
+    raise UsageError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+
+
+class LocalEngine:
+    """This machine: datatrove's executor for the cascade, forked processes for dedup, this
+    process for shards (the tokenizer's own threads use every core)."""
+
+    name = "local"
+
+    def __init__(self, options: EngineOptions) -> None:
+        self.options = options
+
+    def map_parts(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+        from pretrain_clean.pipeline.line_split import thread_mapper
+
+        return thread_mapper(self.options.workers or os.cpu_count() or 1)(fn, items)
+
+    def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
+        from pretrain_clean.pipeline.local_engine import run_local
+
+        o = self.options
+        return run_local(spec, tasks, out_dir, kept_subdir, o.workers or 1, o.show_progress, o.tasks)
+
+    def dedup(self, cfg: DedupConfig, files: list[str], kept_dir: str, rejected_dir: str,
+              work_dir: str) -> DedupResult:
+        from pretrain_clean.dedup.local import run_dedup_local
+
+        return run_dedup_local(cfg, files, kept_dir, rejected_dir, work_dir, workers=self.options.workers)
+
+    def shards(self, tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
+               cfg: ShardConfig, overwrite: bool = False) -> dict[str, Any]:
+        from pretrain_clean.tokenizer.shards import tokenize_to_shards
+
+        return tokenize_to_shards(tokenizer, input_dir, output_dir, cfg, overwrite=overwrite)
+
+    def close(self) -> None:
+        pass
+
+
+class SparkEngine:
+    """A Spark session (the active one, spark-submit's, or ``local[*]``), started on first use."""
+
+    name = "spark"
+
+    def __init__(self, options: EngineOptions) -> None:
+        self.options = options
+        self._spark = options.spark
+
+    @property
+    def spark(self) -> Any:  # noqa: ANN401 - a pyspark SparkSession
+        """The session, started on first use."""
+        if self._spark is None:
+            from pretrain_clean.pipeline.spark_engine import spark_session
+
+            self._spark = spark_session(self.options.app_name, self.options.master)
+        return self._spark
+
+    def map_parts(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+        from pretrain_clean.pipeline.spark_engine import spark_map
+
+        return spark_map(fn, items, spark=self.spark)
+
+    def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
+        from pretrain_clean.pipeline.spark_engine import run_spark
+
+        return run_spark(spec, tasks, out_dir, kept_subdir, spark=self.spark, show_progress=self.options.show_progress)
+
+    def dedup(self, cfg: DedupConfig, files: list[str], kept_dir: str, rejected_dir: str,
+              work_dir: str) -> DedupResult:
+        from pretrain_clean.dedup.spark import run_dedup_spark
+
+        return run_dedup_spark(self.spark, cfg, files, kept_dir, rejected_dir, work_dir)
+
+    def shards(self, tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
+               cfg: ShardConfig, overwrite: bool = False) -> dict[str, Any]:
+        from pretrain_clean.tokenizer.shards_spark import tokenize_with_spark
+
+        # without a session of ours, shards_spark starts its own (one row per Arrow batch)
+        return tokenize_with_spark(tokenizer, input_dir, output_dir, cfg, overwrite=overwrite,
+                                   master=self.options.master, spark=self._spark)
+
+    def close(self) -> None:
+        if self._spark is not None:
+            self._spark.stop()
+            self._spark = None
