@@ -1,6 +1,7 @@
 """Config errors name the bad key before any work starts."""
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,10 @@ def test_bundled_cleaning_configs_load(name: str) -> None:
 
     spec = load_config(CONFIGS / name)
     setup_stages(spec.stages)
+    # every [[stages]] entry of the file becomes its stage, in the file's order
+    listed = [entry["stage"] for entry in tomllib.loads((CONFIGS / name).read_text(encoding="utf-8")).get("stages", [])]
+    assert [stage.name for stage in spec.stages] == listed
+    assert bool(listed) == (name == "default.toml")  # minimal.toml has no stages
 
 
 def test_config_reference_doc_is_current() -> None:

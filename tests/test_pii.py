@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pretrain_clean.filters.pii import PiiMask, id_checksum_ok, plausible_id, plausible_phone
+from pretrain_clean.filters.pii import PiiMask, id_checksum_ok, plausible_id, plausible_phone, public_ip
 from pretrain_clean.pipeline.document import Document
 
 
@@ -109,6 +109,10 @@ def test_email_tld_has_two_letters_or_more() -> None:
 
 def test_id_check_digit_and_birth_date() -> None:
     assert id_checksum_ok("11010519491231002X") and not id_checksum_ok("110105194912310021")
+    # every weight of GB 11643-1999 counts: this number has no zero among its first 17 digits
+    assert id_checksum_ok("441523198712254326")
+    assert [id_checksum_ok("441523198712254326"[:17] + d) for d in "0123456789X"].count(True) == 1
+    assert not plausible_id("110105194912310021")  # the check digit is required by default
     assert id_checksum_ok("11010519491231002x")  # lower-case x
     assert plausible_id("11010519491231002X")
     assert not plausible_id("110105194902300023", require_checksum=False)  # 30 February
@@ -127,6 +131,10 @@ def test_id_check_digit_and_birth_date() -> None:
     ("1000 1001", False), ("0999 1000", True),
     ("999 345 678", False), ("999-345-678", True),  # thousands have spaces only
     ("0000 8888 8888", False), ("0000 8888 8887", True),  # last 8 digits one repeated digit
+    # the 8-digit minimum after a '+' counts the country code; shapes chosen so no other rule decides
+    ("+1 23 4567", False), ("+1 23 45678", True), ("12 345", False), ("12 3456", True),
+    ("+44 1999 2000 2001", False), ("+44 1999 2000", False),  # runs of years after a country code
+    ("1234 567 890", True), ("12 3456 789", True),  # not thousands: a 4-digit group
 ])
 def test_plausible_phone_at_its_limits(span: str, ok: bool) -> None:
     assert plausible_phone(span) is ok
@@ -145,3 +153,8 @@ def test_options_and_edge_cases() -> None:
     doc = Document("p", "a@b.com")
     PiiMask(annotate=False).apply(doc)
     assert doc.text == "<EMAIL>" and "pii" not in doc.meta
+
+
+def test_public_ip_is_false_for_what_is_not_an_address() -> None:
+    assert public_ip("999.1.1.1") is False
+    assert public_ip("2001:4860:4860::8888") is True and public_ip("fe80::1") is False

@@ -181,3 +181,20 @@ def test_max_char_repetition_ratio_edges(text: str, reason: str | None) -> None:
 def test_max_word_repetition_ratio_edges(text: str, reason: str | None) -> None:
     """Word 1-grams of the "char" unit: 2/5 under, 2/4 = 0.5 at the threshold (kept), 3/4 over."""
     assert only(max_word_repetition_ratio=0.5, word_rep_len=1).apply(zh(text)) == reason
+
+
+def test_boilerplate_keeps_blank_lines_and_its_own_line_limit() -> None:
+    doc = zh("会议今天举行。\n\n代表们讨论了议题。\n扫码关注")
+    assert ChineseBoilerplate().apply(doc) is None
+    assert doc.text == "会议今天举行。\n\n代表们讨论了议题。" and doc.meta["boilerplate_lines"] == 1
+    line = "版权所有" + HAN100[:16]  # 20 characters
+    long_line = zh(HAN100[:30] + "\n" + line)
+    assert ChineseBoilerplate(max_line_chars=19).apply(long_line) is None
+    assert long_line.text == HAN100[:30] + "\n" + line  # kept: longer than the stage's limit
+    assert ChineseBoilerplate(max_line_chars=20).apply(doc := zh(HAN100[:30] + "\n" + line)) is None
+    assert doc.text == HAN100[:30]
+
+
+def test_boilerplate_line_default_limit_is_50() -> None:
+    assert is_boilerplate_line("版权所有" + HAN100[:46]) is True
+    assert is_boilerplate_line("版权所有" + HAN100[:47]) is False

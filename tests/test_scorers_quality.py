@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 
 import fasttext
 import pytest
 
+from pretrain_clean.filters.model_card import read_card
 from pretrain_clean.filters.quality import QualityClassifier
 from pretrain_clean.cli.train_classifier import classifier_job
 from pretrain_clean.filters.training.fasttext_clf import train_classifier
@@ -35,8 +37,12 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("quality") / "quality.bin"
     report = train_classifier(list(read_texts(POSITIVE)), list(read_texts(NEGATIVE)), str(out), ("hq", "lq"),
                               dim=32)  # fmt: skip
-    assert 0.0 <= report.precision <= 1.0 and 0.0 <= report.recall <= 1.0
     assert report.test_positive > 0 and report.test_negative > 0
+    # the report's held-out figures are the ones its card records for users (not just "in [0, 1]")
+    held_out = read_card(str(out)).held_out
+    assert (held_out["precision"], held_out["recall"]) == (round(report.precision, 4), round(report.recall, 4))
+    assert (held_out["positive_documents"], held_out["negative_documents"]) == (
+        report.test_positive, report.test_negative)
     return out
 
 
@@ -53,7 +59,9 @@ def test_other_languages_pass_unscored_unless_configured(tiny_model: Path) -> No
     doc = Document("z", "这是一个中文文档。", meta={"language": "zh"})
     assert ready(QualityClassifier(model_path=str(tiny_model))).apply(doc) is None and "quality_score" not in doc.meta
     ready(QualityClassifier(model_path=str(tiny_model), languages=[], min_score=0.0)).apply(doc)
-    assert 0.0 <= doc.meta["quality_score"] <= 1.0
+    same_text_as_en = Document("e", doc.text, meta={"language": "en"})
+    ready(QualityClassifier(model_path=str(tiny_model))).apply(same_text_as_en)
+    assert doc.meta["quality_score"] == same_text_as_en.meta["quality_score"]  # scored as English text is
 
 
 def test_job_prints_held_out_precision_and_recall(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,7 +71,13 @@ def test_job_prints_held_out_precision_and_recall(tmp_path: Path, capsys: pytest
                            str(train / "en_boilerplate.jsonl.gz"), "--output", str(out), "--epoch", "5",
                            ], "test", ("hq", "lq")) == 0  # fmt: skip
     printed = capsys.readouterr().out
-    assert "precision" in printed and "recall" in printed and "(0 excluded as evaluation documents)" in printed
+    assert "(0 excluded as evaluation documents)" in printed
+    # the printed figures are the card's (a user compares models by them)
+    found = re.search(r"precision (\d\.\d{3}) recall (\d\.\d{3})", printed)
+    assert found, printed
+    held_out = read_card(str(out)).held_out
+    assert float(found[1]) == pytest.approx(held_out["precision"], abs=6e-4)  # printed with 3 decimals
+    assert float(found[2]) == pytest.approx(held_out["recall"], abs=6e-4)
     assert "demo-sized" in printed and out.with_name("q.card.json").is_file()
     assert sorted(fasttext.load_model(str(out)).labels) == ["__label__hq", "__label__lq"]
 

@@ -145,3 +145,46 @@ def test_from_dict_accepts_the_older_files_without_optional_keys() -> None:
     assert (back.quarantine_errors, back.examples, back.stages) == (Counter(), {}, {})
     assert (back.read_seconds, back.write_seconds, back.parts) == (0.0, 0.0, 0)
     assert back.kept == 3 and back.removed_total == 2
+
+
+def with_newer_fields(stats: Stats, seconds: dict[str, float], flagged: int, duplicates: int) -> Stats:
+    """``stats`` with the fields stats.json gained later: dedup pass times, flags, duplicate ids."""
+    stats.dedup_seconds = dict(seconds)
+    stats.flagged["toxicity.toxic_words"] = flagged
+    stats.duplicate_ids = duplicates
+    return stats
+
+
+def test_newer_fields_add_up() -> None:
+    a = with_newer_fields(part(), {"exact": 1.5, "write": 0.25}, 2, 1)
+    b = with_newer_fields(part(), {"exact": 0.5, "minhash": 2.0}, 3, 4)
+    b.flagged["pii_mask.found"] = 1
+    total = a + b
+    assert total.dedup_seconds == {"exact": 2.0, "write": 0.25, "minhash": 2.0}
+    assert total.flagged == Counter({"toxicity.toxic_words": 5, "pii_mask.found": 1})
+    assert total.duplicate_ids == 5
+    assert (a.dedup_seconds, a.duplicate_ids) == ({"exact": 1.5, "write": 0.25}, 1)  # operands unchanged
+
+
+def test_newer_fields_round_trip_through_stats_json() -> None:
+    stats = with_newer_fields(part(), {"read_and_hash": 1.23456789, "exact": 0.5}, 2, 3)
+    data = json.loads(stats.to_json())
+    assert data["dedup_seconds"] == {"read_and_hash": 1.234568, "exact": 0.5}
+    assert data["flagged"] == {"toxicity.toxic_words": 2}
+    assert data["duplicate_ids"] == 3
+    back = Stats.from_json(stats.to_json())
+    assert back.dedup_seconds == {"read_and_hash": 1.234568, "exact": 0.5}
+    assert back.flagged == Counter({"toxicity.toxic_words": 2}) and isinstance(back.flagged, Counter)
+    assert back.duplicate_ids == 3
+    back.flagged["toxicity.toxic_words"] += 1  # a Counter that keeps counting
+    assert back.flagged["toxicity.toxic_words"] == 3
+
+
+def test_from_dict_accepts_files_written_before_the_newer_fields() -> None:
+    data = part().to_dict()
+    for key in ("dedup_seconds", "flagged", "duplicate_ids"):
+        del data[key]
+    back = Stats.from_dict(data)
+    assert (back.dedup_seconds, back.flagged, back.duplicate_ids) == ({}, Counter(), 0)
+    back.flagged["x.y"] += 1  # still a Counter
+    assert back.flagged == Counter({"x.y": 1})
