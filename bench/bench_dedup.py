@@ -13,6 +13,7 @@ tree, summed peak RSS). The machine's load is printed with the figures.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dedup_corpus import generate
 from measure import interleave, load_note, measure, median_ratio, table
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.evaluation import build_labeled_set, load_sample_texts
@@ -162,50 +164,6 @@ def quality() -> None:
         print(f"| {name} | {np.abs(est - true).mean():.4f} | {wrong} |")
 
 
-def generate(directory: Path, n: int, seed: int = 0, per_part: int = 50_000) -> dict[str, int]:
-    """``n`` documents of ~1.2 KB: Zipf-drawn words of the real sample's vocabulary; 5%
-    exact copies and 10% near copies (1% of words edited) of earlier documents."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rng = np.random.default_rng(seed)
-    vocab = np.array(sorted({w for t in load_sample_texts(SAMPLE, 1) for w in t.split()}), dtype=object)
-    probs = 1.0 / np.arange(1, len(vocab) + 1)
-    probs /= probs.sum()
-    kinds = rng.choice(3, size=n, p=[0.85, 0.05, 0.10])
-    kinds[0] = 0
-    planted = {"exact": 0, "near": 0}
-    texts: list[str] = []
-    schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("source", pa.string()),
-                        ("position", pa.int64()), ("meta", pa.string())])
-    part = 0
-    words_cache: list[np.ndarray] = []
-    for i in range(n):
-        if kinds[i] == 0 or i < 10:
-            words = rng.choice(len(vocab), size=180, p=probs)
-        else:
-            words = words_cache[rng.integers(len(words_cache))].copy()
-            if kinds[i] == 2:
-                hit = rng.random(len(words)) < 0.01
-                words[hit] = rng.choice(len(vocab), size=int(hit.sum()), p=probs)
-                planted["near"] += 1
-            else:
-                planted["exact"] += 1
-        words_cache.append(words)
-        if len(words_cache) > 20_000:
-            words_cache = words_cache[-10_000:]
-        texts.append(" ".join(vocab[words]))
-        if len(texts) == per_part or i == n - 1:
-            start = i + 1 - len(texts)
-            table = pa.table({"id": [f"g{start + k}" for k in range(len(texts))], "text": texts,
-                              "source": ["gen"] * len(texts), "position": list(range(start, i + 1)),
-                              "meta": ["{}"] * len(texts)}, schema=schema)
-            pq.write_table(table, directory / f"part-{part:05d}.parquet")
-            part += 1
-            texts = []
-    return planted
-
-
 def dedup_config(folder: Path, paragraph: bool) -> Path:
     path = folder / f"dedup-paragraph-{paragraph}.toml".lower()
     path.write_text(f"[dedup]\nparagraph = {str(paragraph).lower()}\n", encoding="utf-8")
@@ -218,7 +176,7 @@ def end_to_end(docs: int, rounds: int, workers: int, skip: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         (base / "in").mkdir()
-        planted = generate(base / "in", docs, per_part=max(docs // (2 * workers), 1))
+        planted = generate(base / "in", docs, per_part=max(docs // (2 * workers), 1), workers=workers)
         parts = len(list((base / "in").glob("*.parquet")))
         ours = [sys.executable, "-m", "pretrain_clean", "dedup", "--input", str(base / "in")]
         script = base / "datatrove_minhash.py"
@@ -253,14 +211,18 @@ def scale(docs: int, workers: int, folder: str | None) -> None:
     if not (base / "in").exists():
         (base / "in").mkdir(parents=True)
         t0 = time.perf_counter()
-        generate(base / "in", docs)
+        generate(base / "in", docs, workers=workers)
         print(f"generated {docs:,} docs in {time.perf_counter() - t0:.0f} s")
     shutil.rmtree(base / "out", ignore_errors=True)
     run = measure([sys.executable, "-m", "pretrain_clean", "dedup", "--config", "default", "--input", str(base / "in"),
                    "--output", str(base / "out"), "--workers", str(workers)])
     print(f"## pretrain-clean dedup (default config: exact + MinHash + paragraph), {docs:,} docs, {workers} workers: "
-          f"wall {run.wall:.0f} s, CPU {run.cpu:.0f} s, peak RSS (tree) {run.peak_rss_mib:,.0f} MiB; {load_note()}")
-    print((base / "out" / "dedup_report.md").read_text(encoding="utf-8")[:1500])
+          f"wall {run.wall:.0f} s, CPU {run.cpu:.0f} s, peak PSS (tree) {run.peak_rss_mib:,.0f} MiB "
+          f"({run.peak_rss_mib * 2**20 / docs:,.0f} bytes a document, start-up included); {load_note()}")
+    report = json.loads((base / "out" / "dedup_report.json").read_text(encoding="utf-8"))
+    print("seconds (wall per pass, CPU summed over workers per step):",
+          json.dumps({k: round(v, 1) for k, v in report["seconds"].items()}))
+    print("removed:", report["removed"], "kept:", report["kept"])
 
 
 def main() -> None:

@@ -92,3 +92,35 @@ def test_paragraph_hashes_batch_equal_per_document_on_the_sample_and_every_code_
     texts.append("\n".join(chr(c) + "a" for c in range(sys.maxunicode + 1) if c != 0x0A))
     assert _batched(texts, 1) == _per_document(texts, 1)
     assert len(texts) > 2000
+
+
+def test_lower_table_equals_str_lower_on_every_code_point() -> None:
+    # normalize_lines lower-cases by table lookup; every code point whose str.lower is not
+    # one fixed code point must be marked for the Python fallback.
+    from pretrain_clean.dedup.hashing import _SPECIAL, _lines_lookup, _lower_lines_lookup
+
+    table = _lower_lines_lookup()
+    lines = _lines_lookup()
+    for code in range(sys.maxunicode + 1):
+        low = chr(code).lower()
+        if len(low) != 1 or code == 0x03A3:
+            assert table[code] == _SPECIAL, hex(code)
+        else:
+            assert table[code] == lines[ord(low)], hex(code)
+
+
+@pytest.mark.parametrize("texts", [["ΟΔΟΣ ΣΑΣ\nΣ", "İstanbul"], ["plain ascii  \n x ", "café ½"], [" ", "\n"]])
+def test_normalize_lines_fallback_and_table_paths_equal_normalize(texts: list[str]) -> None:
+    from pretrain_clean.dedup.hashing import normalize_lines
+
+    assert normalize_lines(texts) == [normalize(line) for text in texts for line in text.split("\n")]
+
+
+def test_lines_lookup_equals_the_normalize_table() -> None:
+    from pretrain_clean.dedup.hashing import _DROP, _lines_lookup, _normalize_table
+
+    expected = np.arange(sys.maxunicode + 1, dtype=np.uint32)
+    for code, repl in _normalize_table().items():
+        expected[code] = _DROP if repl is None else ord(repl)
+    expected[ord("\n")] = ord("\n")
+    assert np.array_equal(_lines_lookup(), expected)

@@ -5,6 +5,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -136,7 +137,7 @@ def test_parallel_parts_and_chunked_verification_do_not_change_decisions(
     docs += [(f"e{i}", edit(t, 0.004, vocab, rng)) for i, t in enumerate(real[:8])] + [("x0", docs[3][1])]
     parts = [docs[i::4] for i in range(4)]
     one = run(tmp_path / "one", parts, workers=1)
-    monkeypatch.setattr("pretrain_clean.dedup.local.VERIFY_CHUNK", 2)  # many chunks, pages released each time
+    monkeypatch.setattr("pretrain_clean.dedup.local.VERIFY_CHUNK", 2)  # many chunks, each reading its own signature rows
     two = run(tmp_path / "two", parts, workers=2)
     assert one[0] == two[0] and one[1] == two[1]
     assert one[2].removed == two[2].removed and one[2].report == two[2].report
@@ -171,3 +172,36 @@ def test_default_config_dedup_section_loads_and_bad_keys_are_rejected() -> None:
         parse_config({"dedup": {"num_perms": 64}}, Path("."))
     with pytest.raises(ConfigError, match="minhash_threshold"):
         parse_config({"dedup": {"minhash_threshold": 1.5}}, Path("."))
+
+
+def test_spill_buckets_keep_every_record_across_flushes_and_writers(tmp_path: Path) -> None:
+    from pretrain_clean.dedup.spill import SpillBuckets
+
+    dt = np.dtype([("key", "<i8"), ("doc", "<i8")])
+    rng = np.random.default_rng(0)
+    records = np.zeros(5000, dtype=dt)
+    records["key"] = rng.integers(-(2**63), 2**63 - 1, size=5000, dtype=np.int64)
+    records["doc"] = np.arange(5000)
+    for w in range(3):  # three writers, each flushing several times (buffer of 300 records)
+        spill = SpillBuckets(tmp_path, 7, dt, buffer_records=300, tag=f"{w:06d}")
+        for chunk in np.array_split(records[w::3], 11):
+            spill.add(chunk)
+        spill.flush()
+    buckets = list(SpillBuckets(tmp_path, 7, dt).buckets())
+    assert len(buckets) == 7
+    got = np.concatenate(buckets)
+    assert sorted(got["doc"].tolist()) == list(range(5000))
+    for b, bucket in enumerate(buckets):
+        assert (bucket["key"].view(np.uint64) % np.uint64(7) == b).all()
+
+
+@pytest.mark.parametrize("paragraph", [True, False])
+def test_seconds_attribute_read_hash_and_write_per_step(tmp_path: Path, real: list[str], paragraph: bool) -> None:
+    _, _, result = run(tmp_path, [[(f"a{i}", t) for i, t in enumerate(real[:6])], [("b", real[0])]], workers=2,
+                       paragraph=paragraph)
+    steps = {"scan_read_cpu", "scan_exact_cpu", "scan_minhash_cpu", "scan_spill_cpu",
+             "write_read_cpu", "write_apply_cpu", "write_parquet_cpu"} | ({"scan_paragraph_cpu"} if paragraph else set())
+    passes = {"read_and_hash", "exact", "minhash", "write"} | ({"paragraph"} if paragraph else set())
+    assert set(result.seconds) == steps | passes
+    assert all(v >= 0 for v in result.seconds.values())
+    assert result.seconds["scan_minhash_cpu"] > 0

@@ -62,34 +62,79 @@ _DROP = np.uint32(0xFFFFFFFF)
 @lru_cache(maxsize=1)
 def _lines_lookup() -> np.ndarray:
     """:func:`_normalize_table` as a code point -> code point array (:data:`_DROP` for
-    deleted characters) that leaves ``\\n`` alone, so line breaks survive."""
+    deleted characters) that leaves ``\\n`` alone, so line breaks survive. Built from the
+    same regexes without the table's dict (~1M entries, ~100 MB, which forked workers
+    would each copy as they touch it)."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+
+    def codes(chars: list[str]) -> np.ndarray:
+        return np.frombuffer("".join(chars).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
     lookup = np.arange(sys.maxunicode + 1, dtype=np.uint32)
-    for code, repl in _normalize_table().items():
-        lookup[code] = _DROP if repl is None else ord(repl)
+    lookup[codes(_DIGIT_RE.findall(every))] = ord("0")
+    lookup[codes(_PUNCT_RE.findall(every))] = _DROP
+    lookup[codes(_ONE_SPACE_RE.findall(every))] = ord(" ")
     lookup[ord("\n")] = ord("\n")
     return lookup
+
+
+_SPECIAL = np.uint32(0xFFFFFFFE)
+
+
+@lru_cache(maxsize=1)
+def _lower_lines_lookup() -> np.ndarray:
+    """:func:`_lines_lookup` of each code point's lower case, where ``str.lower`` maps it
+    to one code point whatever surrounds it; :data:`_SPECIAL` for the rest (multi-character
+    lower cases such as U+0130, and the capital sigma, whose lower case depends on its
+    neighbours), which the caller lower-cases in Python."""
+    lookup = np.arange(sys.maxunicode + 1, dtype=np.uint32)
+    step = 1 << 12
+    for lo in range(0, sys.maxunicode + 1, step):
+        block = "".join(map(chr, range(lo, lo + step)))
+        low = block.lower()
+        if len(low) == len(block):  # one code point each: compare as arrays
+            lookup[lo : lo + step] = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        else:
+            lookup[lo : lo + step] = [ord(c.lower()) if len(c.lower()) == 1 else _SPECIAL for c in block]
+    lookup[0x03A3] = _SPECIAL
+    special = lookup == _SPECIAL
+    lookup = _lines_lookup()[np.where(special, 0, lookup)]
+    lookup[special] = _SPECIAL
+    return lookup
+
+
+def _fold_lines(codes: np.ndarray) -> np.ndarray:
+    """Runs of spaces to one, then spaces next to a line break or at either end dropped
+    (``codes`` already folded: every whitespace is a space or ``\\n``)."""
+    space = codes == ord(" ")
+    codes = codes[~(space & np.concatenate([[False], space[:-1]]))]
+    space = codes == ord(" ")
+    newline = codes == ord("\n")
+    drop = space & (np.concatenate([[True], newline[:-1]]) | np.concatenate([newline[1:], [True]]))
+    return codes[~drop]
 
 
 def normalize_lines(texts: list[str]) -> list[str]:
     """:func:`normalize` of every line (split on ``\\n``) of every text, in order.
 
-    The texts are joined, lower-cased, then folded as an array of code points with numpy
-    (``str.translate`` goes character by character through a dict for non-ASCII text); a
-    line break stops lower-casing context (final sigma) as a string end does, so each line
-    comes out as it does alone.
+    The texts are joined and folded as one array of code points with numpy: lower case,
+    digits, punctuation and whitespace in one table lookup (``str.translate`` goes
+    character by character through a dict for non-ASCII text), then runs of spaces. Text
+    with a code point whose lower case is not one fixed code point is lower-cased by
+    Python first; a line break stops its context (final sigma) as a string end does, so
+    each line comes out as it does alone.
 
-    >>> normalize_lines(["Hello,  World!\\n  Call 555 ", "", "x"])
-    ['hello world', 'call 000', '', 'x']
+    >>> normalize_lines(["Hello,  World!\\n  Call 555 ", "", "x", "ΟΔΟΣ ΣΑΣ"])
+    ['hello world', 'call 000', '', 'x', 'οδος σας']
     """
     if not texts:
         return []
-    codes = np.frombuffer("\n".join(texts).lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    codes = _lines_lookup()[codes]
-    codes = codes[codes != _DROP]
-    space = codes == ord(" ")
-    codes = codes[~(space & np.concatenate([[False], space[:-1]]))]  # runs of spaces -> one
-    joined = codes.tobytes().decode("utf-32-le", "surrogatepass")
-    return joined.replace(" \n", "\n").replace("\n ", "\n").strip(" ").split("\n")
+    joined = "\n".join(texts)
+    codes = _lower_lines_lookup()[np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    if (codes == _SPECIAL).any():
+        codes = _lines_lookup()[np.frombuffer(joined.lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    codes = _fold_lines(codes[codes != _DROP])
+    return codes.tobytes().decode("utf-32-le", "surrogatepass").split("\n")
 
 
 def hash64(text: str) -> int:
@@ -123,12 +168,19 @@ def tokenize_batch(texts: list[str]) -> tuple[np.ndarray, pa.Array, np.ndarray, 
     vocab = pc.utf8_trim(encoded.dictionary, characters=_PUNCT)
     nonempty = pc.greater(pc.utf8_length(vocab), 0).to_numpy(zero_copy_only=False)
     ids = encoded.indices.to_numpy()
-    doc = np.repeat(np.arange(len(texts)), np.diff(offsets))
-    keep = nonempty[ids]
-    ids, doc = ids[keep], doc[keep]
+    lengths = np.diff(offsets).astype(np.int64)
+    doc = None
+    if not nonempty.all():  # tokens that were only punctuation
+        doc = np.repeat(np.arange(len(texts)), lengths)
+        keep = nonempty[ids]
+        ids, doc = ids[keep], doc[keep]
+        lengths = np.bincount(doc, minlength=len(texts)).astype(np.int64)
     vocab_cjk = pc.match_substring_regex(vocab, pattern=f"^[{_CJK_CLASS}]$").to_numpy(zero_copy_only=False)
-    lengths = np.bincount(doc, minlength=len(texts)).astype(np.int64)
-    cjk_counts = np.bincount(doc, weights=vocab_cjk[ids], minlength=len(texts)).astype(np.int64)
+    if vocab_cjk.any():
+        doc = np.repeat(np.arange(len(texts)), lengths) if doc is None else doc
+        cjk_counts = np.bincount(doc, weights=vocab_cjk[ids], minlength=len(texts)).astype(np.int64)
+    else:
+        cjk_counts = np.zeros(len(texts), dtype=np.int64)
     return ids, vocab, lengths, cjk_counts
 
 
@@ -194,7 +246,9 @@ def shingle_hashes_batch(
             # Positions i of the flat token array whose n-gram stays inside its text.
             pos = _ranges(starts[long_docs], counts[long_docs])
             dest = _ranges(offsets[:-1][long_docs], counts[long_docs])
-            out[dest] = combine([words[pos + k] for k in range(int(n))])
+            # The n-gram at every flat position (views, no gathers), then the wanted ones.
+            stop = len(words) - int(n) + 1
+            out[dest] = combine([words[k : stop + k] for k in range(int(n))])[pos]
         for i in np.flatnonzero((ns == n) & (lengths > 0) & (lengths < n)):
             seg = words[starts[i] : starts[i] + lengths[i]]
             out[offsets[i]] = combine([seg[k : k + 1] for k in range(len(seg))])[0]

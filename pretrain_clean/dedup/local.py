@@ -10,14 +10,16 @@ The first document in (file, row) order always wins, whatever the number of work
 Memory on the driver is per-document integers (status, representative, cluster label:
 18 bytes, plus the connected-components arrays while they run), one spill bucket at a time
 and the ids of the documents other documents point to; signatures are verified in chunks
-read from disk, never held for the whole corpus.
+read from disk in chunks of pairs, never held or mapped for the whole corpus.
 """
 from __future__ import annotations
 
-import mmap
+import ctypes
+import ctypes.util
 import os
 import shutil
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -29,6 +31,7 @@ import pyarrow.compute as pc
 from pretrain_clean.dedup.components import connected_components
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.features import NearDupHasher
+from pretrain_clean.dedup.hashing import normalize_lines
 from pretrain_clean.dedup.local_parts import (
     DOC_UNIT,
     STATE_ARRAYS,
@@ -77,6 +80,32 @@ def _map(fn: Callable[[T], R], jobs: list[T], workers: int) -> list[R]:
         return list(pool.map(fn, jobs))
 
 
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+MALLOC_KEEP = 128 << 20
+"""While dedup runs, glibc keeps up to this much freed memory per process instead of
+returning it to the kernel and faulting it in again for the next batch's arrays (the
+per-batch scratch matrices are 1-10 MiB): 100k documents took 4x fewer page faults and
+~0.5-0.9 s less system CPU (of ~8 s), with the same peak memory."""
+
+
+def _malloc_reuse() -> Callable[[], None]:
+    """Raise glibc's trim and mmap thresholds to :data:`MALLOC_KEEP` (forked workers
+    inherit them); returns the call that restores glibc's defaults. Nothing happens on
+    other C libraries."""
+    name = ctypes.util.find_library("c")
+    if not name or not name.startswith("libc.so"):
+        return lambda: None
+    mallopt = ctypes.CDLL(name).mallopt
+    mallopt(_M_TRIM_THRESHOLD, MALLOC_KEEP)
+    mallopt(_M_MMAP_THRESHOLD, MALLOC_KEEP // 2)
+
+    def restore() -> None:
+        mallopt(_M_MMAP_THRESHOLD, 128 << 10)
+        mallopt(_M_TRIM_THRESHOLD, 128 << 10)
+
+    return restore
+
+
 def run_dedup_local(
     cfg: DedupConfig, input_files: list[str], kept_dir: str, rejected_dir: str, work_dir: str,
     workers: int | None = None,
@@ -92,6 +121,7 @@ def run_dedup_local(
     work.mkdir(parents=True)
     result = DedupResult()
     hasher = NearDupHasher.from_config(cfg) if cfg.minhash else None
+    restore_malloc = _malloc_reuse()
     try:
         t0 = time.perf_counter()
         file_starts = _file_starts(input_files)
@@ -102,9 +132,12 @@ def run_dedup_local(
                 fh.truncate(n * cfg.num_perm * 4)
         jobs = [ScanJob(cfg, path, f, int(file_starts[f]), str(work), str(sig_path) if sig_path.exists() else None)
                 for f, path in enumerate(input_files)]
+        if cfg.paragraph:
+            normalize_lines([""])  # builds its code point tables once; forked workers inherit them
         scanned = _map(scan_part, jobs, workers)
-        result.documents_in = sum(d for d, _ in scanned)
-        result.bytes_in = sum(b for _, b in scanned)
+        result.documents_in = sum(d for d, _, _ in scanned)
+        result.bytes_in = sum(b for _, b, _ in scanned)
+        result.seconds.update(sum((cpu for _, _, cpu in scanned), Counter()))
         if result.documents_in != n:
             raise RuntimeError(f"read {result.documents_in} documents, the parquet metadata says {n}")
         spilled = spills(cfg, work)
@@ -132,6 +165,7 @@ def run_dedup_local(
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        restore_malloc()
 
 
 def _file_starts(input_files: list[str]) -> np.ndarray:
@@ -156,8 +190,8 @@ def _exact(spill: SpillBuckets, state: _State) -> None:
 
 
 VERIFY_CHUNK = 16384
-"""Candidate pairs verified per step; the signature pages read for one step are released
-after it, so verification holds at most 2 x 16,384 rows' pages (about 128 MiB worst case)."""
+"""Candidate pairs verified per step: the at most 2 x 16,384 signature rows they need
+(16 MiB at 128 permutations) are read from disk for the step and then dropped."""
 
 
 def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, n: int) -> None:
@@ -177,7 +211,7 @@ def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, 
     del pairs
     if cfg.minhash_verify and len(u):
         keep = np.zeros(len(u), dtype=bool)
-        for lo, verified in _verified(sig_path, n, cfg.num_perm, u, v, cfg.minhash_threshold):
+        for lo, verified in _verified(sig_path, cfg.num_perm, u, v, cfg.minhash_threshold):
             keep[lo : lo + len(verified)] = verified
         u, v = u[keep], v[keep]
     labels = connected_components(n, u, v)
@@ -189,19 +223,38 @@ def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, 
     state.duplicate_of[near] = labels[near]
 
 
-def _verified(sig_path: Path, n: int, num_perm: int, u: np.ndarray, v: np.ndarray,
+def _verified(sig_path: Path, num_perm: int, u: np.ndarray, v: np.ndarray,
               threshold: float) -> Iterable[tuple[int, np.ndarray]]:
     """Which pairs ``(u[i], v[i])`` are near-duplicates (:func:`dedup.decisions.verified_pairs`),
-    chunk by chunk, from the signature file (mapped read-only; each chunk's pages are dropped
-    from memory after it)."""
-    with open(sig_path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        sigs = np.frombuffer(mm, dtype=np.uint32).reshape(n, num_perm)
-        try:
-            for lo in range(0, len(u), VERIFY_CHUNK):
-                yield lo, verified_pairs(sigs[u[lo : lo + VERIFY_CHUNK]], sigs[v[lo : lo + VERIFY_CHUNK]], threshold)
-                mm.madvise(mmap.MADV_DONTNEED)
-        finally:
-            del sigs
+    chunk by chunk; each chunk reads only the signature rows it needs from the file."""
+    with open(sig_path, "rb") as fh:
+        for lo in range(0, len(u), VERIFY_CHUNK):
+            cu, cv = u[lo : lo + VERIFY_CHUNK], v[lo : lo + VERIFY_CHUNK]
+            rows, where = np.unique(np.concatenate([cu, cv]), return_inverse=True)
+            sigs = read_rows(fh.fileno(), rows, num_perm)
+            yield lo, verified_pairs(sigs[where[: len(cu)]], sigs[where[len(cu) :]], threshold)
+
+
+def read_rows(fd: int, rows: np.ndarray, num_perm: int) -> np.ndarray:
+    """Signature rows ``rows`` (sorted, distinct) of a file of ``num_perm`` uint32 per row,
+    one ``pread`` per run of consecutive rows.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryFile() as fh:
+    ...     _ = fh.write(np.arange(12, dtype=np.uint32).tobytes()); fh.flush()
+    ...     read_rows(fh.fileno(), np.array([0, 2, 3]), 2).tolist()
+    [[0, 1], [4, 5], [6, 7]]
+    """
+    width = num_perm * 4
+    out = np.empty((len(rows), num_perm), dtype=np.uint32)
+    view = memoryview(out).cast("B")
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    starts = np.concatenate([[0], breaks]).astype(np.int64)
+    stops = np.concatenate([breaks, [len(rows)]]).astype(np.int64)
+    for a, b, row in zip(starts.tolist(), stops.tolist(), rows[starts].tolist()):
+        if os.preadv(fd, [view[a * width : b * width]], row * width) != (b - a) * width:
+            raise RuntimeError(f"signature file ends before row {row + b - a}")
+    return out
 
 
 def _paragraph(
@@ -268,15 +321,18 @@ def _write(
         ))
     outcomes: list[WriteResult] = _map(write_part, jobs, workers)
     removed: dict[str, int] = {}
+    cpu: Counter[str] = Counter()
     result.report["_example_texts"] = {}
     for out in outcomes:
         result.kept += out.kept
         result.bytes_kept += out.bytes_kept
         result.units_removed += out.units_removed
         result.report["_example_texts"].update(out.example_texts)
+        cpu += out.cpu
         for key, count in out.removed.items():
             removed[key] = removed.get(key, 0) + count
     result.removed = dict(sorted(removed.items()))
+    result.seconds.update(cpu)
 
 
 def _representative_ids(input_files: list[str], file_starts: np.ndarray, state: _State) -> dict[int, str]:

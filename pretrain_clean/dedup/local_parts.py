@@ -7,7 +7,8 @@ the same with any number of workers.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,21 @@ KEY_DOC_UNIT = np.dtype([("key", "<i8"), ("doc", "<i8"), ("unit", "<i4")])
 DOC_UNIT = np.dtype([("doc", "<i8"), ("unit", "<i4")])
 STATE_ARRAYS = ("status", "duplicate_of", "cluster", "in_cluster")
 """Per-document decision arrays, saved as ``<work>/<name>.npy`` for the write workers."""
+
+
+class CpuClock:
+    """CPU seconds of this process per named step, summed: ``lap(name)`` charges the time
+    since the previous lap to ``name``."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.seconds: Counter[str] = Counter()
+        self._last = time.process_time()
+
+    def lap(self, name: str) -> None:
+        now = time.process_time()
+        self.seconds[f"{self.prefix}_{name}_cpu"] += now - self._last
+        self._last = now
 
 
 def structured(dtype: np.dtype, **columns: np.ndarray) -> np.ndarray:
@@ -64,9 +80,10 @@ class ScanJob:
     """Shared signature file (one row of ``num_perm`` uint32 per document), or None."""
 
 
-def scan_part(job: ScanJob) -> tuple[int, int]:
+def scan_part(job: ScanJob) -> tuple[int, int, Counter[str]]:
     """Spill the part's exact keys, band keys and paragraph hashes and write its signature
-    rows; returns ``(documents, text bytes)``."""
+    rows; returns ``(documents, text bytes, CPU seconds per step)``."""
+    clock = CpuClock("scan")
     cfg = job.cfg
     hasher = NearDupHasher.from_config(cfg) if cfg.minhash else None
     out = spills(cfg, Path(job.work), tag=f"{job.index:06d}")
@@ -83,30 +100,40 @@ def scan_part(job: ScanJob) -> tuple[int, int]:
             size += int(pc.sum(pc.binary_length(column)).as_py() or 0)
             texts = [t or "" for t in column.to_pylist()]
             ids = np.arange(doc, doc + len(texts), dtype=np.int64)
+            clock.lap("read")
             if cfg.exact:
                 keys = np.array([exact_key(t) for t in texts], dtype=np.int64)
+                clock.lap("exact")
                 out["exact"].add(structured(KEY_DOC, key=keys, doc=ids))
+                clock.lap("spill")
             if hasher is not None:
                 sigs = hasher.signatures(texts)
                 keys, has_shingles = hasher.band_keys(sigs)
+                clock.lap("minhash")
                 keys, docs = keys[has_shingles], ids[has_shingles]
                 out["bands"].add(structured(KEY_DOC, key=keys.ravel(), doc=np.repeat(docs, hasher.bands)))
                 if sig_file is not None:
                     sigs.tofile(sig_file)
+                clock.lap("spill")
             if cfg.paragraph and not cfg.sentence:
                 index, unit, hashes = paragraph_hashes_batch(texts, cfg.paragraph_min_chars)
+                clock.lap("paragraph")
                 out["units"].add(structured(KEY_DOC_UNIT, key=hashes, doc=index + doc, unit=unit))
+                clock.lap("spill")
             elif cfg.paragraph or cfg.sentence:
                 rows = [(h, doc + i, u) for i, t in enumerate(texts) for u, h in _units(cfg, t)]
+                clock.lap("paragraph")
                 if rows:
                     out["units"].add(np.array(rows, dtype=KEY_DOC_UNIT))
+                clock.lap("spill")
             doc += len(texts)
     finally:
         if sig_file is not None:
             sig_file.close()
     for spill in out.values():
         spill.flush()
-    return doc - job.first_doc, size
+    clock.lap("spill")
+    return doc - job.first_doc, size, clock.seconds
 
 
 def _units(cfg: DedupConfig, text: str) -> list[tuple[int, int]]:
@@ -138,6 +165,9 @@ class WriteResult:
     units_removed: int = 0
     removed: dict[str, int] = field(default_factory=dict)
     example_texts: dict[int, tuple[str, str]] = field(default_factory=dict)
+    cpu: Counter[str] = field(default_factory=Counter)
+    """CPU seconds per step: ``write_read_cpu`` (decode the part), ``write_apply_cpu``
+    (meta, rewritten texts, filters), ``write_parquet_cpu`` (encode and write)."""
 
 
 def write_part(job: WriteJob) -> WriteResult:
@@ -181,26 +211,33 @@ def _write_batches(
 ) -> int:
     """Write every batch of the part; returns the number after its last document."""
     cfg, lo = job.cfg, job.first_doc
+    clock = CpuClock("write")
     removed_counts: dict[str, int] = defaultdict(int)
     kept_w = pq.ParquetWriter(kept_out.stream, schema)
     rejected_w = pq.ParquetWriter(rejected_out.stream, rejected_schema)
     doc = lo
     for batch in parquet.iter_batches(batch_size=cfg.batch_size):
+        clock.lap("read")
         status = state["status"][doc - lo : doc - lo + batch.num_rows].copy()
         batch = _apply_batch(job, batch, doc, status, state, removals, result)
         kept = status == STATUS_KEPT
-        kept_w.write_table(pa.Table.from_batches([batch.filter(pa.array(kept))], schema=schema))
+        kept_batch = batch.filter(pa.array(kept))
         rejected = batch.filter(pa.array(~kept))
         reasons = [REASONS[int(code)] for code in status[~kept]]
         for stage, reason in reasons:
             removed_counts[f"{stage}.{reason}"] += 1
         rejected = rejected.append_column("stage", pa.array([r[0] for r in reasons], pa.string()))
         rejected = rejected.append_column("reason", pa.array([r[1] for r in reasons], pa.string()))
+        clock.lap("apply")
+        kept_w.write_table(pa.Table.from_batches([kept_batch], schema=schema))
         rejected_w.write_table(pa.Table.from_batches([rejected], schema=rejected_schema))
         result.kept += int(kept.sum())
         doc += batch.num_rows
+        clock.lap("parquet")
     kept_w.close()
     rejected_w.close()
+    clock.lap("parquet")
+    result.cpu = clock.seconds
     result.removed = dict(removed_counts)
     return doc
 

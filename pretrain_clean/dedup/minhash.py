@@ -89,8 +89,9 @@ def signatures(
     >>> s.shape, bool((s[1] == EMPTY).all()), bool((s[0] <= s[2]).all())
     ((3, 4), True, True)
     """
-    if chunk is None:  # keeps the (num_perm, chunk) scratch matrix near 8 MiB
-        chunk = 16384 if perms.scheme == "affine32" else 1024
+    if chunk is None:  # a (num_perm, chunk) scratch matrix of 4 MiB (affine32) or 1 MiB (legacy)
+        # 8,192 shingles measured 1.3-1.5x faster than 16,384 (8 MiB, out of cache) on web pages.
+        chunk = 8192 if perms.scheme == "affine32" else 1024
     n_docs = len(offsets) - 1
     num_perm = len(perms.a)
     out = np.full((n_docs, num_perm), EMPTY, dtype=np.uint32)

@@ -58,7 +58,8 @@ class Stats:
     write_seconds: float = 0.0
     parts: int = 0
     dedup_seconds: dict[str, float] = field(default_factory=dict)
-    """Dedup's passes: ``read_and_hash``, ``exact``, ``minhash``, ``paragraph``, ``write``."""
+    """Dedup's passes (wall): ``read_and_hash``, ``exact``, ``minhash``, ``paragraph``, ``write``; on the local
+    engine also CPU seconds per step summed over workers (``scan_*_cpu``, ``write_*_cpu``)."""
     flagged: Counter = field(default_factory=Counter)
     """``stage.reason`` -> kept documents flagged by a reason the config only annotates."""
     duplicate_ids: int = 0
