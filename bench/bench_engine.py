@@ -24,6 +24,7 @@ import gzip
 import json
 import os
 import random
+import shlex
 import shutil
 import sys
 import tempfile
@@ -70,8 +71,11 @@ def kept_ids(folder: Path) -> list[str]:
     return [i for p in sorted((folder / "kept").glob("*.parquet")) for i in pq.read_table(p, columns=["id"]).column(0).to_pylist()]
 
 
-def spark_vs_local(docs: int, rounds: int, workers: int) -> None:
-    """The default config on both engines, interleaved; dedup seconds from ``stats.json``."""
+def spark_vs_local(docs: int, rounds: int, workers: int, submit_args: list[str]) -> None:
+    """The default config on both engines, interleaved; dedup seconds from ``stats.json``.
+
+    ``submit_args`` go to ``spark-submit`` before the job (e.g. ``--driver-java-options ...``).
+    """
     import statistics
 
     from bench_cascade import write_corpus
@@ -83,7 +87,7 @@ def spark_vs_local(docs: int, rounds: int, workers: int) -> None:
         size = write_corpus(base / "in", docs, 2 * workers)
         common = ["--config", "default", "--input", str(base / "in"), "--overwrite", "--quiet"]
         sides = {
-            spark_name: ["spark-submit", "--master", f"local[{workers}]", str(ROOT / "jobs" / "clean.py"), *common,
+            spark_name: ["spark-submit", "--master", f"local[{workers}]", *submit_args, str(ROOT / "jobs" / "clean.py"), *common,
                          "--output", f"{tmp}/spark"],
             LOCAL: [sys.executable, "-m", "pretrain_clean", "clean", "--engine", "local", "--workers", str(workers), *common,
                     "--output", f"{tmp}/local"],
@@ -117,9 +121,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--spark", action="store_true", help="Spark local[workers] vs the local engine instead")
     parser.add_argument("--workers", type=int, default=2, help="--spark: cores per side")
+    parser.add_argument("--submit-args", default="", help="--spark: extra spark-submit options, one string "
+                        "(e.g. '--driver-java-options \"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC\"')")
     args = parser.parse_args()
     if args.spark:
-        spark_vs_local(args.docs or 20_000, args.rounds, args.workers)
+        spark_vs_local(args.docs or 20_000, args.rounds, args.workers, shlex.split(args.submit_args))
         return
     args.docs = args.docs or 40_000
     with tempfile.TemporaryDirectory() as tmp:
