@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 
 from bench_rules import web_like_corpus
-from measure import ROOT, interleave, load_note, median_ratio, table
+from measure import ROOT, interleave, load_note, report
 
 LID_MODEL = ROOT / "pretrain_clean" / "resources" / "lid" / "lid.176.ftz"
 DEFAULT_CONFIG = ROOT / "pretrain_clean" / "configs" / "default.toml"
@@ -174,19 +174,9 @@ def main() -> None:
         runs = interleave(sides, args.rounds, before_each=clear)
         kept = {name: kept_rows(base / name) for name in sides if name != "lid-floor"}
     print()
-    print(table(runs, {name: args.docs for name in sides}))
-    print()
     print("kept documents: " + ", ".join(f"{k} {v:,}" for k, v in kept.items()))
-    if "datatrove" in runs and "ours-shared" in runs:
-        print(f"datatrove / ours-shared, median of per-round ratios: CPU {median_ratio(runs, 'datatrove', 'ours-shared', 'cpu'):.1f}x, "
-              f"wall {median_ratio(runs, 'datatrove', 'ours-shared', 'wall'):.1f}x")
-    if "spark-full+dedup" in runs and "ours-full+dedup" in runs:
-        print(f"Spark / local engine, full cascade + dedup: CPU "
-              f"{median_ratio(runs, 'spark-full+dedup', 'ours-full+dedup', 'cpu'):.2f}x, wall "
-              f"{median_ratio(runs, 'spark-full+dedup', 'ours-full+dedup', 'wall'):.2f}x")
-    if "lid-floor" in runs and "ours-shared" in runs:
-        print(f"ours-shared / LID alone: CPU {median_ratio(runs, 'ours-shared', 'lid-floor', 'cpu'):.2f}x, "
-              f"wall {median_ratio(runs, 'ours-shared', 'lid-floor', 'wall'):.2f}x")
+    pairs = [("datatrove", "ours-shared"), ("spark-full+dedup", "ours-full+dedup"), ("ours-shared", "lid-floor")]
+    report(runs, {name: args.docs for name in sides}, [(a, b) for a, b in pairs if a in runs and b in runs])
     print(f"after the run: {load_note()}")
 
 

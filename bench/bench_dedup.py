@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup_corpus import generate
-from measure import interleave, load_note, measure, median_ratio, table
+from measure import interleave, load_note, measure, report
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.evaluation import build_labeled_set, load_sample_texts
 from pretrain_clean.dedup.features import NearDupHasher
@@ -195,14 +195,8 @@ def end_to_end(docs: int, rounds: int, workers: int, skip: list[str]) -> None:
               f"LSH {hasher.bands} bands x {hasher.rows} rows both sides; {load_note()}")
         runs = interleave(sides, rounds, before_each=lambda name: [shutil.rmtree(base / d, ignore_errors=True)
                                                                    for d in ("ours", "datatrove", "para")])
-    print(table(runs, {name: docs for name in sides}))
-    if "datatrove minhash" in runs and "ours exact+minhash" in runs:
-        print(f"datatrove / ours, median of per-round ratios: CPU "
-              f"{median_ratio(runs, 'datatrove minhash', 'ours exact+minhash', 'cpu'):.1f}x, wall "
-              f"{median_ratio(runs, 'datatrove minhash', 'ours exact+minhash', 'wall'):.1f}x")
-    if "ours +paragraph" in runs and "ours exact+minhash" in runs:
-        print(f"paragraph level costs: CPU {median_ratio(runs, 'ours +paragraph', 'ours exact+minhash', 'cpu'):.2f}x, "
-              f"wall {median_ratio(runs, 'ours +paragraph', 'ours exact+minhash', 'wall'):.2f}x of exact+minhash")
+    pairs = [("datatrove minhash", "ours exact+minhash"), ("ours +paragraph", "ours exact+minhash")]
+    report(runs, {name: docs for name in sides}, [(a, b) for a, b in pairs if a in runs and b in runs])
 
 
 def scale(docs: int, workers: int, folder: str | None) -> None:
