@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, TypeVar
 
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import InputConfig
-from pretrain_clean.pipeline.readers import read_jsonl
+from pretrain_clean.pipeline.readers import open_counted, read_jsonl
 from pretrain_clean.pipeline.records import Quarantined, Record, utf8_safe
 from pretrain_clean.pipeline.streams import CHUNK, CountingReader
 from pretrain_clean.pipeline.text_reader import read_text_lines
@@ -184,15 +184,11 @@ def read_line_range(task: "PartTask", cfg: InputConfig,
     """The records a byte range of a plain JSON-lines/text file owns, positioned by the file's lines."""
     assert task.byte_range is not None and task.lines_before is not None
     source = utf8_safe(task.source)
-    try:
-        handle = storage.open_input(task.path)
-        size = storage.size(task.path)
-    except OSError as exc:
-        yield Quarantined(source, 0, "unreadable_file", f"cannot open file: {exc.strerror or exc}")
+    opened = open_counted(task.path, source, on_open)
+    if isinstance(opened, Quarantined):
+        yield opened
         return
-    raw = CountingReader(handle)
-    if on_open is not None:
-        on_open(raw)
+    raw, size = opened
     with raw:
         (lo, hi), (before_lo, before_hi) = task.byte_range, task.lines_before
         start, skipped = line_start(raw, lo, size)

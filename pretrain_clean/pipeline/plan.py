@@ -23,7 +23,7 @@ from pretrain_clean.errors import MissingInput, UsageError
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.parts import PARTS_DIR, PartTask
 from pretrain_clean.pipeline.readers import SUFFIXES, is_supported
-from pretrain_clean.pipeline.storage import expand_uri, input_size, is_uri
+from pretrain_clean.pipeline.storage import expand_uri, is_uri, size
 
 RUN_FILE = "_run.json"
 LOCK_FILE = "_run.lock"
@@ -217,7 +217,7 @@ def plan_tasks(files: list[str]) -> list[PartTask]:
     names = [f.split("://", 1)[-1] for f in files]  # URIs compare by their path part
     root = posixpath.commonpath([posixpath.dirname(n) for n in names])
     return [
-        PartTask(index, path, posixpath.relpath(name, root), input_size(path))
+        PartTask(index, path, posixpath.relpath(name, root), size(path))
         for index, (path, name) in enumerate(zip(files, names))
     ]
 

@@ -22,7 +22,7 @@ from pretrain_clean.pipeline.parquet_reader import read_parquet
 from pretrain_clean.pipeline.records import (
     MAX_JSON_DEPTH, Quarantined, Record, Skipped, make_document, snippet, too_large, utf8_safe,
 )
-from pretrain_clean.pipeline.storage import input_size, open_input
+from pretrain_clean.pipeline.storage import open_input, size
 from pretrain_clean.pipeline.streams import STREAM_ERRORS, CountingReader, Oversized, bounded_lines, decompressed
 from pretrain_clean.pipeline.text_reader import read_text
 from pretrain_clean.pipeline.web_reader import check_html_extractor, read_html, read_warc
@@ -114,6 +114,21 @@ def reader_for(path: str) -> Reader:
     return read_jsonl
 
 
+def open_counted(path: str, source: str, on_open: Callable[[CountingReader], None] | None = None
+                 ) -> tuple[CountingReader, int] | Quarantined:
+    """``path`` (local or URI) opened for counted reads, with its size; or, when it cannot be
+    opened, the one ``unreadable_file`` record that stands for it."""
+    try:
+        handle = open_input(path)
+        file_size = size(path)
+    except OSError as exc:
+        return Quarantined(source, 0, "unreadable_file", f"cannot open file: {exc.strerror or exc}")
+    counting = CountingReader(handle)
+    if on_open is not None:
+        on_open(counting)
+    return counting, file_size
+
+
 def read_records(path: str, cfg: InputConfig, source: str,
                  on_open: Callable[[CountingReader], None] | None = None) -> Iterator[Record]:
     """All records of one input file; an unopenable file is one quarantine record.
@@ -122,17 +137,13 @@ def read_records(path: str, cfg: InputConfig, source: str,
     a file name with non-UTF-8 bytes shows them as ``\\udcXX`` escapes.
     """
     source = utf8_safe(source)
-    try:
-        handle = open_input(path)
-        size = input_size(path)
-    except OSError as exc:
-        yield Quarantined(source, 0, "unreadable_file", f"cannot open file: {exc.strerror or exc}")
+    opened = open_counted(path, source, on_open)
+    if isinstance(opened, Quarantined):
+        yield opened
         return
-    counting = CountingReader(handle)
-    if on_open is not None:
-        on_open(counting)
+    counting, file_size = opened
     with io.BufferedReader(counting, buffer_size=1 << 20) as raw:
-        if size == 0:
+        if file_size == 0:
             yield Quarantined(source, 0, "empty_file", "file is empty")
             return
         yield from reader_for(path)(path, raw, cfg, source)

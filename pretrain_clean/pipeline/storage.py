@@ -140,10 +140,6 @@ def size(path: str) -> int:
     return int(fs.size(inner))
 
 
-input_size = size
-"""Older name of :func:`size`, used by the input planner."""
-
-
 def open_input(path: str) -> BinaryIO:
     """Open a local file or a URI for binary reading."""
     if not is_uri(path):
