@@ -11,7 +11,9 @@ complete) and writes the same files.
 from __future__ import annotations
 
 import os
-from typing import Iterator
+import re
+from pathlib import Path
+from typing import Iterator, Mapping
 
 import pyarrow as pa
 
@@ -23,9 +25,43 @@ from pretrain_clean.pipeline.stats import Stats
 STATS_SCHEMA = "index long, stats string"
 
 
+LOCAL_DRIVER_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+"""Driver JVM options when our code starts the JVM for a ``local[N]`` master: in local mode the
+driver JVM only plans and schedules small jobs while Python does the work, and C1-only JIT plus
+the serial collector cut its CPU by about a third (docs/cluster.md, "Spark local[2]")."""
+
+_JAVA_OPTIONS_KEY = re.compile(r"^\s*spark\.driver\.extraJavaOptions[\s=:]", re.MULTILINE)
+
+
+def local_driver_java_options(master: str | None, environ: Mapping[str, str], defaults_file: Path | None) -> str | None:
+    """:data:`LOCAL_DRIVER_JAVA_OPTIONS` when a JVM we launch for ``master`` (``None``: our
+    ``local[*]``) should get them: a local master and no JVM options of the user's own
+    (``PYSPARK_SUBMIT_ARGS``, ``spark-defaults.conf``, ``JDK_JAVA_OPTIONS``/``JAVA_TOOL_OPTIONS``,
+    where a second garbage collector would stop the JVM)."""
+    if master is not None and not master.startswith("local"):
+        return None
+    submit_args = environ.get("PYSPARK_SUBMIT_ARGS", "")
+    if any(flag in submit_args for flag in ("--driver-java-options", "spark.driver.extraJavaOptions",
+                                            "--properties-file")):
+        return None
+    if environ.get("JDK_JAVA_OPTIONS") or environ.get("JAVA_TOOL_OPTIONS"):
+        return None
+    if defaults_file is not None and defaults_file.is_file() and _JAVA_OPTIONS_KEY.search(defaults_file.read_text()):
+        return None
+    return LOCAL_DRIVER_JAVA_OPTIONS
+
+
+def _spark_defaults_file() -> Path | None:
+    from pyspark.find_spark_home import _find_spark_home
+
+    conf_dir = os.environ.get("SPARK_CONF_DIR") or os.path.join(_find_spark_home(), "conf")
+    return Path(conf_dir) / "spark-defaults.conf"
+
+
 def spark_session(app_name: str = "pretrain-clean", master: str | None = None):  # noqa: ANN201
     """The active session; else a new one on ``master`` if given; else with spark-submit's
-    settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores."""
+    settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores.
+    A driver JVM started here for a local master gets :data:`LOCAL_DRIVER_JAVA_OPTIONS`."""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -34,7 +70,12 @@ def spark_session(app_name: str = "pretrain-clean", master: str | None = None): 
     from pyspark import SparkConf, SparkContext
 
     builder = SparkSession.builder.appName(app_name)
-    SparkContext._ensure_initialized()  # under spark-submit: SparkConf() then holds its --conf values
+    launch = SparkConf(loadDefaults=False)
+    if SparkContext._gateway is None and "PYSPARK_GATEWAY_PORT" not in os.environ:  # we start the JVM
+        options = local_driver_java_options(master, os.environ, _spark_defaults_file())
+        if options:  # only the launcher's command line can set them: the JVM reads them at start
+            launch.set("spark.driver.extraJavaOptions", options)
+    SparkContext._ensure_initialized(conf=launch)  # under spark-submit: SparkConf() then holds its --conf values
     if not SparkConf().contains("spark.log.level"):  # Spark's own INFO lines only when asked for
         builder = builder.config("spark.log.level", "WARN")
     if master:

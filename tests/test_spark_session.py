@@ -1,0 +1,78 @@
+"""How our code starts Spark: the driver JVM options it adds for local masters, and when the
+user's own options win instead."""
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pretrain_clean.pipeline.spark_engine import LOCAL_DRIVER_JAVA_OPTIONS, local_driver_java_options
+
+
+@pytest.mark.parametrize("master", [None, "local", "local[2]", "local[*]"])
+def test_local_masters_get_the_options(master: str | None) -> None:
+    assert local_driver_java_options(master, {}, None) == LOCAL_DRIVER_JAVA_OPTIONS
+
+
+@pytest.mark.parametrize("master", ["spark://host:7077", "yarn", "k8s://https://host"])
+def test_cluster_masters_keep_the_jvm_defaults(master: str) -> None:
+    assert local_driver_java_options(master, {}, None) is None
+
+
+@pytest.mark.parametrize("environ", [
+    {"PYSPARK_SUBMIT_ARGS": '--driver-java-options "-Xss4m" pyspark-shell'},
+    {"PYSPARK_SUBMIT_ARGS": "--conf spark.driver.extraJavaOptions=-Xss4m pyspark-shell"},
+    {"PYSPARK_SUBMIT_ARGS": "--properties-file my.conf pyspark-shell"},
+    {"JDK_JAVA_OPTIONS": "-XX:+UseG1GC"},  # a second collector on the command line would stop the JVM
+    {"JAVA_TOOL_OPTIONS": "-Xmx2g"},
+])
+def test_the_users_own_options_win(environ: dict[str, str]) -> None:
+    assert local_driver_java_options("local[2]", environ, None) is None
+
+
+def test_other_submit_args_keep_the_options() -> None:
+    environ = {"PYSPARK_SUBMIT_ARGS": "--driver-memory 2g pyspark-shell"}
+    assert local_driver_java_options("local[2]", environ, None) == LOCAL_DRIVER_JAVA_OPTIONS
+
+
+@pytest.mark.parametrize("line, user_set", [
+    ("spark.driver.extraJavaOptions -Xss4m", True),
+    ("spark.driver.extraJavaOptions=-Xss4m", True),
+    ("  spark.driver.extraJavaOptions\t-Xss4m", True),
+    ("# spark.driver.extraJavaOptions -Xss4m", False),
+    ("spark.driver.extraJavaOptionsX -Xss4m", False),
+    ("spark.executor.extraJavaOptions -Xss4m", False),
+])
+def test_spark_defaults_conf(tmp_path: Path, line: str, user_set: bool) -> None:
+    defaults = tmp_path / "spark-defaults.conf"
+    defaults.write_text(f"spark.master local[2]\n{line}\n")
+    expected = None if user_set else LOCAL_DRIVER_JAVA_OPTIONS
+    assert local_driver_java_options("local[2]", {}, defaults) == expected
+    assert local_driver_java_options("local[2]", {}, tmp_path / "absent.conf") == LOCAL_DRIVER_JAVA_OPTIONS
+
+
+JVM_ARGS = """
+from pretrain_clean.pipeline.spark_engine import spark_session
+jvm = spark_session(master="local[1]").sparkContext._jvm
+print("ARGS", list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("submit_args, expected", [
+    (None, ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]),
+    ('--driver-java-options "-XX:TieredStopAtLevel=4" pyspark-shell', ["-XX:TieredStopAtLevel=4"]),
+])
+def test_the_driver_jvm_we_start_runs_with_them(tmp_path: Path, submit_args: str | None, expected: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYSPARK_SUBMIT_ARGS", "JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS")}
+    if submit_args:
+        env["PYSPARK_SUBMIT_ARGS"] = submit_args
+    result = subprocess.run([sys.executable, "-c", JVM_ARGS], capture_output=True, text=True, timeout=300, env=env)
+    line = next((x for x in result.stdout.splitlines() if x.startswith("ARGS ")), None)
+    assert line is not None, result.stderr[-2000:]
+    args = [a for a in ast.literal_eval(line[5:]) if a.startswith(("-XX:Tiered", "-XX:+Use"))]
+    assert args == expected
