@@ -16,7 +16,7 @@ histogram and a few example rows reach the driver.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -40,7 +40,8 @@ from pretrain_clean.dedup.report import (
 from pretrain_clean.dedup.spark_components import spark_connected_components
 from pretrain_clean.dedup.spark_io import ROW_BITS, read_features, write_parts
 from pretrain_clean.pipeline import storage
-from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions
+from pretrain_clean.pipeline.progress import PhaseProgress
+from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions, small_input_settings
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -58,51 +59,91 @@ def run_dedup_spark(
     rejected_dir: str,
     work_dir: str,
     driver_edges: int = DRIVER_EDGES,
+    show_progress: bool = False,
 ) -> DedupResult:
-    """Spark twin of :func:`dedup.local.run_dedup_local` (same outputs, same report)."""
+    """Spark twin of :func:`dedup.local.run_dedup_local` (same outputs, same report). With
+    ``show_progress`` the driver prints each phase's seconds and, every 10 s, Spark's tasks."""
+    names = output_names(input_files)
+    input_bytes = sum(storage.size(p) for p in input_files)
+    set_shuffle_partitions(spark, input_bytes)
+    with small_input_settings(spark, input_bytes), PhaseProgress(
+        "spark dedup", _task_status(spark), enabled=show_progress
+    ) as progress:
+        return _run(spark, cfg, input_files, names, kept_dir, rejected_dir, work_dir, driver_edges, progress)
+
+
+def _task_status(spark: "SparkSession") -> Callable[[], str]:
+    """Tasks done / total of the stages running now (Spark's status tracker; no job)."""
+    from py4j.protocol import Py4JError
+
+    tracker = spark.sparkContext.statusTracker()
+
+    def status() -> str:
+        try:
+            stages = [tracker.getStageInfo(i) for i in tracker.getActiveStageIds()]
+        except Py4JError:  # the context is stopping: no line this time
+            return ""
+        stages = [s for s in stages if s is not None]
+        if not stages:
+            return ""
+        return f"tasks {sum(s.numCompletedTasks for s in stages):,}/{sum(s.numTasks for s in stages):,}"
+
+    return status
+
+
+def _run(spark: "SparkSession", cfg: DedupConfig, input_files: list[str], names: list[tuple[str, str]],
+         kept_dir: str, rejected_dir: str, work_dir: str, driver_edges: int, progress: PhaseProgress) -> DedupResult:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    names = output_names(input_files)
     result = DedupResult()
     hasher = NearDupHasher.from_config(cfg) if cfg.minhash else None
+    rows = [storage.parquet_file(path).metadata.num_rows for path in input_files]
+    progress.start(f"read and hash ({sum(rows):,} documents)")
     t0 = time.perf_counter()
-    set_shuffle_partitions(spark, sum(storage.size(p) for p in input_files))
     feats = read_features(spark, cfg, hasher, input_files).persist(StorageLevel.MEMORY_AND_DISK)
-    totals = feats.agg(F.count("*"), F.sum("nbytes")).first()
-    result.documents_in, result.bytes_in = int(totals[0]), int(totals[1] or 0)
-    status = feats.select("key", F.lit(STATUS_KEPT).alias("status"), F.lit(None).cast("long").alias("dup_of"))
-    result.seconds["read_and_hash"] = time.perf_counter() - t0
-
+    # materialized by the first step's job (features are the same in every step): no count of its own
+    status = feats.select("key", "nbytes", F.lit(STATUS_KEPT).alias("status"), F.lit(None).cast("long").alias("dup_of"))
     if cfg.exact:
-        t0 = time.perf_counter()
         firsts = feats.groupBy("ekey").agg(F.min("key").alias("first"))
         dup = decisions.exact_duplicate(F.col("key"), F.col("first"))
         status = (
-            feats.select("key", "ekey").join(firsts, "ekey")
-            .select("key", F.when(dup, STATUS_EXACT).otherwise(STATUS_KEPT).alias("status"),
+            feats.select("key", "nbytes", "ekey").join(firsts, "ekey")
+            .select("key", "nbytes", F.when(dup, STATUS_EXACT).otherwise(STATUS_KEPT).alias("status"),
                     F.when(dup, F.col("first")).alias("dup_of"))
-            .localCheckpoint(eager=True)
         )
-        result.seconds["exact"] = time.perf_counter() - t0
+    status = status.localCheckpoint(eager=True)
+    result.seconds["read_and_hash"] = time.perf_counter() - t0  # with exact's grouping, one Spark job
+    progress.end()
 
     clusters = None
+    examples: dict[int, tuple[int, list[int]]] = {}
+    sizes = None
     if hasher is not None:
+        progress.start("minhash")
         t0 = time.perf_counter()
-        status, clusters = _near(spark, cfg, feats, status, driver_edges)
+        status, clusters, on_driver = _near(spark, cfg, feats, status, driver_edges)
+        if on_driver is not None:
+            examples, sizes = _driver_examples(*on_driver)
         result.seconds["minhash"] = time.perf_counter() - t0
+        progress.end()
 
     removals = None
     if cfg.paragraph or cfg.sentence:
+        progress.start("paragraph")
         t0 = time.perf_counter()
         removals = _paragraph_removals(cfg, feats, status)
         result.seconds["paragraph"] = time.perf_counter() - t0
+        progress.end()
 
+    progress.start("write")
     t0 = time.perf_counter()
-    examples = _example_members(clusters)
-    per_document = _decisions(feats, status, clusters, removals)
-    written = write_parts(per_document, cfg, input_files, names, kept_dir, rejected_dir,
-                          frozenset(m for _, ms in examples.values() for m in ms))
+    if clusters is not None and sizes is None:
+        examples = _example_members(clusters)
+    per_document = _decisions(feats, status, clusters, removals, small_clusters=sizes is not None)
+    written, bytes_in = write_parts(per_document, cfg, input_files, names, kept_dir, rejected_dir,
+                                    frozenset(m for _, ms in examples.values() for m in ms))
+    result.documents_in, result.bytes_in = sum(rows), bytes_in  # write_parts checked every part's rows
     texts: dict[int, tuple[str, str]] = {}
     removed: dict[str, int] = {}
     for out in written:
@@ -114,7 +155,10 @@ def run_dedup_spark(
             removed[key] = removed.get(key, 0) + count
     result.removed = dict(sorted(removed.items()))
     result.seconds["write"] = time.perf_counter() - t0
-    _report(result, clusters, hasher, examples, texts)
+    progress.end(f"kept {result.kept:,} of {result.documents_in:,}")
+    if clusters is not None and sizes is None:
+        sizes = _cluster_sizes(clusters)
+    _report(result, sizes, hasher, examples, texts)
     feats.unpersist()
     write_report(result, work_dir)
     return result
@@ -128,8 +172,9 @@ def _alive(feats: "DataFrame", status: "DataFrame", *columns: str) -> "DataFrame
 
 def _near(
     spark: "SparkSession", cfg: DedupConfig, feats: "DataFrame", status: "DataFrame", driver_edges: int
-) -> tuple["DataFrame", "DataFrame"]:
-    """Band-key groups -> star edges -> verified -> components -> updated status."""
+) -> tuple["DataFrame", "DataFrame", tuple[np.ndarray, np.ndarray] | None]:
+    """Band-key groups -> star edges -> verified -> components -> updated status; also
+    ``(nodes, labels)`` when the components were computed on the driver."""
     from pyspark.sql import functions as F
 
     bands = _alive(feats, status, "bkeys").select("key", F.explode("bkeys").alias("bkey"))
@@ -160,31 +205,48 @@ def _near(
             .mapInArrow(verify, "u long, v long")
         )
     edges = edges.localCheckpoint(eager=True)
-    small = edges.count() <= driver_edges
+    first = edges.limit(driver_edges + 1).toArrow()  # one job, whatever the answer
+    on_driver = _driver_labels(first) if first.num_rows <= driver_edges else None
+    small = on_driver is not None
     if small:
-        components = _driver_components(spark, edges.toArrow())
+        components = spark.createDataFrame(pa.table({"node": on_driver[0], "label": on_driver[1]}))
     else:
         components = spark_connected_components(edges).localCheckpoint(eager=True)
     near = F.col("label").isNotNull() & decisions.near_duplicate(F.col("key"), F.col("label"))
     labels = components.withColumnRenamed("node", "key")
     status = (
         status.join(F.broadcast(labels) if small else labels, "key", "left")
-        .select("key", F.when(near, STATUS_NEAR).otherwise(F.col("status")).alias("status"),
+        .select("key", "nbytes", F.when(near, STATUS_NEAR).otherwise(F.col("status")).alias("status"),
                 F.when(near, F.col("label")).otherwise(F.col("dup_of")).alias("dup_of"))
         .localCheckpoint(eager=True)
     )
-    return status, components
+    return status, components, on_driver
 
 
-def _driver_components(spark: "SparkSession", edges: pa.Table) -> "DataFrame":
-    """``(node, label)`` of every node of ``edges``, by the local engine's union-find over
-    compact node numbers (sorted, so the smallest number is the smallest key)."""
+def _driver_labels(edges: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """``(nodes, labels)``: every node of ``edges`` (sorted) and its component's smallest
+    node, by the local engine's union-find over compact node numbers."""
     u = edges.column("u").to_numpy().astype(np.int64)
     v = edges.column("v").to_numpy().astype(np.int64)
     nodes, index = np.unique(np.concatenate([u, v]), return_inverse=True)
-    labels = nodes[connected_components(len(nodes), index[: len(u)], index[len(u):])]
-    table = pa.table({"node": pa.array(nodes, pa.int64()), "label": pa.array(labels, pa.int64())})
-    return spark.createDataFrame(table)
+    return nodes, nodes[connected_components(len(nodes), index[: len(u)], index[len(u):])]
+
+
+def _driver_examples(nodes: np.ndarray, labels: np.ndarray) -> tuple[dict[int, tuple[int, list[int]]], np.ndarray]:
+    """:func:`_example_members` and :func:`_cluster_sizes` from the driver's arrays (no job).
+
+    >>> _driver_examples(np.array([1, 2, 3, 5, 7]), np.array([1, 1, 3, 3, 3]))
+    ({3: (3, [3, 5, 7]), 1: (2, [1, 2])}, array([2, 3]))
+    """
+    values, counts = np.unique(labels, return_counts=True)
+    order = np.argsort(-counts, kind="stable")[:EXAMPLE_CLUSTERS]  # ties: smallest label
+    out = {int(values[i]): (int(counts[i]), []) for i in order}
+    chosen = np.isin(labels, values[order])
+    for node, label in zip(nodes[chosen].tolist(), labels[chosen].tolist()):  # nodes are sorted
+        members = out[label][1]
+        if len(members) < EXAMPLE_MEMBERS:
+            members.append(node)
+    return out, counts
 
 
 def _paragraph_removals(cfg: DedupConfig, feats: "DataFrame", status: "DataFrame") -> "DataFrame":
@@ -208,14 +270,17 @@ def _paragraph_removals(cfg: DedupConfig, feats: "DataFrame", status: "DataFrame
 
 
 def _decisions(
-    feats: "DataFrame", status: "DataFrame", clusters: "DataFrame | None", removals: "DataFrame | None"
+    feats: "DataFrame", status: "DataFrame", clusters: "DataFrame | None", removals: "DataFrame | None",
+    small_clusters: bool = False,
 ) -> "DataFrame":
-    """One row per document: its status, the ids it points to, the units it loses."""
+    """One row per document: its status, the ids it points to, the units it loses, its
+    text bytes. ``small_clusters``: the clusters came from the driver (broadcast them)."""
     from pyspark.sql import functions as F
 
     df = status
     if clusters is not None:
-        df = df.join(clusters.select(F.col("node").alias("key"), "label"), "key", "left")
+        labels = clusters.select(F.col("node").alias("key"), "label")
+        df = df.join(F.broadcast(labels) if small_clusters else labels, "key", "left")
     else:
         df = df.withColumn("label", F.lit(None).cast("long"))
     if removals is not None:
@@ -229,7 +294,7 @@ def _decisions(
     df = df.join(ids.select(F.col("key").alias("label"), F.col("id").alias("cluster_id")), "label", "left")
     return df.select(
         F.shiftright("key", ROW_BITS).alias("file_idx"), "key", "status", "dup_of", "dup_of_id", "label",
-        "cluster_id", "units",
+        "cluster_id", "units", "nbytes",
     )
 
 
@@ -249,19 +314,23 @@ def _example_members(clusters: "DataFrame | None") -> dict[int, tuple[int, list[
     return out
 
 
-def _report(
-    result: DedupResult, clusters: "DataFrame | None", hasher: NearDupHasher | None,
-    examples: dict[int, tuple[int, list[int]]], texts: dict[int, tuple[str, str]],
-) -> None:
+def _cluster_sizes(clusters: "DataFrame") -> np.ndarray:
+    """The size of every cluster (one small job: a histogram of sizes reaches the driver)."""
     from pyspark.sql import functions as F
 
+    hist = clusters.groupBy("label").agg(F.count("*").alias("size")).groupBy("size").count().collect()
+    sizes = {r["size"]: r["count"] for r in hist}
+    return np.repeat(list(sizes), list(sizes.values())).astype(np.int64)
+
+
+def _report(
+    result: DedupResult, sizes: np.ndarray | None, hasher: NearDupHasher | None,
+    examples: dict[int, tuple[int, list[int]]], texts: dict[int, tuple[str, str]],
+) -> None:
     report: dict[str, Any] = {"duplicates_per_level": dict(result.removed), "clusters": 0, "cluster_sizes": {}}
-    if clusters is not None:
-        hist = clusters.groupBy("label").agg(F.count("*").alias("size")).groupBy("size").count().collect()
-        sizes = {r["size"]: r["count"] for r in hist}
-        size_arr = np.repeat(list(sizes), list(sizes.values())).astype(np.int64)
-        report["clusters"] = int(len(size_arr))
-        report["cluster_sizes"] = size_histogram(size_arr)
+    if sizes is not None:
+        report["clusters"] = int(len(sizes))
+        report["cluster_sizes"] = size_histogram(sizes)
     report["example_clusters"] = [
         {"kept": texts[label][0], "size": int(size), "members": [{"id": texts[m][0], "text": texts[m][1]} for m in members]}
         for label, (size, members) in examples.items()

@@ -100,7 +100,8 @@ def _job(cfg: DedupConfig, input_files: list[str], names: list[tuple[str, str]],
 
 
 def _apply(job: WriteJob, rows: pa.Table) -> WriteResult:
-    """Turn one part's decision rows (sorted by key) into the local writer's arrays."""
+    """Turn one part's decision rows (sorted by key) into the local writer's arrays; checks
+    there is one row for each of the part's documents."""
     keys = rows.column("key").to_numpy()
     if not np.array_equal(keys, np.arange(job.first_doc, job.stop_doc)):
         raise RuntimeError(f"{job.path}: {len(keys)} decisions for {job.stop_doc - job.first_doc} rows")
@@ -121,10 +122,11 @@ def _apply(job: WriteJob, rows: pa.Table) -> WriteResult:
 
 
 def write_parts(decisions: "DataFrame", cfg: DedupConfig, input_files: list[str], names: list[tuple[str, str]],
-                kept_dir: str, rejected_dir: str, examples: frozenset[int]) -> list[WriteResult]:
+                kept_dir: str, rejected_dir: str, examples: frozenset[int]) -> tuple[list[WriteResult], int]:
     """One kept and one rejected file per input part, same names, rows in input order,
     written (then published) by the task that holds the part's decisions; parts with no
-    rows are written empty here. Returns each part's :class:`WriteResult`."""
+    rows are written empty here. Returns each part's :class:`WriteResult` and the text bytes
+    of every document (``nbytes`` of the decision rows)."""
 
     def write(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         pending: list[pa.RecordBatch] = []
@@ -132,8 +134,10 @@ def write_parts(decisions: "DataFrame", cfg: DedupConfig, input_files: list[str]
 
         def flush() -> pa.RecordBatch:
             job = _job(cfg, input_files, names, kept_dir, rejected_dir, current, examples)
-            result = _apply(job, pa.Table.from_batches(pending))
-            return pa.RecordBatch.from_pydict({"file_idx": [current], "result": [pickle.dumps(result)]})
+            rows = pa.Table.from_batches(pending)
+            result = _apply(job, rows)
+            return pa.RecordBatch.from_pydict({"file_idx": [current], "result": [pickle.dumps(result)],
+                                               "bytes_in": [pc.sum(rows.column("nbytes")).as_py() or 0]})
 
         for batch in batches:
             files = batch.column("file_idx").to_numpy()
@@ -150,12 +154,14 @@ def write_parts(decisions: "DataFrame", cfg: DedupConfig, input_files: list[str]
     written = (
         decisions.repartition(len(input_files), "file_idx")
         .sortWithinPartitions("key")
-        .mapInArrow(write, "file_idx long, result binary")
+        .mapInArrow(write, "file_idx long, result binary, bytes_in long")
         .collect()
     )
     results = {row["file_idx"]: pickle.loads(row["result"]) for row in written}
     for index in range(len(input_files)):
         if index not in results:  # no rows: empty outputs with the right schemas
             job = _job(cfg, input_files, names, kept_dir, rejected_dir, index, examples)
+            if job.stop_doc != job.first_doc:
+                raise RuntimeError(f"{job.path}: no decisions for {job.stop_doc - job.first_doc} rows")
             results[index] = apply_decisions(job, {name: np.zeros(0) for name in STATE_ARRAYS}, {})
-    return [results[i] for i in range(len(input_files))]
+    return [results[i] for i in range(len(input_files))], sum(row["bytes_in"] for row in written)

@@ -162,7 +162,8 @@ class SparkEngine:
               work_dir: str) -> DedupResult:
         from pretrain_clean.dedup.spark import run_dedup_spark
 
-        return run_dedup_spark(self.spark, cfg, files, kept_dir, rejected_dir, work_dir)
+        return run_dedup_spark(self.spark, cfg, files, kept_dir, rejected_dir, work_dir,
+                               show_progress=self.options.show_progress)
 
     def shards(self, tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
                cfg: ShardConfig, overwrite: bool = False) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.parts import PARTS_DIR, PartTask, Progress
@@ -120,3 +120,52 @@ class PartsProgress:
                 continue  # a listing that failed once is retried at the next tick
             self.stream.write(self.line() + "\n")
             self.stream.flush()
+
+
+class PhaseProgress:
+    """Progress of a job made of named phases (Spark dedup: read and hash, exact, minhash,
+    paragraph, write), printed by the driver: one line as each phase ends, and while a phase
+    runs, every ``interval`` seconds, its elapsed time and ``detail()`` (e.g. Spark's
+    tasks done / total). Costs no Spark job."""
+
+    def __init__(self, label: str, detail: Callable[[], str] | None = None, enabled: bool = True,
+                 interval: float = 10.0, stream: TextIO = sys.stderr) -> None:
+        self.label, self.detail, self.enabled = label, detail, enabled
+        self.interval, self.stream = interval, stream
+        self.phase = ""
+        self._start = self._phase_start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="phase-progress", daemon=True)
+
+    def __enter__(self) -> "PhaseProgress":
+        if self.enabled:
+            self._start = time.monotonic()
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._stop.set()
+            self._thread.join()
+            if exc[0] is None:
+                self._write(f"[{self.label}] done · {_duration(time.monotonic() - self._start)}")
+
+    def start(self, phase: str) -> None:
+        """``phase`` runs from now."""
+        self.phase, self._phase_start = phase, time.monotonic()
+
+    def end(self, note: str = "") -> None:
+        """The current phase finished; ``note`` (e.g. a count) goes on its line."""
+        if self.enabled:
+            seconds = time.monotonic() - self._phase_start
+            self._write(f"[{self.label}] {self.phase} {seconds:.1f} s" + (f" · {note}" if note else ""))
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            detail = self.detail() if self.detail is not None else ""
+            self._write(f"[{self.label}] {self.phase} · {_duration(time.monotonic() - self._phase_start)}"
+                        + (f" · {detail}" if detail else ""))
