@@ -35,6 +35,7 @@ from pathlib import Path
 from measure import interleave, load_note, median_ratio, table
 
 SPARK, LOCAL = "spark local[2] (default config)", "local engine (default config)"
+SPARK_CLI = "pretrain-clean --engine spark"
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,16 +74,18 @@ def kept_ids(folder: Path) -> list[str]:
     return [i for p in sorted((folder / "kept").glob("*.parquet")) for i in pq.read_table(p, columns=["id"]).column(0).to_pylist()]
 
 
-def spark_vs_local(docs: int, rounds: int, workers: int, submit_args: list[str]) -> None:
+def spark_vs_local(docs: int, rounds: int, workers: int, submit_args: list[str], cli: bool = False) -> None:
     """The default config on both engines, interleaved; dedup seconds from ``stats.json``.
 
     ``submit_args`` go to ``spark-submit`` before the job (e.g. ``--driver-java-options ...``).
+    ``cli``: a third side, ``pretrain-clean clean --engine spark``, whose driver JVM our code
+    starts (``local[*]``, so only when ``workers`` is every CPU).
     """
     import statistics
 
     from bench_cascade import write_corpus
 
-    names = {SPARK.replace("[2]", f"[{workers}]"): "spark", LOCAL: "local"}
+    names = {SPARK.replace("[2]", f"[{workers}]"): "spark", LOCAL: "local", SPARK_CLI: "spark_cli"}
     spark_name = next(iter(names))
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -94,6 +97,11 @@ def spark_vs_local(docs: int, rounds: int, workers: int, submit_args: list[str])
             LOCAL: [sys.executable, "-m", "pretrain_clean", "clean", "--engine", "local", "--workers", str(workers), *common,
                     "--output", f"{tmp}/local"],
         }
+        if cli:
+            if workers != os.cpu_count():
+                raise SystemExit(f"--spark-cli runs local[*]: use --workers {os.cpu_count()}")
+            sides[SPARK_CLI] = [sys.executable, "-m", "pretrain_clean", "clean", "--engine", "spark", *common,
+                                "--output", f"{tmp}/spark_cli"]
         dedup: dict[str, list[float]] = {name: [] for name in sides}
 
         def collect(name: str) -> None:
@@ -109,14 +117,15 @@ def spark_vs_local(docs: int, rounds: int, workers: int, submit_args: list[str])
         runs = interleave(sides, rounds, before_each=collect)
         for name in sides:
             collect(name)
-        same = kept_ids(base / "spark") == kept_ids(base / "local")
+        same = all(kept_ids(base / names[name]) == kept_ids(base / "local") for name in sides)
     print(table(runs, {name: docs for name in sides}))
-    print(f"Spark / local, median of per-round ratios: CPU {median_ratio(runs, spark_name, LOCAL, 'cpu'):.2f}x, "
-          f"wall {median_ratio(runs, spark_name, LOCAL, 'wall'):.2f}x")
-    ratios = [s / max(loc, 1e-9) for s, loc in zip(dedup[spark_name], dedup[LOCAL])]
-    print(f"dedup step (stats.json dedup_seconds, wall phases), medians: Spark {statistics.median(dedup[spark_name]):.1f} s, "
-          f"local {statistics.median(dedup[LOCAL]):.1f} s, ratio {statistics.median(ratios):.2f}x")
-    print(f"same kept ids on both engines: {same}; after the run: {load_note()}")
+    for name in [n for n in sides if n != LOCAL]:
+        print(f"{name} / local, median of per-round ratios: CPU {median_ratio(runs, name, LOCAL, 'cpu'):.2f}x, "
+              f"wall {median_ratio(runs, name, LOCAL, 'wall'):.2f}x")
+        ratios = [s / max(loc, 1e-9) for s, loc in zip(dedup[name], dedup[LOCAL])]
+        print(f"  dedup step (stats.json dedup_seconds, wall phases), medians: {statistics.median(dedup[name]):.1f} s, "
+              f"local {statistics.median(dedup[LOCAL]):.1f} s, ratio {statistics.median(ratios):.2f}x")
+    print(f"same kept ids on every side: {same}; after the run: {load_note()}")
 
 
 def main() -> None:
@@ -127,9 +136,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="--spark: cores per side")
     parser.add_argument("--submit-args", default="", help="--spark: extra spark-submit options, one string "
                         "(e.g. '--driver-java-options \"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC\"')")
+    parser.add_argument("--spark-cli", action="store_true", help="--spark: also `pretrain-clean clean --engine "
+                        "spark` (our code starts the driver JVM, with its local-master options)")
     args = parser.parse_args()
     if args.spark:
-        spark_vs_local(args.docs or 20_000, args.rounds, args.workers, shlex.split(args.submit_args))
+        spark_vs_local(args.docs or 20_000, args.rounds, args.workers, shlex.split(args.submit_args), args.spark_cli)
         return
     args.docs = args.docs or 40_000
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -14,7 +15,7 @@ from tests.test_dedup_local import write_parts
 
 
 @pytest.mark.slow
-def test_spark_and_local_outputs_identical(tmp_path: Path) -> None:
+def test_spark_and_local_outputs_identical(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("pyspark")
     from pyspark.sql import SparkSession
 
@@ -38,9 +39,18 @@ def test_spark_and_local_outputs_identical(tmp_path: Path) -> None:
         .getOrCreate()
     )
     try:
-        remote = run_dedup_spark(spark, cfg, files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"), str(tmp_path / "s/work"))
+        remote = run_dedup_spark(spark, cfg, files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"), str(tmp_path / "s/work"),
+                                 show_progress=True)
     finally:
         spark.stop()
+    phases = [line for line in capsys.readouterr().err.splitlines()
+              if line.startswith("[spark dedup]") and not re.search(r" · \d+m\d\ds · ", line)]  # not the ticks
+    n = f"{len(docs):,}"
+    expected = [rf"read and hash \({n} documents\) [\d.]+ s", r"minhash [\d.]+ s", r"paragraph [\d.]+ s",
+                rf"write [\d.]+ s · kept {remote.kept:,} of {n}", r"done · \d+m\d\ds"]
+    assert len(phases) == len(expected), phases
+    for line, pattern in zip(phases, expected):
+        assert re.fullmatch(r"\[spark dedup\] " + pattern, line), line
     for sub in ("kept", "rej"):
         names = sorted(p.name for p in (tmp_path / "l" / sub).iterdir())
         assert names == sorted(p.name for p in (tmp_path / "s" / sub).iterdir())

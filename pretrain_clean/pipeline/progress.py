@@ -129,9 +129,9 @@ class PhaseProgress:
     tasks done / total). Costs no Spark job."""
 
     def __init__(self, label: str, detail: Callable[[], str] | None = None, enabled: bool = True,
-                 interval: float = 10.0, stream: TextIO = sys.stderr) -> None:
+                 interval: float = 10.0, stream: TextIO | None = None) -> None:
         self.label, self.detail, self.enabled = label, detail, enabled
-        self.interval, self.stream = interval, stream
+        self.interval, self.stream = interval, stream or sys.stderr
         self.phase = ""
         self._start = self._phase_start = time.monotonic()
         self._stop = threading.Event()
