@@ -20,6 +20,8 @@ def test_spark_and_local_outputs_identical(tmp_path: Path, capsys: pytest.Captur
     from pyspark.sql import SparkSession
 
     from pretrain_clean.dedup.spark import run_dedup_spark
+    from pretrain_clean.pipeline.progress import PhaseProgress
+    from pretrain_clean.pipeline.spark_engine import task_status
 
     real = load_sample_texts("data/sample/web_en", min_words=1)
     rng = random.Random(0)
@@ -39,8 +41,9 @@ def test_spark_and_local_outputs_identical(tmp_path: Path, capsys: pytest.Captur
         .getOrCreate()
     )
     try:
-        remote = run_dedup_spark(spark, cfg, files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"), str(tmp_path / "s/work"),
-                                 show_progress=True)
+        with PhaseProgress("spark dedup", task_status(spark)) as progress:
+            remote = run_dedup_spark(spark, cfg, files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"),
+                                     str(tmp_path / "s/work"), progress=progress)
     finally:
         spark.stop()
     phases = [line for line in capsys.readouterr().err.splitlines()

@@ -16,7 +16,7 @@ histogram and a few example rows reach the driver.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -40,7 +40,6 @@ from pretrain_clean.dedup.report import (
 from pretrain_clean.dedup.spark_components import spark_connected_components
 from pretrain_clean.dedup.spark_io import ROW_BITS, read_features, write_parts
 from pretrain_clean.pipeline import storage
-from pretrain_clean.pipeline.progress import PhaseProgress
 from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions, small_input_settings
 
 if TYPE_CHECKING:
@@ -51,6 +50,22 @@ DRIVER_EDGES = 5_000_000
 components; above this the components are computed with DataFrame joins instead."""
 
 
+class Phases(Protocol):
+    """Where the phases' progress goes (:class:`pipeline.progress.PhaseProgress`)."""
+
+    def start(self, phase: str) -> None: ...
+
+    def end(self, note: str = "") -> None: ...
+
+
+class _Silent:
+    def start(self, phase: str) -> None:
+        pass
+
+    def end(self, note: str = "") -> None:
+        pass
+
+
 def run_dedup_spark(
     spark: "SparkSession",
     cfg: DedupConfig,
@@ -59,40 +74,19 @@ def run_dedup_spark(
     rejected_dir: str,
     work_dir: str,
     driver_edges: int = DRIVER_EDGES,
-    show_progress: bool = False,
+    progress: Phases | None = None,
 ) -> DedupResult:
-    """Spark twin of :func:`dedup.local.run_dedup_local` (same outputs, same report). With
-    ``show_progress`` the driver prints each phase's seconds and, every 10 s, Spark's tasks."""
+    """Spark twin of :func:`dedup.local.run_dedup_local` (same outputs, same report);
+    ``progress`` hears each phase start and end."""
     names = output_names(input_files)
     input_bytes = sum(storage.size(p) for p in input_files)
     set_shuffle_partitions(spark, input_bytes)
-    with small_input_settings(spark, input_bytes), PhaseProgress(
-        "spark dedup", _task_status(spark), enabled=show_progress
-    ) as progress:
-        return _run(spark, cfg, input_files, names, kept_dir, rejected_dir, work_dir, driver_edges, progress)
-
-
-def _task_status(spark: "SparkSession") -> Callable[[], str]:
-    """Tasks done / total of the stages running now (Spark's status tracker; no job)."""
-    from py4j.protocol import Py4JError
-
-    tracker = spark.sparkContext.statusTracker()
-
-    def status() -> str:
-        try:
-            stages = [tracker.getStageInfo(i) for i in tracker.getActiveStageIds()]
-        except Py4JError:  # the context is stopping: no line this time
-            return ""
-        stages = [s for s in stages if s is not None]
-        if not stages:
-            return ""
-        return f"tasks {sum(s.numCompletedTasks for s in stages):,}/{sum(s.numTasks for s in stages):,}"
-
-    return status
+    with small_input_settings(spark, input_bytes):
+        return _run(spark, cfg, input_files, names, kept_dir, rejected_dir, work_dir, driver_edges, progress or _Silent())
 
 
 def _run(spark: "SparkSession", cfg: DedupConfig, input_files: list[str], names: list[tuple[str, str]],
-         kept_dir: str, rejected_dir: str, work_dir: str, driver_edges: int, progress: PhaseProgress) -> DedupResult:
+         kept_dir: str, rejected_dir: str, work_dir: str, driver_edges: int, progress: Phases) -> DedupResult:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 

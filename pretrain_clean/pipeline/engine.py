@@ -161,9 +161,11 @@ class SparkEngine:
     def dedup(self, cfg: DedupConfig, files: list[str], kept_dir: str, rejected_dir: str,
               work_dir: str) -> DedupResult:
         from pretrain_clean.dedup.spark import run_dedup_spark
+        from pretrain_clean.pipeline.progress import PhaseProgress
+        from pretrain_clean.pipeline.spark_engine import task_status
 
-        return run_dedup_spark(self.spark, cfg, files, kept_dir, rejected_dir, work_dir,
-                               show_progress=self.options.show_progress)
+        with PhaseProgress("spark dedup", task_status(self.spark), enabled=self.options.show_progress) as progress:
+            return run_dedup_spark(self.spark, cfg, files, kept_dir, rejected_dir, work_dir, progress=progress)
 
     def shards(self, tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
                cfg: ShardConfig, overwrite: bool = False) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 import pyarrow as pa
 
@@ -124,6 +124,26 @@ def small_input_settings(spark, input_bytes: int) -> Iterator[None]:  # noqa: AN
         yield
     finally:
         spark.conf.set(key, before)
+
+
+def task_status(spark) -> Callable[[], str]:  # noqa: ANN001
+    """A function giving the tasks done / total of the stages running now (Spark's status
+    tracker, no job): the detail of the driver's progress lines."""
+    from py4j.protocol import Py4JError
+
+    tracker = spark.sparkContext.statusTracker()
+
+    def status() -> str:
+        try:
+            stages = [tracker.getStageInfo(i) for i in tracker.getActiveStageIds()]
+        except Py4JError:  # the context is stopping: no detail this time
+            return ""
+        stages = [s for s in stages if s is not None]
+        if not stages:
+            return ""
+        return f"tasks {sum(s.numCompletedTasks for s in stages):,}/{sum(s.numTasks for s in stages):,}"
+
+    return status
 
 
 def spark_map(function, items: list, spark=None) -> list:  # noqa: ANN001
