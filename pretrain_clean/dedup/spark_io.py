@@ -20,6 +20,7 @@ from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.local_parts import STATE_ARRAYS, WriteJob, WriteResult, apply_decisions
 from pretrain_clean.dedup.paragraph import paragraph_hashes_batch, unit_hashes
 from pretrain_clean.pipeline import storage
+from pretrain_clean.pipeline.spark_engine import one_row_per_task
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -79,15 +80,14 @@ def read_features(spark: "SparkSession", cfg: DedupConfig, hasher: NearDupHasher
 
     def read(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            for idx, path in zip(batch.column("file_idx").to_pylist(), batch.column("path").to_pylist()):
+            for idx in batch.column("id").to_pylist():
+                path = input_files[idx]
                 key = idx << ROW_BITS
                 for part in storage.parquet_file(path).iter_batches(batch_size=cfg.batch_size, columns=["id", "text"]):
                     yield batch_features(cfg, hasher, part, key)
                     key += part.num_rows
 
-    rows = list(enumerate(input_files))
-    files = spark.createDataFrame(spark.sparkContext.parallelize(rows, max(1, len(rows))), "file_idx long, path string")
-    return files.mapInArrow(read, FEATURES)
+    return one_row_per_task(spark, len(input_files)).mapInArrow(read, FEATURES)
 
 
 def _job(cfg: DedupConfig, input_files: list[str], names: list[tuple[str, str]], kept_dir: str, rejected_dir: str,

@@ -153,16 +153,22 @@ def spark_map(function, items: list, spark=None) -> list:  # noqa: ANN001
     return context.parallelize(items, max(1, len(items))).map(function).collect()
 
 
-def _part_runner(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str):  # noqa: ANN202
-    by_index = {task.index: task for task in tasks}  # pickled with the function: paths stay exact
+def one_row_per_task(spark, n: int):  # noqa: ANN001, ANN201 - pyspark types
+    """A DataFrame of positions ``id`` 0..n-1, one row per partition (so one task each), made
+    in the JVM: a Python RDD (``parallelize`` + ``createDataFrame``) would start a Python
+    worker pool of its own just to turn tuples into rows. Tasks look their item up by
+    position in a list pickled with their function (paths stay exact, never through Java)."""
+    return spark.range(0, n, 1, max(1, n))
 
+
+def _part_runner(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str):  # noqa: ANN202
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from pretrain_clean.pipeline.worker import worker_cascade
 
         cascade = worker_cascade(spec)
         for batch in batches:
-            for row in batch.to_pylist():
-                task = by_index[row["index"]]  # not the row's path: Java would mangle non-UTF-8 names
+            for position in batch.column("id").to_pylist():
+                task = tasks[position]  # pickled with the function: paths stay exact
                 stats = process_part(task, spec, cascade, out_dir, kept_subdir)
                 yield pa.RecordBatch.from_pydict({"index": [task.index], "stats": [stats.to_json()]})
 
@@ -174,9 +180,7 @@ def run_spark(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: s
     """Run every part on Spark; returns the parts' stats in task order. With
     ``show_progress`` the driver prints parts done / total and documents/s while it waits."""
     spark = spark or spark_session()
-    rows = [(t.index,) for t in tasks]
-    one_per_slice = spark.sparkContext.parallelize(rows, max(1, len(rows)))
-    frame = spark.createDataFrame(one_per_slice, "index long")
+    frame = one_row_per_task(spark, len(tasks))
     with PartsProgress("spark", out_dir, tasks, enabled=show_progress):
         results = frame.mapInArrow(_part_runner(spec, tasks, out_dir, kept_subdir), STATS_SCHEMA).collect()
     by_index = {row["index"]: Stats.from_json(row["stats"]) for row in results}
