@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import chain, count
+from itertools import chain
 from typing import NamedTuple, Sequence
 
 from pretrain_clean.filters.punctuation import PUNCTUATION_SET
 
 from pretrain_clean.filters.cjk import HAN, HAN_RE
-from pretrain_clean.filters.ngrams import LazyNgramStats, NgramStats, ngram_stats  # noqa: F401 - ngram_stats re-exported
+from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
 from pretrain_clean.filters.segment import segmenter
 from pretrain_clean.pipeline.document import Document
 
@@ -292,6 +292,22 @@ def alpha_word_count(doc: Document) -> int:
     )
 
 
+def newline_runs(doc: Document) -> list[str]:
+    r"""``re.split(r"\n+", text)``, by ``str.split`` (4x faster), cached.
+
+    >>> newline_runs(Document("a", "\na\n\n\nb\n")), newline_runs(Document("b", "a\n\nb"))
+    (['', 'a', 'b', ''], ['a', 'b'])
+    """
+
+    def compute(d: Document) -> list[str]:
+        parts = d.text.split("\n")
+        if len(parts) < 3:
+            return parts
+        return [parts[0], *filter(None, parts[1:-1]), parts[-1]]
+
+    return doc.cached("newline_runs", compute)
+
+
 def paragraphs(doc: Document) -> list[str]:
     """Paragraphs: the stripped text split on runs of two or more newlines (Gopher)."""
     return doc.cached("paragraphs", lambda d: re.split(r"\n{2,}", d.text.strip()))
@@ -304,21 +320,12 @@ def word_counts(doc: Document, unit: str = "char") -> Counter[str]:
     return doc.cached(f"word_counts:{unit}", lambda d: Counter(words(d, unit)))
 
 
-def word_ids(doc: Document, unit: str = "char") -> tuple[list[int], list[int], list[int] | None]:
-    """Words as integer ids (one per distinct word), their lengths, and the joining
-    characters between consecutive words as written (None: one space each, a text without
-    Han characters), for n-gram counting."""
-
-    def compute(d: Document) -> tuple[list[int], list[int], list[int] | None]:
-        vocab: dict[str, int] = {}
-        gaps = None
-        if has_han(d):
-            ws, gaps = _cjk_tokens(d, unit)
-        else:
-            ws = words(d)
-        return list(map(vocab.setdefault, ws, count())), list(map(len, ws)), gaps
-
-    return doc.cached(f"word_ids:{unit}", compute)
+def word_tokens(doc: Document, unit: str = "char") -> tuple[list[str], list[int] | None]:
+    """Tokens for n-gram counting and the joining characters between consecutive tokens as
+    written (None: one space each, a text without Han characters)."""
+    if has_han(doc):
+        return _cjk_tokens(doc, unit)
+    return words(doc), None
 
 
 def find_duplicates(items: Sequence[str]) -> tuple[int, int]:
@@ -327,6 +334,8 @@ def find_duplicates(items: Sequence[str]) -> tuple[int, int]:
     >>> find_duplicates(["a", "bb", "a", "bb", "c"])
     (2, 3)
     """
+    if len(set(items)) == len(items):  # most documents: nothing repeats, at C speed
+        return 0, 0
     seen: set[str] = set()
     dup_items = dup_chars = 0
     for item in items:
@@ -340,14 +349,9 @@ def find_duplicates(items: Sequence[str]) -> tuple[int, int]:
 
 def doc_ngram_stats(doc: Document, max_n: int = 10, unit: str = "char") -> NgramStats:
     """:func:`ngram_stats` of the document's words (Han words per ``unit``), cached."""
-    return lazy_ngram_stats(doc, max_n, unit).everything()
 
-
-def lazy_ngram_stats(doc: Document, max_n: int = 10, unit: str = "char") -> LazyNgramStats:
-    """:class:`LazyNgramStats` of the document's words (Han words per ``unit``), cached."""
-
-    def compute(d: Document) -> LazyNgramStats:
-        ids, lengths, gaps = word_ids(d, unit)
-        return LazyNgramStats(ids, lengths, max_n, gaps)
+    def compute(d: Document) -> NgramStats:
+        tokens, gaps = word_tokens(d, unit)
+        return ngram_stats(tokens, max_n, gaps)
 
     return doc.cached(f"ngram_stats{max_n}:{unit}", compute)
