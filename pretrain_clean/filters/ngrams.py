@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
-from pretrain_clean.filters._repetition import ngram_stats as _c_ngram_stats
+try:
+    from pretrain_clean.filters._repetition import ngram_stats as _c_ngram_stats
+except ImportError as exc:  # a checkout used without installing it
+    raise ImportError(
+        "pretrain_clean.filters._repetition (C) is not built: install the package (pip install .), "
+        "or in a checkout run: python setup.py build_ext --inplace"
+    ) from exc
 
 
 class NgramStats(NamedTuple):
