@@ -1,5 +1,7 @@
-"""The one compiled module (Gopher n-gram statistics); everything else is in pyproject.toml."""
+"""The compiled modules (hot loops in C); everything else is in pyproject.toml."""
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("pretrain_clean.filters._repetition", ["pretrain_clean/filters/_repetition.c"],
-                             extra_compile_args=["-O2"])])
+setup(ext_modules=[
+    Extension("pretrain_clean.filters._repetition", ["pretrain_clean/filters/_repetition.c"], extra_compile_args=["-O2"]),
+    Extension("pretrain_clean.dedup._whitespace", ["pretrain_clean/dedup/_whitespace.c"], extra_compile_args=["-O2"]),
+])

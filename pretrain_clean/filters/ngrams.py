@@ -18,7 +18,7 @@ try:
     from pretrain_clean.filters._repetition import ngram_stats as _c_ngram_stats
 except ImportError as exc:  # a checkout used without installing it
     raise ImportError(
-        "pretrain_clean.filters._repetition (C) is not built: install the package (pip install .), "
+        "pretrain_clean's C modules are not built: install the package (pip install .), "
         "or in a checkout run: python setup.py build_ext --inplace"
     ) from exc
 
