@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import chain
 from typing import NamedTuple, Sequence
 
 from pretrain_clean.filters.punctuation import PUNCTUATION_SET
 
+from pretrain_clean.filters._chunks import ChunkCache
 from pretrain_clean.filters.cjk import HAN, HAN_RE
 from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
 from pretrain_clean.filters.segment import segmenter
@@ -101,32 +101,21 @@ CHUNK_CACHE_SIZE = 65_536
 """Most distinct whitespace-delimited chunks whose tokens a process keeps (then it starts
 over): tens of MB at most. spaCy's tokenizer caches the same way, per space-delimited
 substring; web text reuses a small head of word forms for most of its chunks."""
-_CHUNK_TOKENS: dict[str, tuple[str, ...]] = {}
 
 
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into words and punctuation tokens (spaCy-English-like, Han per char).
 
     Tokens never cross whitespace, so each whitespace-delimited chunk is split on its own
-    (:func:`tokenize_chunk`) and its tokens are cached (:data:`CHUNK_CACHE_SIZE`): a
-    document costs a split, a set difference and a join at C speed for the chunks seen
-    before.
+    (:func:`tokenize_chunk`) and its tokens are cached (:data:`CHUNK_CACHE_SIZE`) by
+    ``_chunks.ChunkCache`` (C): a chunk seen before costs a hash and a compare.
 
     >>> tokenize("Mr. Smith's dog didn't bark, 3,700 times... U.S. 中文 well-known")
     ['Mr.', 'Smith', "'s", 'dog', 'did', "n't", 'bark', ',', '3,700', 'times', '...', 'U.S.', '中', '文', 'well', '-', 'known']
     >>> tokenize("(cannot) stop.")
     ['(', 'can', 'not', ')', 'stop', '.']
     """
-    chunks = text.split()
-    cache = _CHUNK_TOKENS
-    missing = set(chunks).difference(cache)
-    if missing:
-        if len(cache) + len(missing) > CHUNK_CACHE_SIZE:
-            cache.clear()
-            missing = set(chunks)
-        for chunk in missing:
-            cache[chunk] = tokenize_chunk(chunk)
-    return list(chain.from_iterable(map(cache.__getitem__, chunks)))
+    return _CHUNKS.tokens(text)
 
 
 def tokenize_chunk(chunk: str) -> tuple[str, ...]:
@@ -147,6 +136,9 @@ def tokenize_chunk(chunk: str) -> tuple[str, ...]:
                 return (chunk,)
             return (stem, last)
     return tuple(TOKEN_RE.findall(chunk))
+
+
+_CHUNKS = ChunkCache(tokenize_chunk, CHUNK_CACHE_SIZE)
 
 
 def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
