@@ -66,7 +66,7 @@ def test_every_stage_pickles_and_round_trips(name: str) -> None:
 
 
 def test_newline_runs_and_find_duplicates_equal_their_plain_forms() -> None:
-    """``newline_runs`` is ``re.split(r"\\n+")`` and ``find_duplicates``' early exit changes
+    """``newline_runs`` is ``re.split(r"\\n+")``, ``paragraphs`` the Gopher regex split, and ``find_duplicates``' early exit changes
     nothing, on random texts of letters and newlines (empty, leading and trailing runs)."""
     import random
     import re
@@ -76,6 +76,7 @@ def test_newline_runs_and_find_duplicates_equal_their_plain_forms() -> None:
         text = "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 12)))
         runs = tf.newline_runs(Document("t", text))
         assert runs == re.split(r"\n+", text), repr(text)
+        assert tf.paragraphs(Document("t", text)) == re.split(r"\n{2,}", text.strip()), repr(text)
         seen: set[str] = set()
         dup = [(item in seen, seen.add(item))[0] for item in runs]
         expected = (sum(dup), sum(len(item) for item, d in zip(runs, dup) if d))

@@ -300,9 +300,25 @@ def newline_runs(doc: Document) -> list[str]:
     return doc.cached("newline_runs", compute)
 
 
+_PARAGRAPH_BREAK_RE = re.compile(r"\n{2,}")
+
+
 def paragraphs(doc: Document) -> list[str]:
-    """Paragraphs: the stripped text split on runs of two or more newlines (Gopher)."""
-    return doc.cached("paragraphs", lambda d: re.split(r"\n{2,}", d.text.strip()))
+    r"""Paragraphs: the stripped text split on runs of two or more newlines (Gopher), cached.
+
+    ``str.split`` where every run is exactly two newlines (most pages have none), else the regex.
+
+    >>> paragraphs(Document("a", " a\n\nb\n\n\n\nc\nd\n")), paragraphs(Document("b", "a\n\nb"))
+    (['a', 'b', 'c\nd'], ['a', 'b'])
+    """
+
+    def compute(d: Document) -> list[str]:
+        text = d.text.strip()
+        if "\n\n\n" in text:
+            return _PARAGRAPH_BREAK_RE.split(text)
+        return text.split("\n\n")
+
+    return doc.cached("paragraphs", compute)
 
 
 def word_counts(doc: Document, unit: str = "char") -> Counter[str]:
