@@ -31,6 +31,18 @@ from pretrain_clean.pipeline.document import Document
 PINNED = ROOT / "tests" / "data" / "sample_decisions.json"
 
 
+def sample_texts() -> list[str]:
+    """Every text of the bundled sample's JSON-lines files (English and Chinese)."""
+    import gzip
+
+    texts = []
+    for path in sorted((ROOT / "data" / "sample").rglob("*.json*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            texts += [json.loads(line)["text"] for line in handle if line.strip()]
+    return texts
+
+
 def sample_decisions(out: Path) -> dict:
     """Kept count, removals per reason and a digest of every decision of a ``clean`` output."""
     rows = []
@@ -181,3 +193,45 @@ def test_workers_fork_only_while_no_other_thread_runs() -> None:
         stop.set()
         other.join()
     assert start_method() == ("fork" if alone else "forkserver")
+
+
+def test_word_totals_from_chunk_counts_equal_counting_every_word() -> None:
+    """``non_symbol_words`` and ``alpha_word_count`` are summed from per-chunk counts kept by the
+    C chunk cache; they equal counting the document's words one by one (sample texts, cold
+    and warm cache, and a cache so small every document overflows it)."""
+    from collections import Counter
+
+    from pretrain_clean.filters.punctuation import PUNCTUATION_SET
+
+    texts = sample_texts()
+    punct = frozenset(PUNCTUATION_SET)
+
+    def plain(text: str) -> tuple[int, int, int]:
+        counts = Counter(text_features.tokenize(text))
+        content = {w: c for w, c in counts.items() if not punct.issuperset(w)}
+        return (sum(content.values()), sum(c * len(w) for w, c in content.items()),
+                sum(c for w, c in counts.items() if w.isalpha() or any(ch.isalpha() for ch in w)))
+
+    expected = [plain(t) for t in texts]
+    for cache in (text_features._CHUNKS, ChunkCache(text_features.tokenize_chunk, 5, text_features.count_words)):
+        for _ in range(2):
+            found = []
+            for text in texts:
+                words, totals = cache.tokens_counted(text)
+                assert words == text_features.tokenize(text)
+                found.append(totals)
+            assert found == expected
+    doc = Document("d", texts[0])
+    assert (*text_features.non_symbol_words(doc), text_features.alpha_word_count(doc)) == expected[0]
+
+
+def test_chunk_cache_counts_must_keep_one_width() -> None:
+    widths = iter([(1, 2), (1, 2, 3)])
+    cache = ChunkCache(lambda chunk: [chunk], 10, lambda tokens: next(widths))
+    assert cache.tokens_counted("a") == (["a"], (1, 2))
+    with pytest.raises(ValueError, match="returned 3 numbers, expected 2"):
+        cache.tokens_counted("b")
+    with pytest.raises(ValueError, match="no count_tokens"):
+        ChunkCache(lambda chunk: [chunk], 10).tokens_counted("a")
+    assert ChunkCache(lambda chunk: [chunk], 10, lambda tokens: (len(tokens),)).tokens_counted("a b  c") == (
+        ["a", "b", "c"], (3,))
