@@ -301,7 +301,7 @@ PyMODINIT_FUNC PyInit__chunks(void) {
     if (m == NULL)
         return NULL;
     Py_INCREF(&ChunkCacheType);
-    if (PyModule_AddObject(m, "ChunkCache", (PyObject *)&ChunkCacheType) < 0) {
+    if (PyModule_AddIntConstant(m, "VERSION", 2) < 0 || PyModule_AddObject(m, "ChunkCache", (PyObject *)&ChunkCacheType) < 0) {
         Py_DECREF(&ChunkCacheType);
         Py_DECREF(m);
         return NULL;

@@ -28,7 +28,7 @@ from typing import NamedTuple, Sequence
 
 from pretrain_clean.filters.punctuation import PUNCTUATION_SET
 
-from pretrain_clean.filters._chunks import ChunkCache
+from pretrain_clean import native
 from pretrain_clean.filters.cjk import HAN, HAN_RE
 from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
 from pretrain_clean.filters.segment import segmenter
@@ -149,6 +149,7 @@ def count_words(tokens: Sequence[str]) -> tuple[int, int, int]:
     return len(content), sum(map(len, content)), sum(1 for t in tokens if any(ch.isalpha() for ch in t))
 
 
+ChunkCache = native.load("filters._chunks", 2).ChunkCache
 _CHUNKS = ChunkCache(tokenize_chunk, CHUNK_CACHE_SIZE, count_words)
 
 
