@@ -20,6 +20,7 @@ import pytest
 
 from conftest import ROOT, ready
 from pretrain_clean.filters import ccnet_text, text_features
+from pretrain_clean.filters._chunks import ChunkCache
 from pretrain_clean.filters.c4 import C4Lines
 from pretrain_clean.filters.normalize import clean_whitespace
 from pretrain_clean.filters.toxicity import Toxicity, WordMatcher, word_pattern
@@ -28,6 +29,18 @@ from pretrain_clean.pipeline.config import load_config
 from pretrain_clean.pipeline.document import Document
 
 PINNED = ROOT / "tests" / "data" / "sample_decisions.json"
+
+
+def sample_texts() -> list[str]:
+    """Every text of the bundled sample's JSON-lines files (English and Chinese)."""
+    import gzip
+
+    texts = []
+    for path in sorted((ROOT / "data" / "sample").rglob("*.json*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            texts += [json.loads(line)["text"] for line in handle if line.strip()]
+    return texts
 
 
 def sample_decisions(out: Path) -> dict:
@@ -57,13 +70,55 @@ def test_tokens_are_the_same_with_a_cold_a_warm_and_an_evicted_chunk_cache(monke
              "(cannot) stop. e-mail me@x.org https://a.b/c). 2024 5th 10:30am",
              "dog dog, dog. Dog didn't"]
     plain = [[t for chunk in text.split() for t in text_features.tokenize_chunk(chunk)] for text in texts]
-    monkeypatch.setattr(text_features, "_CHUNK_TOKENS", {})
+    monkeypatch.setattr(text_features, "_CHUNKS", ChunkCache(text_features.tokenize_chunk, 65_536))
     assert [text_features.tokenize(t) for t in texts] == plain  # cold
     assert [text_features.tokenize(t) for t in texts] == plain  # warm
-    monkeypatch.setattr(text_features, "_CHUNK_TOKENS", {})
-    monkeypatch.setattr(text_features, "CHUNK_CACHE_SIZE", 3)  # every document overflows it
+    small = ChunkCache(text_features.tokenize_chunk, 3)  # every document overflows it
+    monkeypatch.setattr(text_features, "_CHUNKS", small)
     assert [text_features.tokenize(t) for t in texts] == plain
-    assert len(text_features._CHUNK_TOKENS) <= max(len(set(t.split())) for t in texts)
+    assert 1 <= len(small) <= 3
+
+
+def test_chunk_cache_equals_split_and_tokenize_chunk_on_every_whitespace_and_width() -> None:
+    """The C chunk cache finds chunks as ``str.split()`` does (all 29 whitespace characters),
+    in 1-, 2- and 4-byte strings, and a chunk seen in a narrow text is found in a wide one."""
+    import random
+    import sys
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    alphabet = spaces + list("ab.,'中é\U0001F600-")
+    rng = random.Random(0)
+    calls: list[str] = []
+
+    def tokenize_chunk(chunk: str) -> list[str]:  # a list: the cache keeps it as a tuple
+        calls.append(chunk)
+        return list(chunk) if len(chunk) % 2 else [chunk]
+
+    for size in (1, 2, 7, 10_000):
+        cache = ChunkCache(tokenize_chunk, size)
+        for _ in range(3000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+            expected = [t for chunk in text.split() for t in tokenize_chunk(chunk)]
+            assert cache.tokens(text) == expected, repr(text)
+        assert len(cache) <= size
+    cache = ChunkCache(tokenize_chunk, 100)
+    calls.clear()
+    assert cache.tokens("ab ab") == ["ab", "ab"] and calls == ["ab"]  # the second is a hit
+    assert cache.tokens("\U0001F600 ab") == ["\U0001F600", "ab"] and calls == ["ab", "\U0001F600"]
+    cache.clear()
+    assert len(cache) == 0 and cache.tokens("ab") == ["ab"] and calls[-1] == "ab"
+
+
+def test_chunk_cache_errors_pass_through() -> None:
+    def broken(chunk: str) -> list[str]:
+        raise ValueError(f"no {chunk}")
+
+    with pytest.raises(ValueError, match="no x"):
+        ChunkCache(broken, 10).tokens("x")
+    with pytest.raises(TypeError, match="str expected"):
+        ChunkCache(text_features.tokenize_chunk, 10).tokens(b"x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_chunks >= 1"):
+        ChunkCache(text_features.tokenize_chunk, 0)
 
 
 def test_an_equal_text_keeps_the_cached_features_and_a_new_one_clears_them() -> None:
@@ -138,3 +193,45 @@ def test_workers_fork_only_while_no_other_thread_runs() -> None:
         stop.set()
         other.join()
     assert start_method() == ("fork" if alone else "forkserver")
+
+
+def test_word_totals_from_chunk_counts_equal_counting_every_word() -> None:
+    """``non_symbol_words`` and ``alpha_word_count`` are summed from per-chunk counts kept by the
+    C chunk cache; they equal counting the document's words one by one (sample texts, cold
+    and warm cache, and a cache so small every document overflows it)."""
+    from collections import Counter
+
+    from pretrain_clean.filters.punctuation import PUNCTUATION_SET
+
+    texts = sample_texts()
+    punct = frozenset(PUNCTUATION_SET)
+
+    def plain(text: str) -> tuple[int, int, int]:
+        counts = Counter(text_features.tokenize(text))
+        content = {w: c for w, c in counts.items() if not punct.issuperset(w)}
+        return (sum(content.values()), sum(c * len(w) for w, c in content.items()),
+                sum(c for w, c in counts.items() if w.isalpha() or any(ch.isalpha() for ch in w)))
+
+    expected = [plain(t) for t in texts]
+    for cache in (text_features._CHUNKS, ChunkCache(text_features.tokenize_chunk, 5, text_features.count_words)):
+        for _ in range(2):
+            found = []
+            for text in texts:
+                words, totals = cache.tokens_counted(text)
+                assert words == text_features.tokenize(text)
+                found.append(totals)
+            assert found == expected
+    doc = Document("d", texts[0])
+    assert (*text_features.non_symbol_words(doc), text_features.alpha_word_count(doc)) == expected[0]
+
+
+def test_chunk_cache_counts_must_keep_one_width() -> None:
+    widths = iter([(1, 2), (1, 2, 3)])
+    cache = ChunkCache(lambda chunk: [chunk], 10, lambda tokens: next(widths))
+    assert cache.tokens_counted("a") == (["a"], (1, 2))
+    with pytest.raises(ValueError, match="returned 3 numbers, expected 2"):
+        cache.tokens_counted("b")
+    with pytest.raises(ValueError, match="no count_tokens"):
+        ChunkCache(lambda chunk: [chunk], 10).tokens_counted("a")
+    assert ChunkCache(lambda chunk: [chunk], 10, lambda tokens: (len(tokens),)).tokens_counted("a b  c") == (
+        ["a", "b", "c"], (3,))

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from pretrain_clean import native
+
+collapse_whitespace = native.load("dedup._whitespace", 1).collapse_whitespace
 from pretrain_clean.dedup.hashing import hash64
 
 
@@ -16,7 +19,7 @@ def exact_text(text: str) -> str:
     >>> exact_text("  The  Cat\\n sat. ") == exact_text("the cat sat.")
     True
     """
-    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+    return collapse_whitespace(unicodedata.normalize("NFC", text).lower())  # " ".join(....split()), in C
 
 
 def exact_key(text: str) -> int:
