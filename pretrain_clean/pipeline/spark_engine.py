@@ -11,6 +11,7 @@ complete) and writes the same files.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -148,9 +149,20 @@ def task_status(spark) -> Callable[[], str]:  # noqa: ANN001
 
 def spark_map(function, items: list, spark=None) -> list:  # noqa: ANN001
     """``function`` over ``items`` as Spark tasks (one per item), results in order: the
-    line-counting pass of split files (:mod:`pipeline.line_split`) runs on the executors."""
-    context = (spark or spark_session()).sparkContext
-    return context.parallelize(items, max(1, len(items))).map(function).collect()
+    line-counting pass of split files (:mod:`pipeline.line_split`) and the annotate pass run
+    on the executors. Through ``mapInArrow`` like every other Python task of ours, so they
+    share one Python worker pool (a Python RDD job would start a second one)."""
+    spark = spark or spark_session()
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for position in batch.column("id").to_pylist():
+                result = pickle.dumps(function(items[position]))
+                yield pa.RecordBatch.from_pydict({"id": [position], "result": [result]})
+
+    rows = one_row_per_task(spark, len(items)).mapInArrow(run, "id long, result binary").collect()
+    results = {row["id"]: pickle.loads(row["result"]) for row in rows}
+    return [results[i] for i in range(len(items))]
 
 
 def one_row_per_task(spark, n: int):  # noqa: ANN001, ANN201 - pyspark types
