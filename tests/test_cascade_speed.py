@@ -138,3 +138,19 @@ def test_workers_fork_only_while_no_other_thread_runs() -> None:
         stop.set()
         other.join()
     assert start_method() == ("fork" if alone else "forkserver")
+
+
+def test_one_to_one_lower_casing_keeps_every_character_s_word_class() -> None:
+    # toxicity counts words on the lower-cased text when lowering kept its length: sound only
+    # if no character that lowers to one character changes word class (checked for all of them)
+    from pretrain_clean.filters.toxicity import _WORD_RE
+    changed = [cp for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF
+               and len(low := chr(cp).lower()) == 1 and bool(_WORD_RE.match(chr(cp))) != bool(_WORD_RE.match(low))]
+    assert changed == []
+
+
+@pytest.mark.parametrize("text", ["Straße ÉCOLE fuck", "İstanbul fuck", "ǅemal fuck you", "长江 fuck 很长", "ascii only fuck"])
+def test_toxicity_words_are_counted_on_the_text_as_written(text: str) -> None:
+    from pretrain_clean.filters.toxicity import _WORD_RE
+    tox = ready(Toxicity(wordlists={"en": str(ROOT / "pretrain_clean/resources/wordlists/ldnoobw/en")}, min_words=1))
+    assert tox.density(text) == (1, 1 / len(_WORD_RE.findall(text)))

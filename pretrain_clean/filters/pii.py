@@ -93,6 +93,30 @@ ACCOUNT_RE = re.compile(
 "扣扣", "微信" or "WeChat": the personal contact handles of Chinese web text. ``QQ群`` (a
 group) does not match."""
 
+_CONTEXT_KEYS = ("tel", "phone", "fax", "mobil", "hotline", "call")
+_CONTEXT_KEYS_WIDE = ("tél", "电话", "電話", "手机", "手機", "传真", "傳真", "热线", "熱線", "联系方式", "☎", "📞")
+"""Substrings of the lower-cased text every :data:`CONTEXT_PHONE_RE` match holds (its words
+start with common letters, so the regex is tried at most positions of a text without one);
+the second tuple is non-ASCII."""
+_ACCOUNT_KEYS = ("qq", "wechat", "weixin")
+_ACCOUNT_KEYS_WIDE = ("扣扣", "微信")
+"""The same for :data:`ACCOUNT_RE`."""
+
+
+def may_hold(text: str, lowered: str, keys: tuple[str, ...], wide_keys: tuple[str, ...]) -> bool:
+    """Whether ``lowered`` (``text`` lower-cased) holds one of ``keys`` or, for a non-ASCII
+    ``text``, of ``wide_keys``, or ``text`` an İ or ı: the only characters an ignore-case ``i``
+    matches that do not lower-case to ``i`` (every code point is checked in
+    tests/test_cascade_speed.py).
+
+    >>> [may_hold(t, t.lower(), ("mobil",), ()) for t in ("MOBILE", "mobİle", "no number")]
+    [True, True, False]
+    """
+    if any(k in lowered for k in keys):
+        return True
+    return not text.isascii() and (any(k in lowered for k in wide_keys) or "\u0130" in text or "\u0131" in text)
+
+
 PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
                       "50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split())
 """First two digits of a PRC resident ID (GB/T 2260 provinces; 71 Taiwan, 81-83 HK/Macau/TW residents)."""
@@ -205,10 +229,11 @@ class PiiMask(Stage):
                 kind = m.lastgroup or ""
                 if self._accept(kind, m.group()):
                     found.append(("phone" if kind in _PHONE_KINDS else kind, m.start(), m.end()))
-        if self.mask_phones:
+        lowered = text.lower() if self.mask_phones or self.mask_accounts else ""
+        if self.mask_phones and may_hold(text, lowered, _CONTEXT_KEYS, _CONTEXT_KEYS_WIDE):
             found += [("phone", m.start("number"), m.end("number")) for m in CONTEXT_PHONE_RE.finditer(text)
                       if plausible_phone(m.group("number"))]
-        if self.mask_accounts:
+        if self.mask_accounts and may_hold(text, lowered, _ACCOUNT_KEYS, _ACCOUNT_KEYS_WIDE):
             found += [("account", m.start("account"), m.end("account")) for m in ACCOUNT_RE.finditer(text)]
         if len(found) < 2:
             return found

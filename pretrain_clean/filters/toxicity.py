@@ -85,12 +85,16 @@ class WordMatcher:
         return self.count_words(text)[0]
 
     def count_words(self, text: str) -> tuple[int, int]:
-        """:meth:`count`, and the number of words of the lower-cased text. Token spans are
-        found only where a Han character or a phrase's words ask for them."""
+        """:meth:`count`, and the number of words of ``text`` (non-Han word tokens). Token
+        spans are found only where a Han character or a phrase's words ask for them."""
         lowered = text.lower()
         tokens = _WORD_RE.findall(lowered)
         hits = sum(map(self.single.__contains__, tokens))
         has_han = _HAN_RE.search(lowered) is not None
+        # Lower-casing that maps every character to one character keeps each character's
+        # word class (every code point is checked in tests/test_cascade_speed.py), so the
+        # lowered text has the same words; otherwise (İ -> i + U+0307) count them as written.
+        words = len(tokens) if len(lowered) == len(text) else len(_WORD_RE.findall(text))
         spans: list[tuple[int, int]] = []
 
         def spans_of() -> list[tuple[int, int]]:
@@ -104,7 +108,7 @@ class WordMatcher:
             hits += self._phrase_hits(lowered, tokens, spans_of, has_han)
         if self.regex is not None and (not text.isascii() or any(h in lowered for h in self.rest_heads)):
             hits += len(self.regex.findall(text))
-        return hits, len(tokens)
+        return hits, words
 
     def _phrase_hits(self, text: str, tokens: list[str], spans_of: Callable[[], list[tuple[int, int]]],
                      has_han: bool) -> int:
@@ -204,18 +208,16 @@ class Toxicity(Stage):
         """Word-list hits in ``text`` and their density (see the module docstring)."""
         if not hasattr(self, "_words"):
             raise StageNotSetUp(self)
-        hits, lowered_words = self._words.count_words(text) if self._words else (0, -1)
+        hits, words = self._words.count_words(text) if self._words else (0, len(_WORD_RE.findall(text)))
         han = 0
-        if self._substrings is not None and _HAN_RE.search(text):
+        if self._substrings is not None and not text.isascii() and _HAN_RE.search(text):
             if self.chinese_words == "char":
                 hits += len(self._substrings.findall(text))
                 han = len(_HAN_RE.findall(text))
             else:
                 bounds, han = han_word_bounds(text, self._cut)
                 hits += sum(1 for m in self._substrings.finditer(text) if m.start() in bounds)
-        # lower-casing keeps ASCII words as they are; elsewhere it may not (İ -> i + U+0307)
-        words = (lowered_words if lowered_words >= 0 and text.isascii() else len(_WORD_RE.findall(text))) + han
-        return hits, hits / max(words, self.min_words, 1)
+        return hits, hits / max(words + han, self.min_words, 1)
 
     def apply(self, doc: Document) -> str | None:
         return self.apply_batch([doc])[0]
