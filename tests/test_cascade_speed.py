@@ -154,3 +154,33 @@ def test_toxicity_words_are_counted_on_the_text_as_written(text: str) -> None:
     from pretrain_clean.filters.toxicity import _WORD_RE
     tox = ready(Toxicity(wordlists={"en": str(ROOT / "pretrain_clean/resources/wordlists/ldnoobw/en")}, min_words=1))
     assert tox.density(text) == (1, 1 / len(_WORD_RE.findall(text)))
+
+
+def test_ignore_case_letters_of_the_pii_key_words_lower_case_to_themselves_but_i() -> None:
+    # pii.may_hold looks for its key words in the lower-cased text; sound only if an ignore-case
+    # match of each of their letters is a character lowering to that letter (İ and ı for i)
+    import re
+    from pretrain_clean.filters import pii
+    letters = {c for k in pii._CONTEXT_KEYS + pii._CONTEXT_KEYS_WIDE + pii._ACCOUNT_KEYS for c in k if c.isascii()}
+    odd = {c: [chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF
+               and re.fullmatch(f"(?i:{c})", chr(cp)) and chr(cp).lower() != c] for c in sorted(letters)}
+    assert {c: v for c, v in odd.items() if v} == {"i": ["\u0130", "\u0131"]}
+
+
+@pytest.mark.parametrize("text", ["Tel: 030 12 34 56", "TELEPHONE 030 12 34 56", "mobİle 0301234567", "Mobıle 0301234567",
+                                  "电话：075588886666", "QQ 12345678", "WeChat: abc_defg", "微信号 abcdefg1", "no number here"])
+def test_pii_key_word_prefilter_masks_what_the_plain_regexes_mask(text: str) -> None:
+    from pretrain_clean.filters import pii
+    stage = pii.PiiMask()
+    plain = [("phone", m.start("number"), m.end("number")) for m in pii.CONTEXT_PHONE_RE.finditer(text)
+             if pii.plausible_phone(m.group("number"))]
+    plain += [("account", m.start("account"), m.end("account")) for m in pii.ACCOUNT_RE.finditer(text)]
+    assert [s for s in stage.spans(text) if s[0] in ("phone", "account")] == plain
+
+
+def test_ascii_tables_give_the_regex_answers_on_every_ascii_character() -> None:
+    from pretrain_clean.filters import fasttext_text, special_chars, toxicity
+    text = "".join(map(chr, range(128))) * 2 + " Don't_stop: 3.5x, OK? "
+    assert text.lower().translate(toxicity._ASCII_WORDS).split() == toxicity._WORD_RE.findall(text.lower())
+    assert fasttext_text.fasttext_tokens(text) == " ".join(fasttext_text._TOKEN_RE.findall(text.lower()))
+    assert len(text.encode().translate(None, special_chars._ASCII_NOT_SPECIAL)) == len(special_chars.SPECIAL_RE.findall(text))

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 
+from pretrain_clean.filters.ascii_fast import split_table
 from pretrain_clean.filters.text_features import HAN
 
 _TOKEN_RE = re.compile(f"[{HAN}]|[^\\W{HAN}]+|[^\\w\\s]", re.UNICODE)
+_ASCII_TOKENS = split_table(re.compile(f"[^\\W{HAN}]"), re.compile(r"[^\w\s]"))
+"""``_TOKEN_RE``'s tokens of an ASCII text: ``text.translate(_ASCII_TOKENS).split()``."""
 MAX_TOKENS = 2000
 """Documents are cut to their first tokens: scoring cost stays bounded on very long pages."""
 
@@ -22,7 +25,8 @@ def fasttext_tokens(text: str, max_tokens: int = MAX_TOKENS) -> str:
     >>> fasttext_tokens("Hello, World!\\n数据清洗 v2")
     'hello , world ! 数 据 清 洗 v2'
     """
-    tokens = _TOKEN_RE.findall(text.lower())
+    lowered = text.lower()
+    tokens = lowered.translate(_ASCII_TOKENS).split() if lowered.isascii() else _TOKEN_RE.findall(lowered)
     return " ".join(tokens[:max_tokens])
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from itertools import compress, count
 from typing import Callable, ClassVar
 
+from pretrain_clean.filters.ascii_fast import split_table
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
 from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import existing, load_fasttext
@@ -33,6 +34,8 @@ from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 
 _WORD_RE = re.compile(f"[^\\W{HAN}]+")
+_ASCII_WORDS = split_table(re.compile(f"[^\\W{HAN}]"))
+"""``_WORD_RE``'s tokens of an ASCII text: ``text.translate(_ASCII_WORDS).split()``."""
 
 
 def read_terms(path: Path) -> list[str]:
@@ -88,7 +91,7 @@ class WordMatcher:
         """:meth:`count`, and the number of words of ``text`` (non-Han word tokens). Token
         spans are found only where a Han character or a phrase's words ask for them."""
         lowered = text.lower()
-        tokens = _WORD_RE.findall(lowered)
+        tokens = lowered.translate(_ASCII_WORDS).split() if text.isascii() else _WORD_RE.findall(lowered)
         hits = sum(map(self.single.__contains__, tokens))
         has_han = _HAN_RE.search(lowered) is not None
         # Lower-casing that maps every character to one character keeps each character's
