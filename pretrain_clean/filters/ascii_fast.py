@@ -41,3 +41,12 @@ def unmatched_bytes(pattern: re.Pattern[str]) -> bytes:
     2
     """
     return bytes(code for code in range(128) if not pattern.fullmatch(chr(code)))
+
+
+def matched_bytes(pattern: re.Pattern[str]) -> bytes:
+    """The ASCII bytes ``pattern`` matches on their own.
+
+    >>> matched_bytes(re.compile(r"\\r\\n?|[\\x0b\\x0c]"))
+    b'\\x0b\\x0c\\r'
+    """
+    return bytes(code for code in range(128) if pattern.fullmatch(chr(code)))

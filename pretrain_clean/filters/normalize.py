@@ -17,6 +17,7 @@ from typing import ClassVar, Literal
 
 import ftfy
 
+from pretrain_clean.filters.ascii_fast import matched_bytes, unmatched_bytes
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage, StageNotSetUp
 from pretrain_clean.filters import text_features as tf
@@ -80,6 +81,10 @@ SPACE_RE = re.compile(f" {_SPACES}+|[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u30
 """Runs of spaces other than one plain space (replacing a lone " " by " " is a no-op, and
 matching each one was the stage's cost)."""
 BLANK_RUN_RE = re.compile(r"\n{3,}")
+_ASCII_VISIBLE = unmatched_bytes(INVISIBLE_RE)
+_ASCII_LINE_BREAKS = tuple(map(chr, matched_bytes(LINE_BREAK_RE)))
+"""The ASCII characters these regexes match (derived from them): an ASCII text without
+one skips the regex pass (most texts have none; the passes were the stage's cost)."""
 
 
 def nfkc_keep_punct(text: str, form: str = "NFKC") -> str:
@@ -99,11 +104,15 @@ def clean_whitespace(text: str, max_blank_lines: int = 1) -> str:
     >>> clean_whitespace("a\\u3000 b \\r\\n\\r\\n\\r\\n\\tc  ")
     'a b\\n\\nc'
     """
-    text = LINE_BREAK_RE.sub("\n", text)
-    text = SPACE_RE.sub(" ", text)
+    ascii_only = text.isascii()
+    if not ascii_only or any(c in text for c in _ASCII_LINE_BREAKS):
+        text = LINE_BREAK_RE.sub("\n", text)
+    if not ascii_only or "  " in text or "\t" in text:  # what SPACE_RE needs in ASCII text
+        text = SPACE_RE.sub(" ", text)
     if " \n" in text or "\n " in text:
         text = "\n".join(line.strip(" ") for line in text.split("\n"))
-    text = BLANK_RUN_RE.sub("\n" * (max_blank_lines + 1), text) if max_blank_lines >= 0 else text
+    if max_blank_lines >= 0 and "\n\n\n" in text:
+        text = BLANK_RUN_RE.sub("\n" * (max_blank_lines + 1), text)
     return text.strip()
 
 
@@ -153,7 +162,7 @@ class Normalize(Stage):
                 text = nfkc_keep_punct(text, self.unicode_form)
             else:
                 text = unicodedata.normalize(self.unicode_form, text)
-        if self.remove_invisible:
+        if self.remove_invisible and (not text.isascii() or text.encode("ascii").translate(None, _ASCII_VISIBLE)):
             text = INVISIBLE_RE.sub("", text)
             if "\u200c" in text or "\u200d" in text:
                 text = STRAY_JOINER_RE.sub("", text)
