@@ -184,3 +184,30 @@ def test_ascii_tables_give_the_regex_answers_on_every_ascii_character() -> None:
     assert text.lower().translate(toxicity._ASCII_WORDS).split() == toxicity._WORD_RE.findall(text.lower())
     assert fasttext_text.fasttext_tokens(text) == " ".join(fasttext_text._TOKEN_RE.findall(text.lower()))
     assert len(text.encode().translate(None, special_chars._ASCII_NOT_SPECIAL)) == len(special_chars.SPECIAL_RE.findall(text))
+
+
+@pytest.mark.parametrize("text", ["", "Hi", "It rains. Mr. Smith stays home! Does he? Yes.", "Wow!!! ... \"Really?\" (yes). No",
+                                  "end. . . ! ?", "a ! b ? c . d", "。你好！好的？是。", "x. ) ] y"])
+def test_sentences_are_counted_as_the_token_by_token_rule_counts_them(text: str) -> None:
+    from pretrain_clean.filters.c4 import SENTENCE_END_CHARS, _is_punct, count_sentences
+    tokens = text_features.tokenize(text)
+    plain, seen_end = (1 if tokens else 0), False
+    for tok in tokens:
+        if tok in SENTENCE_END_CHARS:
+            seen_end = True
+        elif seen_end and not _is_punct(tok):
+            plain, seen_end = plain + 1, False
+    assert count_sentences(tokens) == plain
+
+
+@pytest.mark.parametrize("text,kept", [("We use cookies on this site.", 0), ("We use [1]cookies on this site.", 0),
+                                       ("Privacy [edit]policy applies here.", 0), ("A plain line with words.", 1)])
+def test_policy_lines_are_removed_also_where_a_cut_citation_joins_the_phrase(text: str, kept: int) -> None:
+    assert len(C4Lines().scan(Document("d", text)).kept) == kept
+
+
+@pytest.mark.parametrize("min_words", [-1, 0, 1, 2, 3, 4])
+@pytest.mark.parametrize("line", ["", "one.", "one two.", "one two three.", "one two three four.", "a [1] b.", "a[1] b."])
+def test_c4_min_words_per_line_at_and_around_the_word_count(min_words: int, line: str) -> None:
+    scan = C4Lines(min_words_per_line=min_words).scan(Document("d", line))
+    assert bool(scan.kept) == (bool(line) and not len(line.split()) < min_words)

@@ -48,9 +48,14 @@ def lid_text(text: str, space_han: bool) -> str:
     ' 书  很  好   推  荐   Good'
     """
     text = text.replace("\n", " ")
-    if space_han and _HAN_RE.search(text):
+    if space_han and has_han(text):
         text = _HAN_CHAR_RE.sub(r" \1 ", _PUNCT_RE.sub(" ", text))
     return text
+
+
+def has_han(text: str) -> bool:
+    """Whether ``text`` holds a Han character (an ASCII text is answered without a scan)."""
+    return not text.isascii() and _HAN_RE.search(text) is not None
 
 
 def han_share(text: str) -> tuple[float, int]:
@@ -82,7 +87,7 @@ class LanguageId(Stage):
         self._model = load_fasttext(self.model_path, "model_path")
 
     def _is_mixed(self, text: str) -> bool:
-        if not _HAN_RE.search(text):  # fast path: no Han character, nothing to mix
+        if not has_han(text):  # fast path: no Han character, nothing to mix
             return False
         share, letters = han_share(text)
         return letters > 0 and self.mixed_min_share <= share <= 1.0 - self.mixed_min_share

@@ -93,7 +93,7 @@ class WordMatcher:
         lowered = text.lower()
         tokens = lowered.translate(_ASCII_WORDS).split() if text.isascii() else _WORD_RE.findall(lowered)
         hits = sum(map(self.single.__contains__, tokens))
-        has_han = _HAN_RE.search(lowered) is not None
+        has_han = not lowered.isascii() and _HAN_RE.search(lowered) is not None
         # Lower-casing that maps every character to one character keeps each character's
         # word class (every code point is checked in tests/test_cascade_speed.py), so the
         # lowered text has the same words; otherwise (İ -> i + U+0307) count them as written.
