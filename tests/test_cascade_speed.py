@@ -211,3 +211,11 @@ def test_policy_lines_are_removed_also_where_a_cut_citation_joins_the_phrase(tex
 def test_c4_min_words_per_line_at_and_around_the_word_count(min_words: int, line: str) -> None:
     scan = C4Lines(min_words_per_line=min_words).scan(Document("d", line))
     assert bool(scan.kept) == (bool(line) and not len(line.split()) < min_words)
+
+
+@pytest.mark.parametrize("text", ["Über große Flüsse\n\nund Seen", "İstanbul’s rivers — and lakes", "The river 长江很长\n\nflows on"])
+def test_coherence_terms_without_the_han_scan_are_the_plain_terms(text: str) -> None:
+    from pretrain_clean.filters.coherence import _HAN_RUN_RE, _WORD_RE, term_list
+    plain = [w.lower() for w in _WORD_RE.findall(_HAN_RUN_RE.sub(" ", text))]
+    plain += [run[i:i + 2] for run in _HAN_RUN_RE.findall(text) for i in range(len(run) - 1)]
+    assert term_list(text, may_have_han=_HAN_RUN_RE.search(text) is not None) == plain == term_list(text)

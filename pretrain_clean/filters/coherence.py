@@ -36,14 +36,17 @@ def terms(text: str) -> Counter[str]:
     return Counter(term_list(text))
 
 
-def term_list(text: str) -> list[str]:
-    """The terms of :func:`terms`, in text order (words first, then Han bigrams).
+def term_list(text: str, may_have_han: bool = True) -> list[str]:
+    """The terms of :func:`terms`, in text order (words first, then Han bigrams);
+    ``may_have_han=False`` promises a text without Han characters (no scan for them).
 
     >>> term_list("The Rivers flow; 长江很")
     ['rivers', 'flow', '长江', '江很']
     """
     if text.isascii():  # letters are [A-Za-z]: lower-case first, one pass over a simpler class
         return _ASCII_WORD_RE.findall(text.lower())
+    if not may_have_han:
+        return list(map(str.lower, _WORD_RE.findall(text)))
     found = list(map(str.lower, _WORD_RE.findall(_HAN_RUN_RE.sub(" ", text))))
     for run in _HAN_RUN_RE.findall(text):
         found += [run[i:i + 2] for i in range(len(run) - 1)]
@@ -75,8 +78,9 @@ def blocks(text: str, block_terms: int) -> list[Counter[str]]:
         units = text.splitlines()
     out: list[Counter[str]] = []
     current: list[str] = []  # the open block's terms, counted once it is full
+    han = not text.isascii() and _HAN_RUN_RE.search(text) is not None
     for unit in units:
-        current += term_list(unit)
+        current += term_list(unit, han)
         if len(current) >= block_terms:
             out.append(Counter(current))
             current = []
