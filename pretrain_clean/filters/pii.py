@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
+import string
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -93,28 +94,42 @@ ACCOUNT_RE = re.compile(
 "扣扣", "微信" or "WeChat": the personal contact handles of Chinese web text. ``QQ群`` (a
 group) does not match."""
 
-_CONTEXT_KEYS = ("tel", "phone", "fax", "mobil", "hotline", "call")
-_CONTEXT_KEYS_WIDE = ("tél", "电话", "電話", "手机", "手機", "传真", "傳真", "热线", "熱線", "联系方式", "☎", "📞")
-"""Substrings of the lower-cased text every :data:`CONTEXT_PHONE_RE` match holds (its words
-start with common letters, so the regex is tried at most positions of a text without one);
-the second tuple is non-ASCII."""
-_ACCOUNT_KEYS = ("qq", "wechat", "weixin")
-_ACCOUNT_KEYS_WIDE = ("扣扣", "微信")
-"""The same for :data:`ACCOUNT_RE`."""
+_CONTEXT_WORDS = ("tel", "tél", "phone", "telephone", "téléphone", "telefon", "teléfono", "telefone", "telefono",
+                  "fax", "mobile", "mobil", "hotline", "call")
+"""The words of :data:`CONTEXT_PHONE_RE` (its ignore-case group): a match starts with one
+of them with no ASCII letter before it and no word character after it."""
+_CONTEXT_MARKS = ("电话", "電話", "手机", "手機", "传真", "傳真", "热线", "熱線", "联系方式", "☎", "📞")
+"""Its other starts, matched as they are."""
+_ACCOUNT_KEYS = ("qq", "wechat", "weixin", "扣扣", "微信")
+"""What every :data:`ACCOUNT_RE` match holds, lower-cased."""
 
 
-def may_hold(text: str, lowered: str, keys: tuple[str, ...], wide_keys: tuple[str, ...]) -> bool:
-    """Whether ``lowered`` (``text`` lower-cased) holds one of ``keys`` or, for a non-ASCII
-    ``text``, of ``wide_keys``, or ``text`` an İ or ı: the only characters an ignore-case ``i``
-    matches that do not lower-case to ``i`` (every code point is checked in
-    tests/test_cascade_speed.py).
+def context_phone_possible(text: str, lowered: str) -> bool:
+    """False only where :data:`CONTEXT_PHONE_RE` cannot match ``text`` (``lowered`` is
+    ``text.lower()``): none of its words is there, as a word. The regex itself tries most
+    positions of a text (its words start with common letters); this costs a few ``find``.
 
-    >>> [may_hold(t, t.lower(), ("mobil",), ()) for t in ("MOBILE", "mobİle", "no number")]
-    [True, True, False]
+    An ignore-case letter of those words matches only characters that lower-case to it, but
+    for ``i`` (İ, ı: every code point is checked in tests/test_cascade_speed.py); a text with
+    one of these (İ is also the one character whose lower case is longer) is not ruled out.
+
+    >>> [context_phone_possible(t, t.lower()) for t in ("Hotel, TEL: 1", "the hotel telling", "mobİle 1")]
+    [True, False, True]
     """
-    if any(k in lowered for k in keys):
+    if "\u0130" in text or "\u0131" in text:
         return True
-    return not text.isascii() and (any(k in lowered for k in wide_keys) or "\u0130" in text or "\u0131" in text)
+    for word in _CONTEXT_WORDS:
+        start = lowered.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if (not start or text[start - 1] not in _ASCII_LETTERS) and \
+                    not (end < len(text) and (text[end].isalnum() or text[end] == "_")):
+                return True
+            start = lowered.find(word, start + 1)
+    return not text.isascii() and any(m in lowered for m in _CONTEXT_MARKS)
+
+
+_ASCII_LETTERS = frozenset(string.ascii_letters)
 
 
 PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
@@ -230,10 +245,10 @@ class PiiMask(Stage):
                 if self._accept(kind, m.group()):
                     found.append(("phone" if kind in _PHONE_KINDS else kind, m.start(), m.end()))
         lowered = text.lower() if self.mask_phones or self.mask_accounts else ""
-        if self.mask_phones and may_hold(text, lowered, _CONTEXT_KEYS, _CONTEXT_KEYS_WIDE):
+        if self.mask_phones and context_phone_possible(text, lowered):
             found += [("phone", m.start("number"), m.end("number")) for m in CONTEXT_PHONE_RE.finditer(text)
                       if plausible_phone(m.group("number"))]
-        if self.mask_accounts and may_hold(text, lowered, _ACCOUNT_KEYS, _ACCOUNT_KEYS_WIDE):
+        if self.mask_accounts and (any(k in lowered for k in _ACCOUNT_KEYS) or "\u0131" in text or "\u0130" in text):
             found += [("account", m.start("account"), m.end("account")) for m in ACCOUNT_RE.finditer(text)]
         if len(found) < 2:
             return found
