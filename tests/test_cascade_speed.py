@@ -223,3 +223,33 @@ def test_coherence_terms_without_the_han_scan_are_the_plain_terms(text: str) -> 
     plain = [w.lower() for w in _WORD_RE.findall(_HAN_RUN_RE.sub(" ", text))]
     plain += [run[i:i + 2] for run in _HAN_RUN_RE.findall(text) for i in range(len(run) - 1)]
     assert term_list(text, may_have_han=_HAN_RUN_RE.search(text) is not None) == plain == term_list(text)
+
+
+def _every_inert_non_ascii_char() -> list[str]:
+    """Every assigned non-ASCII character that is neither a word nor a space character, a
+    surrogate, a private-use and an unassigned one."""
+    import re
+    other = re.compile(r"[^\w\s]")
+    return [chr(cp) for cp in range(0x80, 0x110000) if other.fullmatch(chr(cp))
+            and unicodedata.category(chr(cp)) not in ("Cn", "Co", "Cs")] + ["\ud800", "\ue000", "\U000e0fff"]
+
+
+def test_the_ascii_stand_in_gives_the_plain_answers_for_every_punctuation_or_symbol_character() -> None:
+    # every non-ASCII character that is neither a word nor a space character (surrogates too)
+    from pretrain_clean.filters import ascii_fast, coherence, special_chars, toxicity
+    text = "Word cd_x9".join(_every_inert_non_ascii_char()) + "Word"
+    assert ascii_fast.ascii_stand_in(text) is not None
+    assert coherence.term_list(text) == [w.lower() for w in coherence._WORD_RE.findall(text)]
+    assert special_chars.special_char_ratio(text) == len(special_chars.SPECIAL_RE.findall(text)) / text_features.visible_length(text)
+    matcher = WordMatcher(["word", "cd", "x9"])
+    assert matcher.count_words(text) == (len([w for w in toxicity._WORD_RE.findall(text.lower()) if w in matcher.single]),
+                                         len(toxicity._WORD_RE.findall(text)))
+
+
+@pytest.mark.parametrize("text", ["café ok", "a\u00a0b", "长江 river", "x\u3000y", "İi", "ǅ1 ²³ ½"])
+def test_texts_with_non_ascii_letters_digits_or_spaces_have_no_stand_in(text: str) -> None:
+    from pretrain_clean.filters import ascii_fast, cjk, coherence, special_chars
+    assert ascii_fast.ascii_stand_in(text) is None
+    assert cjk.has_han(text) == (cjk.HAN_RE.search(text) is not None)
+    assert coherence.term_list(text) == coherence.term_list(text, may_have_han=True)
+    assert special_chars.special_char_ratio(text) == len(special_chars.SPECIAL_RE.findall(text)) / text_features.visible_length(text)

@@ -18,6 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pretrain_clean.filters.ascii_fast import ascii_stand_in
+from pretrain_clean.filters.cjk import has_han
 from pretrain_clean.filters.text_features import HAN
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
@@ -43,8 +45,9 @@ def term_list(text: str, may_have_han: bool = True) -> list[str]:
     >>> term_list("The Rivers flow; 长江很")
     ['rivers', 'flow', '长江', '江很']
     """
-    if text.isascii():  # letters are [A-Za-z]: lower-case first, one pass over a simpler class
-        return _ASCII_WORD_RE.findall(text.lower())
+    stand_in = ascii_stand_in(text)
+    if stand_in is not None:  # letters are [A-Za-z]: lower-case first, one pass over a simpler class
+        return _ASCII_WORD_RE.findall(stand_in.lower())
     if not may_have_han:
         return list(map(str.lower, _WORD_RE.findall(text)))
     found = list(map(str.lower, _WORD_RE.findall(_HAN_RUN_RE.sub(" ", text))))
@@ -78,7 +81,7 @@ def blocks(text: str, block_terms: int) -> list[Counter[str]]:
         units = text.splitlines()
     out: list[Counter[str]] = []
     current: list[str] = []  # the open block's terms, counted once it is full
-    han = not text.isascii() and _HAN_RUN_RE.search(text) is not None
+    han = has_han(text)
     for unit in units:
         current += term_list(unit, han)
         if len(current) >= block_terms:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pretrain_clean.filters.model_files import load_fasttext
-from pretrain_clean.filters.cjk import HAN
+from pretrain_clean.filters.cjk import HAN, has_han
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 
@@ -51,11 +51,6 @@ def lid_text(text: str, space_han: bool) -> str:
     if space_han and has_han(text):
         text = _HAN_CHAR_RE.sub(r" \1 ", _PUNCT_RE.sub(" ", text))
     return text
-
-
-def has_han(text: str) -> bool:
-    """Whether ``text`` holds a Han character (an ASCII text is answered without a scan)."""
-    return not text.isascii() and _HAN_RE.search(text) is not None
 
 
 def han_share(text: str) -> tuple[float, int]:

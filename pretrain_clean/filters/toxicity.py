@@ -24,11 +24,11 @@ from pathlib import Path
 from itertools import compress, count
 from typing import Callable, ClassVar
 
-from pretrain_clean.filters.ascii_fast import split_table
+from pretrain_clean.filters.ascii_fast import ascii_stand_in, split_table
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
 from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import existing, load_fasttext
-from pretrain_clean.filters.cjk import HAN, HAN_RE as _HAN_RE, HAN_RUN_RE
+from pretrain_clean.filters.cjk import HAN, HAN_RE as _HAN_RE, HAN_RUN_RE, has_han as has_han_char
 from pretrain_clean.filters.segment import Segmenter, check_unit, segmenter
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
@@ -91,9 +91,10 @@ class WordMatcher:
         """:meth:`count`, and the number of words of ``text`` (non-Han word tokens). Token
         spans are found only where a Han character or a phrase's words ask for them."""
         lowered = text.lower()
-        tokens = lowered.translate(_ASCII_WORDS).split() if text.isascii() else _WORD_RE.findall(lowered)
+        stand_in = ascii_stand_in(text)  # lower-casing keeps its "?" and the length
+        tokens = stand_in.lower().translate(_ASCII_WORDS).split() if stand_in is not None else _WORD_RE.findall(lowered)
         hits = sum(map(self.single.__contains__, tokens))
-        has_han = not lowered.isascii() and _HAN_RE.search(lowered) is not None
+        has_han = stand_in is None and has_han_char(lowered)
         # Lower-casing that maps every character to one character keeps each character's
         # word class (every code point is checked in tests/test_cascade_speed.py), so the
         # lowered text has the same words; otherwise (İ -> i + U+0307) count them as written.
@@ -213,7 +214,7 @@ class Toxicity(Stage):
             raise StageNotSetUp(self)
         hits, words = self._words.count_words(text) if self._words else (0, len(_WORD_RE.findall(text)))
         han = 0
-        if self._substrings is not None and not text.isascii() and _HAN_RE.search(text):
+        if self._substrings is not None and has_han_char(text):
             if self.chinese_words == "char":
                 hits += len(self._substrings.findall(text))
                 han = len(_HAN_RE.findall(text))
