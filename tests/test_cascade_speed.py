@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -253,3 +254,26 @@ def test_texts_with_non_ascii_letters_digits_or_spaces_have_no_stand_in(text: st
     assert cjk.has_han(text) == (cjk.HAN_RE.search(text) is not None)
     assert coherence.term_list(text) == coherence.term_list(text, may_have_han=True)
     assert special_chars.special_char_ratio(text) == len(special_chars.SPECIAL_RE.findall(text)) / text_features.visible_length(text)
+
+
+def test_the_non_ascii_prechecks_of_normalize_match_what_the_regexes_match_on_every_code_point() -> None:
+    from pretrain_clean.filters import normalize as n
+    chars = [chr(cp) for cp in range(0x80, 0x110000)]
+    assert [c for c in chars if n.LINE_BREAK_RE.fullmatch(c)] == [c for c in chars if n.WIDE_LINE_BREAK_RE.fullmatch(c)]
+    spaces = re.compile(n._SPACES)
+    assert [c for c in chars if spaces.fullmatch(c)] == [c for c in chars if n.WIDE_SPACE_RE.fullmatch(c)]
+    leads = [c for c in chars if n.MOJIBAKE_HINT_RE.match(c) or n.MOJIBAKE_HINT_RE.match(c + "\u0080")]
+    assert leads == [c for c in chars if n.MOJIBAKE_LEAD_RE.fullmatch(c)]
+    ascii_leads = [chr(cp) for cp in range(128) if n.MOJIBAKE_HINT_RE.match(chr(cp)) or n.MOJIBAKE_HINT_RE.match(chr(cp) + "\u0080")]
+    assert ascii_leads == ["\x1b"]
+    text = "".join(chars[::7]) + "".join(map(chr, range(128)))
+    assert n.has_invisible(text) and all(n.has_invisible(f"“x”{c}") == bool(n.INVISIBLE_RE.search(c)) for c in map(chr, range(0x3000)))
+
+
+@pytest.mark.parametrize("text", ["“a”\u00a0 b", "“a”\u2028b", "“a”  b\tc", "“a” b", "“a”\r\nb\x85c", "“a”\u3000\u3000b"])
+def test_clean_whitespace_of_non_ascii_text_equals_the_plain_passes(text: str) -> None:
+    import re as plain_re
+    from pretrain_clean.filters import normalize as n
+    plain = n.SPACE_RE.sub(" ", n.LINE_BREAK_RE.sub("\n", text))
+    plain = plain_re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip(" ") for line in plain.split("\n"))).strip()
+    assert clean_whitespace(text) == plain
