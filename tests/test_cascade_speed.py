@@ -21,6 +21,7 @@ import pytest
 
 from conftest import ROOT, ready
 from pretrain_clean.filters import ccnet_text, text_features
+from pretrain_clean.filters._chunks import ChunkCache
 from pretrain_clean.filters.c4 import C4Lines
 from pretrain_clean.filters.normalize import clean_whitespace
 from pretrain_clean.filters.toxicity import Toxicity, WordMatcher, word_pattern
@@ -58,13 +59,55 @@ def test_tokens_are_the_same_with_a_cold_a_warm_and_an_evicted_chunk_cache(monke
              "(cannot) stop. e-mail me@x.org https://a.b/c). 2024 5th 10:30am",
              "dog dog, dog. Dog didn't"]
     plain = [[t for chunk in text.split() for t in text_features.tokenize_chunk(chunk)] for text in texts]
-    monkeypatch.setattr(text_features, "_CHUNK_TOKENS", {})
+    monkeypatch.setattr(text_features, "_CHUNKS", ChunkCache(text_features.tokenize_chunk, 65_536))
     assert [text_features.tokenize(t) for t in texts] == plain  # cold
     assert [text_features.tokenize(t) for t in texts] == plain  # warm
-    monkeypatch.setattr(text_features, "_CHUNK_TOKENS", {})
-    monkeypatch.setattr(text_features, "CHUNK_CACHE_SIZE", 3)  # every document overflows it
+    small = ChunkCache(text_features.tokenize_chunk, 3)  # every document overflows it
+    monkeypatch.setattr(text_features, "_CHUNKS", small)
     assert [text_features.tokenize(t) for t in texts] == plain
-    assert len(text_features._CHUNK_TOKENS) <= max(len(set(t.split())) for t in texts)
+    assert 1 <= len(small) <= 3
+
+
+def test_chunk_cache_equals_split_and_tokenize_chunk_on_every_whitespace_and_width() -> None:
+    """The C chunk cache finds chunks as ``str.split()`` does (all 29 whitespace characters),
+    in 1-, 2- and 4-byte strings, and a chunk seen in a narrow text is found in a wide one."""
+    import random
+    import sys
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    alphabet = spaces + list("ab.,'中é\U0001F600-")
+    rng = random.Random(0)
+    calls: list[str] = []
+
+    def tokenize_chunk(chunk: str) -> list[str]:  # a list: the cache keeps it as a tuple
+        calls.append(chunk)
+        return list(chunk) if len(chunk) % 2 else [chunk]
+
+    for size in (1, 2, 7, 10_000):
+        cache = ChunkCache(tokenize_chunk, size)
+        for _ in range(3000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+            expected = [t for chunk in text.split() for t in tokenize_chunk(chunk)]
+            assert cache.tokens(text) == expected, repr(text)
+        assert len(cache) <= size
+    cache = ChunkCache(tokenize_chunk, 100)
+    calls.clear()
+    assert cache.tokens("ab ab") == ["ab", "ab"] and calls == ["ab"]  # the second is a hit
+    assert cache.tokens("\U0001F600 ab") == ["\U0001F600", "ab"] and calls == ["ab", "\U0001F600"]
+    cache.clear()
+    assert len(cache) == 0 and cache.tokens("ab") == ["ab"] and calls[-1] == "ab"
+
+
+def test_chunk_cache_errors_pass_through() -> None:
+    def broken(chunk: str) -> list[str]:
+        raise ValueError(f"no {chunk}")
+
+    with pytest.raises(ValueError, match="no x"):
+        ChunkCache(broken, 10).tokens("x")
+    with pytest.raises(TypeError, match="str expected"):
+        ChunkCache(text_features.tokenize_chunk, 10).tokens(b"x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_chunks >= 1"):
+        ChunkCache(text_features.tokenize_chunk, 0)
 
 
 def test_an_equal_text_keeps_the_cached_features_and_a_new_one_clears_them() -> None:

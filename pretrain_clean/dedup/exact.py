@@ -7,6 +7,13 @@ from __future__ import annotations
 
 import unicodedata
 
+try:
+    from pretrain_clean.dedup._whitespace import collapse_whitespace
+except ImportError as exc:  # a checkout used without installing it
+    raise ImportError(
+        "pretrain_clean's C modules are not built: install the package (pip install .), "
+        "or in a checkout run: python setup.py build_ext --inplace"
+    ) from exc
 from pretrain_clean.dedup.hashing import hash64
 
 
@@ -16,7 +23,7 @@ def exact_text(text: str) -> str:
     >>> exact_text("  The  Cat\\n sat. ") == exact_text("the cat sat.")
     True
     """
-    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+    return collapse_whitespace(unicodedata.normalize("NFC", text).lower())  # " ".join(....split()), in C
 
 
 def exact_key(text: str) -> int:

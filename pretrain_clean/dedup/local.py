@@ -20,10 +20,8 @@ import os
 import shutil
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import Callable, Iterable
 
 import numpy as np
 import pyarrow.compute as pc
@@ -49,6 +47,7 @@ from pretrain_clean.dedup.report import (EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, STAT
                                          output_names, size_histogram, write_report)
 from pretrain_clean.dedup.spill import SpillBuckets, group_starts
 from pretrain_clean.pipeline import storage
+from pretrain_clean.pipeline.fork_map import default_workers, fork_map
 
 class _State:
     """Per-document decisions (integers only): status, representative, cluster label."""
@@ -58,26 +57,6 @@ class _State:
         self.duplicate_of = np.full(n, -1, dtype=np.int64)
         self.cluster = np.arange(n, dtype=np.int64)
         self.in_cluster = np.zeros(n, dtype=bool)
-
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def default_workers() -> int:
-    """The CPUs this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _map(fn: Callable[[T], R], jobs: list[T], workers: int) -> list[R]:
-    """``[fn(job) for job in jobs]``, in up to ``workers`` forked processes when there are
-    several jobs. Fork, not spawn: a caller's script needs no ``__main__`` guard, and
-    Arrow and jemalloc restart their thread pools in a forked child."""
-    workers = max(1, min(workers, len(jobs)))
-    if workers == 1 or "fork" not in get_all_start_methods():
-        return [fn(job) for job in jobs]
-    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-        return list(pool.map(fn, jobs))
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
@@ -134,7 +113,7 @@ def run_dedup_local(
                 for f, path in enumerate(input_files)]
         if cfg.paragraph:
             normalize_lines([""])  # builds its code point tables once; forked workers inherit them
-        scanned = _map(scan_part, jobs, workers)
+        scanned = fork_map(scan_part, jobs, workers)
         result.documents_in = sum(d for d, _, _ in scanned)
         result.bytes_in = sum(b for _, b, _ in scanned)
         result.seconds.update(sum((cpu for _, _, cpu in scanned), Counter()))
@@ -319,7 +298,7 @@ def _write(
             cfg, path, f, lo, hi, str(work), storage.join(kept_dir, names[f][0]), storage.join(rejected_dir, names[f][1]),
             {doc: rep_ids[doc] for doc in set(refs)}, frozenset(m for m in example_docs if lo <= m < hi),
         ))
-    outcomes: list[WriteResult] = _map(write_part, jobs, workers)
+    outcomes: list[WriteResult] = fork_map(write_part, jobs, workers)
     removed: dict[str, int] = {}
     cpu: Counter[str] = Counter()
     result.report["_example_texts"] = {}

@@ -16,7 +16,6 @@ counted as written; docs/rules.md, "Chinese text").
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -141,7 +140,7 @@ class GopherRepetition(Stage):
             return "duplicate_paragraphs"
         if self.dup_para_char_frac is not None and dup_chars / size > self.dup_para_char_frac:
             return "duplicate_paragraph_chars"
-        lines = doc.cached("newline_runs", lambda d: re.split(r"\n+", d.text))
+        lines = tf.newline_runs(doc)
         dup, dup_chars = tf.find_duplicates(lines)
         if self.dup_line_frac is not None and dup / len(lines) > self.dup_line_frac:
             return "duplicate_lines"
@@ -150,11 +149,11 @@ class GopherRepetition(Stage):
         max_n = int(max((n for n, _ in self.top_ngrams + self.dup_ngrams), default=1))
         if max_n < 2:
             return None
-        stats = tf.lazy_ngram_stats(doc, max_n, self.chinese_words)  # n computed as far as asked
+        stats = tf.doc_ngram_stats(doc, max_n, self.chinese_words)
         for n, frac in self.top_ngrams:
-            if stats.top(int(n)) / size > frac:
+            if stats.top_chars[int(n)] / size > frac:
                 return f"top_{int(n)}_gram_chars"
         for n, frac in self.dup_ngrams:
-            if stats.dup(int(n)) / size > frac:
+            if stats.dup_chars[int(n)] / size > frac:
                 return f"duplicate_{int(n)}_gram_chars"
         return None

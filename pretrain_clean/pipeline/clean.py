@@ -5,7 +5,7 @@ import sys
 from dataclasses import dataclass
 
 from pretrain_clean.pipeline import storage
-from pretrain_clean.pipeline.config import RunSpec
+from pretrain_clean.pipeline.config import RunSpec, annotates_after_dedup, dedup_enabled
 from pretrain_clean.pipeline.engine import Engine, EngineOptions, engine_for
 from pretrain_clean.pipeline.ids import duplicate_ids
 from pretrain_clean.pipeline.parts import PartTask
@@ -33,11 +33,6 @@ class CleanOptions:
     show_progress: bool = True
     follow_symlinks: bool = False
     """Read files that symlinks inside an input folder point to outside it."""
-
-
-def dedup_enabled(spec: RunSpec) -> bool:
-    section = spec.sections.get("dedup")
-    return section is not None and getattr(section, "enabled", True)
 
 
 def engine_options(options: CleanOptions) -> EngineOptions:
@@ -79,6 +74,11 @@ def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, engine: Engine, sho
 
         stats = run_dedup_step(spec, tasks, out_dir, kept_subdir, engine, stats)
         stats.check_accounting("cascade + dedup")
+        if annotates_after_dedup(spec):
+            from pretrain_clean.pipeline.annotate_step import run_annotate_step
+
+            stats = run_annotate_step(spec, out_dir, engine, stats)
+            stats.check_accounting("cascade + dedup + annotation")
     storage.write_text(storage.join(out_dir, "stats.json"), stats.to_json() + "\n")
     write_funnel(stats, out_dir)
     if show_progress:

@@ -66,6 +66,11 @@ class RunConfig:
     max_perplexity, coherence without min_coherence) after every dropping stage, so they
     score only survivors. Decisions and kept documents are the same either way; removed
     documents then carry no such scores and ``stats.json`` lists those stages last."""
+    annotate_after_dedup: bool = False
+    """With dedup on: leave the stages that only annotate out of the cascade and run them after
+    dedup, on its survivors only (:mod:`pipeline.annotate_step`). Decisions and kept documents
+    are the same; documents removed by any stage or by dedup then carry no such scores, and
+    ``stats.json`` lists those stages after dedup."""
     part_bytes: int | None = None
     """Cut inputs larger than this into parts: parquet by row-group ranges, plain JSON lines and
     text by line-aligned byte ranges (``"off"``: one part per file); results do not depend on
@@ -87,6 +92,20 @@ class RunSpec:
     path: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
     """The parsed TOML, for fingerprints and manifests."""
+
+
+def dedup_enabled(spec: RunSpec) -> bool:
+    """Whether ``spec`` has a ``[dedup]`` table that is not switched off."""
+    section = spec.sections.get("dedup")
+    return section is not None and getattr(section, "enabled", True)
+
+
+def annotates_after_dedup(spec: RunSpec) -> list[Stage]:
+    """The stages ``spec`` runs after dedup (``[run] annotate_after_dedup``): those that only
+    annotate, in their configured order; empty when the switch or dedup is off."""
+    if not (spec.run.annotate_after_dedup and dedup_enabled(spec)):
+        return []
+    return [stage for stage in spec.stages if stage.annotates_only()]
 
 
 SECTION_TYPES: dict[str, str] = {"dedup": "pretrain_clean.dedup.config:DedupConfig"}

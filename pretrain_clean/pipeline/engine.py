@@ -19,7 +19,6 @@ an engine loads nothing the other needs.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
@@ -61,8 +60,9 @@ class Engine(Protocol):
 
     name: str
 
-    def map_parts(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
-        """``fn`` over ``items`` in parallel, results in the items' order."""
+    def map_parts(self, fn: Callable[[T], R], items: list[T], cpu_bound: bool = False) -> list[R]:
+        """``fn`` over ``items`` in parallel, results in the items' order (``cpu_bound``: Python
+        work, not waiting on reads; the local engine then forks processes, not threads)."""
         ...
 
     def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
@@ -103,10 +103,12 @@ class LocalEngine:
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
 
-    def map_parts(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+    def map_parts(self, fn: Callable[[T], R], items: list[T], cpu_bound: bool = False) -> list[R]:
+        from pretrain_clean.pipeline.fork_map import default_workers, fork_map
         from pretrain_clean.pipeline.line_split import thread_mapper
 
-        return thread_mapper(self.options.workers or os.cpu_count() or 1)(fn, items)
+        workers = self.options.workers or default_workers()
+        return fork_map(fn, items, workers) if cpu_bound else thread_mapper(workers)(fn, items)
 
     def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
         from pretrain_clean.pipeline.local_engine import run_local
@@ -148,7 +150,7 @@ class SparkEngine:
             self._spark = spark_session(self.options.app_name, self.options.master)
         return self._spark
 
-    def map_parts(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+    def map_parts(self, fn: Callable[[T], R], items: list[T], cpu_bound: bool = False) -> list[R]:
         from pretrain_clean.pipeline.spark_engine import spark_map
 
         return spark_map(fn, items, spark=self.spark)

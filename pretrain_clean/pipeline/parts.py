@@ -184,13 +184,7 @@ def _write_outcomes(
     kept, rejected = [], []
     for outcome in outcomes:
         if outcome.error is not None:
-            doc = outcome.doc
-            record = Quarantined(doc.source, doc.position, "stage_error", outcome.error,
-                                 doc.text[:1000], text_bytes(doc))
-            stats.quarantined += 1
-            stats.bytes_quarantined += record.raw_bytes
-            stats.quarantine_errors[record.kind] += 1
-            quarantined.append(record)
+            quarantined.append(stage_error(outcome, stats))
         elif outcome.kept:
             kept.append(outcome)
             stats.kept += 1
@@ -201,3 +195,14 @@ def _write_outcomes(
     writers["kept"].write_rows(outcome_columns(kept, rejected=False))
     writers["rejected"].write_rows(outcome_columns(rejected, rejected=True))
     stats.write_seconds += time.perf_counter() - start
+
+
+def stage_error(outcome: Outcome, stats: Stats) -> Quarantined:
+    """The quarantine record of a document a stage failed on, counted in ``stats``."""
+    doc = outcome.doc
+    record = Quarantined(doc.source, doc.position, "stage_error", outcome.error or "",
+                         doc.text[:1000], text_bytes(doc))
+    stats.quarantined += 1
+    stats.bytes_quarantined += record.raw_bytes
+    stats.quarantine_errors[record.kind] += 1
+    return record

@@ -4,16 +4,20 @@ from __future__ import annotations
 import pickle
 
 from pretrain_clean.pipeline.cascade import Cascade
-from pretrain_clean.pipeline.config import RunSpec, setup_stages
+from pretrain_clean.pipeline.config import RunSpec, annotates_after_dedup, setup_stages
 
 _CASCADES: dict[bytes, Cascade] = {}
 
 
-def worker_cascade(spec: RunSpec) -> Cascade:
-    """The cascade for ``spec`` in this process, loading models on first use only."""
-    key = pickle.dumps((spec.stages, spec.run.annotate_last))
+def worker_cascade(spec: RunSpec, after_dedup: bool = False) -> Cascade:
+    """The cascade for ``spec`` in this process, loading models on first use only: every
+    stage but those that run after dedup (:func:`config.annotates_after_dedup`), or with
+    ``after_dedup`` those only. Every stage is set up either way, so a bad model fails first."""
+    later = [i for i, stage in enumerate(spec.stages) if any(stage is t for t in annotates_after_dedup(spec))]
+    key = pickle.dumps((spec.stages, spec.run.annotate_last, later, after_dedup))
     cascade = _CASCADES.get(key)
     if cascade is None:
         setup_stages(spec.stages)
-        cascade = _CASCADES[key] = Cascade(spec.stages, spec.run.annotate_last)
+        stages = [s for i, s in enumerate(spec.stages) if (i in later) == after_dedup]
+        cascade = _CASCADES[key] = Cascade(stages, spec.run.annotate_last)
     return cascade
