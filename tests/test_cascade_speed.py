@@ -320,3 +320,25 @@ def test_clean_whitespace_of_non_ascii_text_equals_the_plain_passes(text: str) -
     plain = n.SPACE_RE.sub(" ", n.LINE_BREAK_RE.sub("\n", text))
     plain = plain_re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip(" ") for line in plain.split("\n"))).strip()
     assert clean_whitespace(text) == plain
+
+
+def test_only_i_dotted_i_dotless_and_long_s_match_an_ascii_letter_ignoring_case_without_lowering_to_it() -> None:
+    import string
+    from pretrain_clean.filters.toxicity import CASE_ODD
+    odd = sorted({chr(cp) for c in string.ascii_lowercase for cp in range(128, 0x110000)
+                  if not 0xD800 <= cp <= 0xDFFF and chr(cp).lower() != c and re.fullmatch(f"(?i:{c})", chr(cp))})
+    assert odd == sorted(CASE_ODD)
+
+
+@pytest.mark.parametrize("text", ["s&m “ok”", "S&M", "ſ&m", "a S&amp;M", "“no hit” here", "İ s&m"])
+def test_rare_terms_of_non_ascii_text_are_counted_as_the_plain_regex_counts_them(text: str) -> None:
+    matcher = WordMatcher(["s&m", "ass"])
+    assert matcher.count(text) == len(word_pattern(["s&m", "ass"]).findall(text))
+
+
+def test_the_caseless_heads_of_the_bundled_rare_terms_match_only_themselves_ignoring_case() -> None:
+    tox = ready(Toxicity())
+    assert tox._words._heads_decide
+    for char in {c for h in tox._words.rest_heads for c in h if not c.isascii()}:
+        assert [chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF
+                and re.fullmatch(f"(?i:{re.escape(char)})", chr(cp))] == [char]

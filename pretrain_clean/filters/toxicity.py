@@ -38,6 +38,11 @@ _ASCII_WORDS = split_table(re.compile(f"[^\\W{HAN}]"))
 """``_WORD_RE``'s tokens of an ASCII text: ``text.translate(_ASCII_WORDS).split()``."""
 
 
+CASE_ODD = ("\u0130", "\u0131", "\u017f")
+"""İ, ı, ſ: the characters an ignore-case regex matches to an ASCII letter (i, i, s) whose
+lower case is not that letter (every code point is checked in tests/test_cascade_speed.py)."""
+
+
 def read_terms(path: Path) -> list[str]:
     """Non-empty, stripped, lower-cased lines of a word list."""
     return [t.strip().lower() for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]
@@ -82,7 +87,11 @@ class WordMatcher:
                 self.phrases.setdefault(words[0], []).append(tuple(words[1:]))
         self.regex = word_pattern(rest) if rest else None
         self.rest_heads = tuple(t.split()[0] for t in rest)
-        """First words of the regex's terms: an ASCII text without one has no regex hit."""
+        """First words of the regex's terms: a text without one (lower-cased) has no regex hit,
+        if the heads are ASCII (or caseless) and the text has no character that matches an ASCII letter
+        ignoring case but does not lower-case to it (:data:`CASE_ODD`)."""
+        self._heads_decide = all(c.isascii() or c.lower() == c == c.upper() for h in self.rest_heads for c in h)
+        """Heads of ASCII or caseless characters (🖕 matches only itself, also ignoring case)."""
 
     def count(self, text: str) -> int:
         return self.count_words(text)[0]
@@ -110,7 +119,8 @@ class WordMatcher:
             hits = sum(1 for t, span in zip(tokens, spans_of()) if t in self.single and _bounded(lowered, *span))
         if self.phrases:
             hits += self._phrase_hits(lowered, tokens, spans_of, has_han)
-        if self.regex is not None and (not text.isascii() or any(h in lowered for h in self.rest_heads)):
+        if self.regex is not None and (any(h in lowered for h in self.rest_heads) or (not text.isascii() and (
+                not self._heads_decide or any(c in text for c in CASE_ODD)))):
             hits += len(self.regex.findall(text))
         return hits, words
 
