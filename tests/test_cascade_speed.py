@@ -285,6 +285,12 @@ def test_the_ascii_stand_in_gives_the_plain_answers_for_every_punctuation_or_sym
     assert ascii_fast.ascii_stand_in(text) is not None
     assert coherence.term_list(text) == [w.lower() for w in coherence._WORD_RE.findall(text)]
     assert special_chars.special_char_ratio(text) == len(special_chars.SPECIAL_RE.findall(text)) / text_features.visible_length(text)
+    from pretrain_clean.filters import fasttext_text
+    assert fasttext_text.fasttext_tokens(text, 10**9) == " ".join(fasttext_text._TOKEN_RE.findall(text.lower()))
+    with_nul = "a\x00b “c” \x00"  # a text holding the stand-in itself takes the regex
+    assert fasttext_text.fasttext_tokens(with_nul) == " ".join(fasttext_text._TOKEN_RE.findall(with_nul))
+    for cut in (0, 1, 2, 3, 1000, 12345):
+        assert fasttext_text.fasttext_tokens(text, cut) == " ".join(fasttext_text._TOKEN_RE.findall(text.lower())[:cut])
     matcher = WordMatcher(["word", "cd", "x9"])
     assert matcher.count_words(text) == (len([w for w in toxicity._WORD_RE.findall(text.lower()) if w in matcher.single]),
                                          len(toxicity._WORD_RE.findall(text)))

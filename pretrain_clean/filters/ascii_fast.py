@@ -11,6 +11,7 @@ A text whose non-ASCII characters are all punctuation or symbols has an ASCII st
 """
 from __future__ import annotations
 
+import codecs
 import re
 
 
@@ -79,16 +80,29 @@ def non_ascii(text: str) -> str:
     return text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
 
 
+STAND_IN = "\x00"
+"""What :func:`ascii_stand_in` writes for each non-ASCII character: neither a word nor a
+space character, and absent from real text (a caller that must map it back checks that)."""
+
+
+def _stand_in_error(error: UnicodeEncodeError) -> tuple[str, int]:
+    return STAND_IN * (error.end - error.start), error.end
+
+
+codecs.register_error("pretrain_clean.stand_in", _stand_in_error)
+
+
 def ascii_stand_in(text: str) -> str | None:
-    """``text`` if it is ASCII; an ASCII text of the same length with ``?`` for each non-ASCII
-    character if these are all neither word nor space characters (``?`` is neither too, so a
-    pass that tells only these three kinds apart sees the same text); else ``None``.
+    """``text`` if it is ASCII; an ASCII text of the same length with :data:`STAND_IN` for each
+    non-ASCII character if these are all neither word nor space characters (the stand-in is
+    neither too, so a pass that tells only these three kinds apart sees the same text);
+    else ``None``.
 
     >>> ascii_stand_in("It’s “ok” — 5 €"), ascii_stand_in("café"), ascii_stand_in("a\u00a0b")
-    ('It?s ?ok? ? 5 ?', None, None)
+    ('It\\x00s \\x00ok\\x00 \\x00 5 \\x00', None, None)
     """
     if text.isascii():
         return text
     if all(map(_INERT.__getitem__, set(non_ascii(text)))):
-        return text.encode("ascii", "replace").decode("ascii")
+        return text.encode("ascii", "pretrain_clean.stand_in").decode("ascii")
     return None

@@ -8,8 +8,9 @@ the model then sees character bigrams, a usual unit for Chinese classification).
 from __future__ import annotations
 
 import re
+from itertools import chain, zip_longest
 
-from pretrain_clean.filters.ascii_fast import split_table
+from pretrain_clean.filters.ascii_fast import STAND_IN, ascii_stand_in, non_ascii, split_table
 from pretrain_clean.filters.text_features import HAN
 
 _TOKEN_RE = re.compile(f"[{HAN}]|[^\\W{HAN}]+|[^\\w\\s]", re.UNICODE)
@@ -26,8 +27,14 @@ def fasttext_tokens(text: str, max_tokens: int = MAX_TOKENS) -> str:
     'hello , world ! 数 据 清 洗 v2'
     """
     lowered = text.lower()
-    tokens = lowered.translate(_ASCII_TOKENS).split() if lowered.isascii() else _TOKEN_RE.findall(lowered)
-    return " ".join(tokens[:max_tokens])
+    if lowered.isascii():
+        return " ".join(lowered.translate(_ASCII_TOKENS).split()[:max_tokens])
+    stand_in = ascii_stand_in(lowered) if STAND_IN not in lowered else None
+    if stand_in is None:
+        return " ".join(_TOKEN_RE.findall(lowered)[:max_tokens])
+    # each non-ASCII character is a token of its own, as its stand-in is: put them back in order
+    parts = " ".join(stand_in.translate(_ASCII_TOKENS).split()[:max_tokens]).split(STAND_IN)
+    return "".join(chain.from_iterable(zip_longest(parts, non_ascii(lowered)[:len(parts) - 1], fillvalue="")))
 
 
 def label_probability(labels: tuple[str, ...], probs: "list[float] | object", label: str) -> float:
