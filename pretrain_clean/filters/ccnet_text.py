@@ -84,7 +84,7 @@ def normalize_text_lines(text: str) -> list[str]:
     >>> normalize_text_lines("  Élan 2024\\n\\n\\x01\\nΟΔΟΣ\\n ok ")
     ['elan 0000', 'οδος', 'ok']
     """
-    text = "\n".join(line.strip() for line in text.split("\n")).lower()
+    text = "\n".join(map(str.strip, text.split("\n"))).lower()
     if not text.isascii():
         text = unicodedata.normalize("NFD", text)
     return [line for line in text.translate(_FOLD_KEEP_NEWLINES).split("\n") if line]
