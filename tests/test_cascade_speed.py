@@ -216,7 +216,8 @@ def test_ignore_case_letters_of_the_pii_key_words_lower_case_to_themselves_but_i
                                   "hotel 030 12 34 56", "Call: 030 1234567", "telephone:0301234567", "x_tel 0301234567",
                                   "2tel 030 1234567", "tel2 030 1234567", "Tel", "fax", "FAX 0301234567", "recall 0301234567",
                                   "Téléphone : 01 23 45 67 89", "“Call” 0301234567", "teléfono 0301234567",
-                                  "hotelTEL 0301234567", "K tel 0301234567", "Ωtel 0301234567", "telé 0301234567"])
+                                  "hotelTEL 0301234567", "K tel 0301234567", "Ωtel 0301234567", "telé 0301234567",
+                                  "“x” ☎ 0301234567", "“x”—tel 0301234567", "“x” hotel 0301234567", "“x”Ktel 030 1234567"])
 def test_pii_key_word_prefilter_masks_what_the_plain_regexes_mask(text: str) -> None:
     from pretrain_clean.filters import pii
     stage = pii.PiiMask()

@@ -32,6 +32,7 @@ import string
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pretrain_clean.filters.ascii_fast import ascii_stand_in, non_ascii
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 
@@ -98,6 +99,7 @@ _CONTEXT_WORDS = ("tel", "tél", "phone", "telephone", "téléphone", "telefon",
                   "fax", "mobile", "mobil", "hotline", "call")
 """The words of :data:`CONTEXT_PHONE_RE` (its ignore-case group): a match starts with one
 of them with no ASCII letter before it and no word character after it."""
+_ASCII_CONTEXT_WORDS = tuple(w for w in _CONTEXT_WORDS if w.isascii())
 _CONTEXT_MARKS = ("电话", "電話", "手机", "手機", "传真", "傳真", "热线", "熱線", "联系方式", "☎", "📞")
 """Its other starts, matched as they are."""
 _ACCOUNT_KEYS = ("qq", "wechat", "weixin", "扣扣", "微信")
@@ -118,15 +120,21 @@ def context_phone_possible(text: str, lowered: str) -> bool:
     """
     if "\u0130" in text or "\u0131" in text:
         return True
-    for word in _CONTEXT_WORDS:
-        start = lowered.find(word)
+    # words are found in an ASCII text (fast to search); the edges are read in ``text``
+    view = ascii_stand_in(lowered)
+    for word in _CONTEXT_WORDS if view is None else _ASCII_CONTEXT_WORDS:
+        haystack = lowered if view is None else view
+        start = haystack.find(word)
         while start >= 0:
             end = start + len(word)
             if (not start or text[start - 1] not in _ASCII_LETTERS) and \
                     not (end < len(text) and (text[end].isalnum() or text[end] == "_")):
                 return True
-            start = lowered.find(word, start + 1)
-    return not text.isascii() and any(m in lowered for m in _CONTEXT_MARKS)
+            start = haystack.find(word, start + 1)
+    if text.isascii():
+        return False
+    others = non_ascii(lowered)
+    return any(m in others for m in _CONTEXT_MARKS)
 
 
 _ASCII_LETTERS = frozenset(string.ascii_letters)
