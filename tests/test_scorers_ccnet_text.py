@@ -100,6 +100,8 @@ WHOLE_TEXT_CASES = [
     "e\u0301\n\u0301x\n\u0327\u0301\na\u0327\u0301",  # combining marks at line starts and ends
     " \t x \r\n\x85y\x85\n\u2028z\u2028\n\x01\n\n",  # separators, controls, blank lines
     "Ａ１２\n—start\nend—\n。\n  İ  \n١٢٣",
+    "".join(map(chr, range(128))) * 2,                   # ASCII: the bytes table
+    "A1\tb 2\r\nC 3\x00\n\x7fz 99\n\n \x0b \n",
 ]
 
 

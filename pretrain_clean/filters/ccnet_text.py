@@ -55,6 +55,10 @@ _FOLD = _FoldTable()
 """One per process (a cache: every entry is a pure function of its code point)."""
 _FOLD_KEEP_NEWLINES = _FoldTable({ord("\n"): "\n"})
 """``_FOLD`` that keeps line breaks (a control character it would drop), for whole texts."""
+_ASCII_FOLD = bytes(ord(_FOLD_KEEP_NEWLINES[c] or " ") for c in range(128)) + bytes(range(128, 256))
+_ASCII_DROPPED = bytes(c for c in range(128) if not _FOLD_KEEP_NEWLINES[c])
+"""``_FOLD_KEEP_NEWLINES`` on ASCII as a ``bytes.translate`` table and deletions (it maps each
+ASCII character to one ASCII character or drops it: digits to 0, controls but ``\n`` away)."""
 
 
 def normalize_line(line: str) -> str:
@@ -85,9 +89,11 @@ def normalize_text_lines(text: str) -> list[str]:
     ['elan 0000', 'οδος', 'ok']
     """
     text = "\n".join(map(str.strip, text.split("\n"))).lower()
-    if not text.isascii():
-        text = unicodedata.normalize("NFD", text)
-    return [line for line in text.translate(_FOLD_KEEP_NEWLINES).split("\n") if line]
+    if text.isascii():
+        text = text.encode("ascii").translate(_ASCII_FOLD, _ASCII_DROPPED).decode("ascii")
+    else:
+        text = unicodedata.normalize("NFD", text).translate(_FOLD_KEEP_NEWLINES)
+    return [line for line in text.split("\n") if line]
 
 
 def doc_log10_score(line_scores: Iterable[tuple[float, int]]) -> tuple[float, int]:

@@ -18,6 +18,7 @@ from typing import ClassVar, Literal
 import ftfy
 
 from pretrain_clean.filters.ascii_fast import matched_bytes, non_ascii, unmatched_bytes
+from pretrain_clean.filters.cjk import has_han
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage, StageNotSetUp
 from pretrain_clean.filters import text_features as tf
@@ -87,8 +88,6 @@ _ASCII_LINE_BREAKS = tuple(map(chr, matched_bytes(LINE_BREAK_RE)))
 one skips the regex pass (most texts have none; the passes were the stage's cost)."""
 _UTF8_NOT_ASCII_INVISIBLE = _ASCII_VISIBLE + bytes(range(128, 256))
 """Deleting these from a text's UTF-8 leaves its ASCII characters that ``INVISIBLE_RE`` matches."""
-MOJIBAKE_LEAD_RE = re.compile("[\u00c2-\u00f4\x80-\x9f\ud800-\udfff]")
-"""The non-ASCII characters a ``MOJIBAKE_HINT_RE`` match can start with (the ASCII one: ESC)."""
 WIDE_LINE_BREAK_RE = re.compile("[\x85\u2028\u2029]")
 WIDE_SPACE_RE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 """The non-ASCII characters ``LINE_BREAK_RE`` and ``SPACE_RE`` match. A non-ASCII text is
@@ -171,7 +170,8 @@ class Normalize(Stage):
     def normalize(self, text: str, chinese: bool) -> str:
         """The normalized form of ``text`` (``chinese`` selects the punctuation option)."""
         ascii_only = text.isascii()
-        if (self.fix_mojibake and not ascii_only and ("\x1b" in text or MOJIBAKE_LEAD_RE.search(non_ascii(text)))
+        # a hint is ESC or non-ASCII characters only, so the non-ASCII ones hold any hint the text holds
+        if (self.fix_mojibake and not ascii_only and ("\x1b" in text or MOJIBAKE_HINT_RE.search(non_ascii(text)))
                 and MOJIBAKE_HINT_RE.search(text)):
             text = ftfy.fix_text(text, _FTFY)
         if self.strip_html_tags and "<" in text:
@@ -199,7 +199,8 @@ class Normalize(Stage):
         return text
 
     def apply(self, doc: Document) -> str | None:
-        text = self.normalize(doc.text, tf.is_chinese(doc))
+        # a text without a Han character is not Chinese (unless its meta says so): no share to count
+        text = self.normalize(doc.text, bool(doc.meta.get("language") or has_han(doc.text)) and tf.is_chinese(doc))
         if not text.strip():
             return "empty_after_normalization"
         if text != doc.text:
