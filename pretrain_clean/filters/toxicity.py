@@ -91,6 +91,8 @@ class WordMatcher:
         if the heads are ASCII (or caseless) and the text has no character that matches an ASCII letter
         ignoring case but does not lower-case to it (:data:`CASE_ODD`)."""
         self._heads_decide = all(c.isascii() or c.lower() == c == c.upper() for h in self.rest_heads for c in h)
+        self._ascii_heads = tuple(h for h in self.rest_heads if h.isascii())
+        self._wide_heads = tuple(h for h in self.rest_heads if not h.isascii())
         """Heads of ASCII or caseless characters (🖕 matches only itself, also ignoring case)."""
 
     def count(self, text: str) -> int:
@@ -100,7 +102,7 @@ class WordMatcher:
         """:meth:`count`, and the number of words of ``text`` (non-Han word tokens). Token
         spans are found only where a Han character or a phrase's words ask for them."""
         lowered = text.lower()
-        stand_in = ascii_stand_in(text)  # lower-casing keeps its "?" and the length
+        stand_in = ascii_stand_in(text)  # lower-casing keeps its stand-in characters and the length
         tokens = stand_in.lower().translate(_ASCII_WORDS).split() if stand_in is not None else _WORD_RE.findall(lowered)
         hits = sum(map(self.single.__contains__, tokens))
         has_han = stand_in is None and has_han_char(lowered)
@@ -119,7 +121,9 @@ class WordMatcher:
             hits = sum(1 for t, span in zip(tokens, spans_of()) if t in self.single and _bounded(lowered, *span))
         if self.phrases:
             hits += self._phrase_hits(lowered, tokens, spans_of, has_han)
-        if self.regex is not None and (any(h in lowered for h in self.rest_heads) or (not text.isascii() and (
+        ascii_in = lowered if stand_in is None else stand_in.lower()  # ASCII heads are found in it alike
+        if self.regex is not None and (any(h in ascii_in for h in self._ascii_heads) or (not text.isascii() and (
+                any(h in lowered for h in self._wide_heads) or
                 not self._heads_decide or any(c in text for c in CASE_ODD)))):
             hits += len(self.regex.findall(text))
         return hits, words
