@@ -349,3 +349,16 @@ def test_the_caseless_heads_of_the_bundled_rare_terms_match_only_themselves_igno
     for char in {c for h in tox._words.rest_heads for c in h if not c.isascii()}:
         assert [chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF
                 and re.fullmatch(f"(?i:{re.escape(char)})", chr(cp))] == [char]
+
+
+def test_a_worker_s_set_up_objects_are_frozen_out_of_the_collector() -> None:
+    import gc
+
+    from pretrain_clean.pipeline.worker import worker_cascade
+    spec = load_config("minimal")
+    gc.unfreeze()
+    try:
+        worker_cascade(spec)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
