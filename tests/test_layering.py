@@ -33,8 +33,8 @@ SPARK_DEDUP = {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.glob("dedup/sp
 STAGE_CORE = {"pretrain_clean.pipeline.document", "pretrain_clean.pipeline.stage", "pretrain_clean.pipeline.storage"}
 """What stages may use of pipeline/: the document, the stage protocol, the storage layer (models on URIs)."""
 DEDUP_MAY_IMPORT = {f"pretrain_clean.{m}" for m in (
-    "errors", "paths", "pipeline.storage", "pipeline.atomic", "pipeline.fork_map", "filters.cjk")}
-"""What dedup shares with the rest: errors, paths, the storage layer, the forked-process mapper,
+    "errors", "paths", "native", "pipeline.storage", "pipeline.atomic", "pipeline.fork_map", "filters.cjk")}
+"""What dedup shares with the rest: errors, paths, the C-module loader, the storage layer, the forked-process mapper,
 the one CJK definition."""
 SPARK_DEDUP_MAY_IMPORT = {"pretrain_clean.pipeline.spark_engine"}
 MAX_LINES = 400

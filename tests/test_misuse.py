@@ -37,7 +37,7 @@ def many_files(folder: Path, files: int = 40, docs: int = 400) -> Path:
 
 def test_second_run_into_the_same_output_fails_fast_and_the_first_finishes(tmp_path: Path) -> None:
     # Reproduces issue 10: without a lock the second run deleted the first's temp files.
-    inputs = many_files(tmp_path / "in")
+    inputs = many_files(tmp_path / "in", docs=2000)  # long enough that the second run starts before the first ends
     out = tmp_path / "out"
     first = subprocess.Popen([*CLI, "clean", "--config", "minimal", "--input", str(inputs), "--output", str(out),
                               "--workers", "1", "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -51,7 +51,7 @@ def test_second_run_into_the_same_output_fails_fast_and_the_first_finishes(tmp_p
     assert second.returncode == 2
     assert second.stderr.startswith(f"error: output {out} is in use by another run (pid {first.pid} on ")
     assert first.wait(timeout=300) == 0, first.stderr
-    assert rows(out / "kept") == 40 * 400
+    assert rows(out / "kept") == 40 * 2000
     assert not (out / LOCK_FILE).exists()
 
 

@@ -55,3 +55,15 @@ def test_model_that_cannot_load_is_an_error_before_any_output(tmp_path: Path) ->
     assert result.returncode == 2 and len(lines) == 1, result.stderr
     assert lines[0].startswith("error: stages[") and f"not a readable fastText model: {broken}" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_c_modules_missing_or_stale_are_clear_start_up_errors() -> None:
+    """A checkout that never built the C modules, or built them before their last change, fails
+    at import with what to run, not with a TypeError deep in a stage."""
+    from pretrain_clean import native
+
+    with pytest.raises(ImportError, match="C module filters._absent is not built: install the package"):
+        native.load("filters._absent", 1)
+    with pytest.raises(ImportError, match=r"filters._chunks is an old build \(VERSION 2, need 3\)"):
+        native.load("filters._chunks", 3)
+    assert native.load("filters._chunks", 2).VERSION == 2

@@ -248,7 +248,7 @@ def test_s3_output_leaves_nothing_in_the_current_folder(s3, tmp_path: Path, monk
     write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": "a", "text": "hello"}])
     clean(load_config("minimal"), [str(tmp_path / "in")], "s3://out/cwd", CleanOptions(show_progress=False))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
-    assert _names("s3://out/cwd") == ["_run.json", "funnel.md", "funnel.png", "removals.md", "stats.json"]
+    assert _names("s3://out/cwd") == ["_run.json", "funnel.md", "funnel.svg", "removals.md", "stats.json"]
 
 
 def test_a_missing_storage_backend_is_one_error_line_before_any_work(tmp_path: Path, capsys) -> None:

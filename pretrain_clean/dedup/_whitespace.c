@@ -57,4 +57,9 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_whitespace",
                                     "Whitespace collapsing in C for exact dedup keys.", -1, methods};
 
-PyMODINIT_FUNC PyInit__whitespace(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__whitespace(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 1) < 0)
+        Py_CLEAR(m);
+    return m;
+}

@@ -7,13 +7,9 @@ from __future__ import annotations
 
 import unicodedata
 
-try:
-    from pretrain_clean.dedup._whitespace import collapse_whitespace
-except ImportError as exc:  # a checkout used without installing it
-    raise ImportError(
-        "pretrain_clean's C modules are not built: install the package (pip install .), "
-        "or in a checkout run: python setup.py build_ext --inplace"
-    ) from exc
+from pretrain_clean import native
+
+collapse_whitespace = native.load("dedup._whitespace", 1).collapse_whitespace
 from pretrain_clean.dedup.hashing import hash64
 
 

@@ -1,8 +1,10 @@
 /* ChunkCache: a text's tokens from its whitespace-delimited chunks, each chunk tokenized once
  * per process: pretrain_clean.filters._chunks.
  *
- *   cache = ChunkCache(tokenize_chunk, max_chunks)
+ *   cache = ChunkCache(tokenize_chunk, max_chunks, count_tokens=None)
  *   cache.tokens(text) == [t for chunk in text.split() for t in tokenize_chunk(chunk)]
+ *   cache.tokens_counted(text) == (cache.tokens(text), the sums over the text's chunks of
+ *                                  count_tokens(tokens of the chunk), a tuple of ints)
  *
  * Chunks are found in place (str.split()'s whitespace, Py_UNICODE_ISSPACE) and looked up by
  * their code points, so a chunk seen before costs a hash and a compare, no new string. A
@@ -20,11 +22,16 @@ typedef struct {
     PyObject *tokens; /* tuple */
 } Slot;
 
+#define MAX_COUNTS 8
+
 typedef struct {
     PyObject_HEAD
     PyObject *tokenize;
+    PyObject *count; /* None or a callable: tokens tuple -> tuple of `width` ints */
+    int width;       /* -1 until the first count */
+    int64_t *counts; /* per slot: `width` ints */
     Py_ssize_t max_chunks;
-    Py_ssize_t count;
+    Py_ssize_t count_of_chunks;
     size_t mask;
     Slot *slots;
 } ChunkCache;
@@ -36,22 +43,28 @@ static void cache_clear_slots(ChunkCache *self) {
         Py_CLEAR(self->slots[i].chunk);
         Py_CLEAR(self->slots[i].tokens);
     }
-    self->count = 0;
+    self->count_of_chunks = 0;
 }
 
 static void cache_dealloc(ChunkCache *self) {
     cache_clear_slots(self);
     PyMem_Free(self->slots);
+    PyMem_Free(self->counts);
     Py_XDECREF(self->tokenize);
+    Py_XDECREF(self->count);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static int cache_init(ChunkCache *self, PyObject *args, PyObject *kwds) {
-    static char *names[] = {"tokenize_chunk", "max_chunks", NULL};
-    PyObject *tokenize;
+    static char *names[] = {"tokenize_chunk", "max_chunks", "count_tokens", NULL};
+    PyObject *tokenize, *count = Py_None;
     Py_ssize_t max_chunks;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "On:ChunkCache", names, &tokenize, &max_chunks))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "On|O:ChunkCache", names, &tokenize, &max_chunks, &count))
         return -1;
+    if (count != Py_None && !PyCallable_Check(count)) {
+        PyErr_SetString(PyExc_TypeError, "ChunkCache: count_tokens must be callable or None");
+        return -1;
+    }
     if (!PyCallable_Check(tokenize) || max_chunks < 1) {
         PyErr_SetString(PyExc_ValueError, "ChunkCache(tokenize_chunk, max_chunks): a callable and max_chunks >= 1");
         return -1;
@@ -62,15 +75,20 @@ static int cache_init(ChunkCache *self, PyObject *args, PyObject *kwds) {
     cache_clear_slots(self);
     PyMem_Free(self->slots);
     self->slots = PyMem_Calloc(size, sizeof(Slot));
-    if (self->slots == NULL) {
+    PyMem_Free(self->counts);
+    self->counts = PyMem_Calloc(size * MAX_COUNTS, sizeof(int64_t));
+    if (self->slots == NULL || self->counts == NULL) {
         PyErr_NoMemory();
         return -1;
     }
     self->mask = size - 1;
-    self->count = 0;
+    self->count_of_chunks = 0;
     self->max_chunks = max_chunks;
     Py_INCREF(tokenize);
     Py_XSETREF(self->tokenize, tokenize);
+    Py_INCREF(count);
+    Py_XSETREF(self->count, count);
+    self->width = -1;
     return 0;
 }
 
@@ -99,38 +117,74 @@ static int span_equals(int kind, const void *data, Py_ssize_t start, Py_ssize_t 
     return 1;
 }
 
-/* The tokens tuple of text[start:end] (borrowed from the cache), or NULL with an exception. */
-static PyObject *chunk_tokens(ChunkCache *self, PyObject *text, int kind, const void *data, Py_ssize_t start,
-                              Py_ssize_t end) {
+/* count_tokens(tokens) into `out` (width numbers); 0, or -1 with an exception. */
+static int count_chunk(ChunkCache *self, PyObject *tokens, int64_t *out) {
+    PyObject *found = PyObject_CallOneArg(self->count, tokens);
+    if (found == NULL)
+        return -1;
+    PyObject *seq = PySequence_Fast(found, "count_tokens must return a sequence of int");
+    Py_DECREF(found);
+    if (seq == NULL)
+        return -1;
+    Py_ssize_t width = PySequence_Fast_GET_SIZE(seq);
+    if (self->width < 0 && width <= MAX_COUNTS)
+        self->width = (int)width;
+    if (width != self->width) {
+        Py_DECREF(seq);
+        PyErr_Format(PyExc_ValueError, "count_tokens returned %zd numbers, expected %d (at most %d)", width,
+                     self->width < 0 ? MAX_COUNTS : self->width, MAX_COUNTS);
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < width; k++) {
+        long long value = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, k));
+        if (value == -1 && PyErr_Occurred()) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        out[k] = value;
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+/* The cache slot holding text[start:end] (tokenized, and counted, on first sight), or -1 with
+ * an exception. */
+static Py_ssize_t chunk_slot(ChunkCache *self, PyObject *text, int kind, const void *data, Py_ssize_t start,
+                             Py_ssize_t end) {
     uint64_t h = span_hash(kind, data, start, end);
     size_t i = (size_t)h & self->mask;
     while (self->slots[i].chunk != NULL) {
         if (self->slots[i].hash == h && span_equals(kind, data, start, end, self->slots[i].chunk))
-            return self->slots[i].tokens;
+            return (Py_ssize_t)i;
         i = (i + 1) & self->mask;
     }
     PyObject *chunk = PyUnicode_Substring(text, start, end);
     if (chunk == NULL)
-        return NULL;
+        return -1;
     PyObject *found = PyObject_CallOneArg(self->tokenize, chunk);
     PyObject *tokens = found == NULL ? NULL : PySequence_Tuple(found);
     Py_XDECREF(found);
-    if (tokens == NULL) {
+    int64_t counts[MAX_COUNTS];
+    if (tokens == NULL || (self->count != Py_None && count_chunk(self, tokens, counts) < 0)) {
         Py_DECREF(chunk);
-        return NULL;
+        Py_XDECREF(tokens);
+        return -1;
     }
-    if (self->count >= self->max_chunks) { /* start over */
+    if (self->count_of_chunks >= self->max_chunks) { /* start over */
         cache_clear_slots(self);
         i = (size_t)h & self->mask;
     }
     self->slots[i].hash = h;
     self->slots[i].chunk = chunk;
     self->slots[i].tokens = tokens;
-    self->count++;
-    return tokens;
+    if (self->width > 0)
+        memcpy(self->counts + i * MAX_COUNTS, counts, (size_t)self->width * sizeof(int64_t));
+    self->count_of_chunks++;
+    return (Py_ssize_t)i;
 }
 
-static PyObject *cache_tokens(ChunkCache *self, PyObject *text) {
+/* The tokens of `text`; with `sums`, also the sums of its chunks' counts. NULL with an exception. */
+static PyObject *scan(ChunkCache *self, PyObject *text, int64_t *sums) {
     if (!PyUnicode_Check(text)) {
         PyErr_Format(PyExc_TypeError, "tokens: str expected, got %.100s", Py_TYPE(text)->tp_name);
         return NULL;
@@ -157,13 +211,17 @@ static PyObject *cache_tokens(ChunkCache *self, PyObject *text) {
         Py_ssize_t start = i;
         while (i < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
             i++;
-        PyObject *tokens = chunk_tokens(self, text, kind, data, start, i);
-        if (tokens == NULL)
+        Py_ssize_t slot = chunk_slot(self, text, kind, data, start, i);
+        if (slot < 0)
             goto fail;
+        PyObject *tokens = self->slots[slot].tokens;
         Py_ssize_t n = PyTuple_GET_SIZE(tokens);
         for (Py_ssize_t k = 0; k < n; k++)
             if (PyList_Append(out, PyTuple_GET_ITEM(tokens, k)) < 0)
                 goto fail;
+        if (sums != NULL)
+            for (int k = 0; k < self->width; k++)
+                sums[k] += self->counts[slot * MAX_COUNTS + k];
     }
     Py_DECREF(text);
     return out;
@@ -173,16 +231,47 @@ fail:
     return NULL;
 }
 
+static PyObject *cache_tokens(ChunkCache *self, PyObject *text) { return scan(self, text, NULL); }
+
+static PyObject *cache_tokens_counted(ChunkCache *self, PyObject *text) {
+    if (self->count == Py_None) {
+        PyErr_SetString(PyExc_ValueError, "tokens_counted: this ChunkCache has no count_tokens");
+        return NULL;
+    }
+    int64_t sums[MAX_COUNTS] = {0};
+    PyObject *tokens = scan(self, text, sums);
+    if (tokens == NULL)
+        return NULL;
+    int width = self->width < 0 ? 0 : self->width;
+    PyObject *totals = PyTuple_New(width);
+    if (totals == NULL) {
+        Py_DECREF(tokens);
+        return NULL;
+    }
+    for (int k = 0; k < width; k++) {
+        PyObject *value = PyLong_FromLongLong(sums[k]);
+        if (value == NULL) {
+            Py_DECREF(tokens);
+            Py_DECREF(totals);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(totals, k, value);
+    }
+    return Py_BuildValue("(NN)", tokens, totals);
+}
+
 static PyObject *cache_clear(ChunkCache *self, PyObject *unused) {
     cache_clear_slots(self);
     Py_RETURN_NONE;
 }
 
-static Py_ssize_t cache_len(ChunkCache *self) { return self->count; }
+static Py_ssize_t cache_len(ChunkCache *self) { return self->count_of_chunks; }
 
 static PyMethodDef cache_methods[] = {
     {"tokens", (PyCFunction)cache_tokens, METH_O,
      "tokens(text) -> list[str]: tokenize_chunk of every whitespace-delimited chunk, in order."},
+    {"tokens_counted", (PyCFunction)cache_tokens_counted, METH_O,
+     "tokens_counted(text) -> (tokens, sums): the tokens and, summed over the chunks, count_tokens(chunk tokens)."},
     {"clear", (PyCFunction)cache_clear, METH_NOARGS, "Forget every chunk."},
     {NULL, NULL, 0, NULL},
 };
@@ -212,7 +301,7 @@ PyMODINIT_FUNC PyInit__chunks(void) {
     if (m == NULL)
         return NULL;
     Py_INCREF(&ChunkCacheType);
-    if (PyModule_AddObject(m, "ChunkCache", (PyObject *)&ChunkCacheType) < 0) {
+    if (PyModule_AddIntConstant(m, "VERSION", 2) < 0 || PyModule_AddObject(m, "ChunkCache", (PyObject *)&ChunkCacheType) < 0) {
         Py_DECREF(&ChunkCacheType);
         Py_DECREF(m);
         return NULL;

@@ -276,4 +276,9 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_repetition",
                                     "Gopher n-gram repetition statistics in C.", -1, methods};
 
-PyMODINIT_FUNC PyInit__repetition(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__repetition(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 1) < 0)
+        Py_CLEAR(m);
+    return m;
+}

@@ -92,7 +92,7 @@ class GopherQuality(Stage):
             if tf.alpha_word_count(doc) / n_words < self.min_alpha_words_ratio:
                 return "too_few_alpha_words"
         if self.min_stop_words is not None:
-            if len(self._stop_words.intersection(tf.word_counts(doc))) < self.min_stop_words:
+            if len(self._stop_words.intersection(words)) < self.min_stop_words:
                 return "too_few_stop_words"
         return None
 

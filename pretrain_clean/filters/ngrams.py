@@ -14,13 +14,9 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
-try:
-    from pretrain_clean.filters._repetition import ngram_stats as _c_ngram_stats
-except ImportError as exc:  # a checkout used without installing it
-    raise ImportError(
-        "pretrain_clean's C modules are not built: install the package (pip install .), "
-        "or in a checkout run: python setup.py build_ext --inplace"
-    ) from exc
+from pretrain_clean import native
+
+_c_ngram_stats = native.load("filters._repetition", 1).ngram_stats
 
 
 class NgramStats(NamedTuple):

@@ -28,7 +28,7 @@ from typing import NamedTuple, Sequence
 
 from pretrain_clean.filters.punctuation import PUNCTUATION_SET
 
-from pretrain_clean.filters._chunks import ChunkCache
+from pretrain_clean import native
 from pretrain_clean.filters.cjk import HAN, HAN_RE
 from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
 from pretrain_clean.filters.segment import segmenter
@@ -138,7 +138,19 @@ def tokenize_chunk(chunk: str) -> tuple[str, ...]:
     return tuple(TOKEN_RE.findall(chunk))
 
 
-_CHUNKS = ChunkCache(tokenize_chunk, CHUNK_CACHE_SIZE)
+def count_words(tokens: Sequence[str]) -> tuple[int, int, int]:
+    """Words with a non-punctuation character, their characters, and words with a letter:
+    summed per document from its chunks' counts (``ChunkCache.tokens_counted``), once per chunk.
+
+    >>> count_words(("Mr.", "...", "3,700", "dog"))
+    (3, 11, 2)
+    """
+    content = [t for t in tokens if not _PUNCT.issuperset(t)]
+    return len(content), sum(map(len, content)), sum(1 for t in tokens if any(ch.isalpha() for ch in t))
+
+
+ChunkCache = native.load("filters._chunks", 2).ChunkCache
+_CHUNKS = ChunkCache(tokenize_chunk, CHUNK_CACHE_SIZE, count_words)
 
 
 def tokenize_cjk(text: str, unit: str = "char") -> tuple[list[str], list[int]]:
@@ -240,7 +252,7 @@ def words(doc: Document, unit: str = "char") -> list[str]:
     a text without Han characters.
     """
     if unit == "char" or not has_han(doc):
-        return doc.cached("words", lambda d: tokenize(d.text))
+        return _counted_words(doc)[0]
     return _cjk_tokens(doc, unit)[0]
 
 
@@ -262,26 +274,20 @@ def is_symbol_word(word: str) -> bool:
     return _PUNCT.issuperset(word)
 
 
+def _counted_words(doc: Document) -> tuple[list[str], tuple[int, int, int]]:
+    """:func:`tokenize`'s tokens and :func:`count_words` over them, in one pass, cached."""
+    return doc.cached("words", lambda d: _CHUNKS.tokens_counted(d.text))
+
+
 def non_symbol_words(doc: Document) -> tuple[int, int]:
     """Number and total length of words with a non-punctuation character, cached."""
-
-    def compute(d: Document) -> tuple[int, int]:
-        n = chars = 0
-        for w, c in word_counts(d).items():
-            if not _PUNCT.issuperset(w):
-                n += c
-                chars += c * len(w)
-        return n, chars
-
-    return doc.cached("non_symbol_words", compute)
+    n, chars, _ = _counted_words(doc)[1]
+    return n, chars
 
 
 def alpha_word_count(doc: Document) -> int:
     """Number of words with at least one letter, cached."""
-    return doc.cached(
-        "alpha_words",
-        lambda d: sum(c for w, c in word_counts(d).items() if w.isalpha() or any(ch.isalpha() for ch in w)),
-    )
+    return _counted_words(doc)[1][2]
 
 
 def newline_runs(doc: Document) -> list[str]:

@@ -30,11 +30,15 @@ class CleanParts(PipelineStep):
         self.kept_subdir = kept_subdir
         self.show_progress = show_progress
 
+    def __setstate__(self, state: dict) -> None:
+        # A forkserver worker unpickles the step before datatrove logs its launch banner: quiet it here.
+        self.__dict__.update(state)
+        if not self.show_progress:
+            _quiet_datatrove()
+
     def run(self, data=None, rank: int = 0, world_size: int = 1):  # noqa: ANN001 - datatrove's signature
         if not self.show_progress:
-            from loguru import logger
-
-            logger.disable("datatrove")
+            _quiet_datatrove()
         mine = [t for t in self.tasks if t.index % world_size == rank]
         todo = [t for t in mine if load_part_stats(self.out_dir, t) is None]
         if not todo:
@@ -63,6 +67,13 @@ def start_method() -> str:
     return "forkserver"
 
 
+def _quiet_datatrove() -> None:
+    """No executor banners or stats blocks on stderr (``--quiet``)."""
+    from loguru import logger
+
+    logger.disable("datatrove")
+
+
 def run_local(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str = "kept",
               workers: int = 1, show_progress: bool = True, ranks: int | None = None) -> list[Stats]:
     """Run every part with datatrove's local executor; returns the parts' stats in order.
@@ -72,9 +83,7 @@ def run_local(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: s
     """
     world = max(1, min(ranks or workers, len(tasks)))
     if not show_progress:
-        from loguru import logger
-
-        logger.disable("datatrove")  # quiet: no executor banners or stats blocks on stderr
+        _quiet_datatrove()
     logs = storage.join(storage.local_work_dir(out_dir), "_logs", "datatrove")  # a local disk, also for s3:// outputs
     executor = LocalPipelineExecutor(
         pipeline=[CleanParts(spec, tasks, out_dir, kept_subdir, show_progress)],

@@ -1,4 +1,4 @@
-"""Human-readable run reports: the retention funnel (markdown + PNG) and a summary table."""
+"""Human-readable run reports: the retention funnel (markdown + SVG) and a summary table."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,7 +37,7 @@ def funnel_markdown(stats: Stats) -> str:
 
 
 def write_funnel(stats: Stats, out_dir: str | Path) -> None:
-    """Write ``funnel.md``, ``funnel.png`` (what is left after each step) and ``removals.md``."""
+    """Write ``funnel.md``, ``funnel.svg`` (what is left after each step) and ``removals.md``."""
     flagged = "".join(f"| `{r}` | {n:,} |\n" for r, n in sorted(stats.flagged.items(), key=lambda x: (-x[1], x[0])))
     if flagged:
         flagged = ("\n## Flagged (reasons the config only annotates, `meta.flags`; the documents went on)\n\n"
@@ -45,28 +45,46 @@ def write_funnel(stats: Stats, out_dir: str | Path) -> None:
     storage.write_text(storage.join(str(out_dir), "funnel.md"),
                        "# Retention funnel\n\n" + funnel_markdown(stats) + flagged)
     storage.write_text(storage.join(str(out_dir), "removals.md"), removals_markdown(stats))
-    import matplotlib
+    storage.write_text(storage.join(str(out_dir), "funnel.svg"), funnel_svg(funnel_rows(stats)))
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    rows = funnel_rows(stats)
-    names = [r[0] for r in rows]
-    docs_pct = [100 * r[1] / max(rows[0][1], 1) for r in rows]
-    bytes_pct = [100 * r[2] / max(rows[0][2], 1) for r in rows]
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(names)), 4))
-    xs = range(len(names))
-    ax.bar([x - 0.2 for x in xs], docs_pct, width=0.4, label="documents")
-    ax.bar([x + 0.2 for x in xs], bytes_pct, width=0.4, label="bytes")
-    ax.set_xticks(list(xs), names, rotation=35, ha="right")
-    ax.set_ylabel("% of input left")
-    ax.set_ylim(0, 105)
-    ax.set_title("Retention after each step")
-    ax.legend()
-    fig.tight_layout()
-    with storage.open_output(storage.join(str(out_dir), "funnel.png")) as fh:
-        fig.savefig(fh, dpi=110, format="png")
-    plt.close(fig)
+def funnel_svg(rows: list[tuple[str, int, int]]) -> str:
+    """A bar chart of documents and bytes left after each step, in % of the input (SVG text:
+    no plotting library to import, ~1 ms instead of ~0.6 s of matplotlib per run).
+
+    >>> svg = funnel_svg([("input", 10, 100), ("gopher", 5, 40)])
+    >>> svg.startswith("<svg") and svg.count("<rect") == 1 + 2 * 2 + 2 and ">gopher<" in svg
+    True
+    """
+    from html import escape
+
+    bar, gap, top, left, height = 14, 16, 40, 50, 200
+    width = left + len(rows) * (2 * bar + gap) + 20
+    docs0, bytes0 = max(rows[0][1], 1), max(rows[0][2], 1)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + height + 110}" '
+           f'font-family="sans-serif" font-size="11">',
+           f'<rect width="{width}" height="{top + height + 110}" fill="white"/>',
+           f'<text x="{width // 2}" y="18" text-anchor="middle" font-size="14">Retention after each step</text>',
+           f'<text x="12" y="{top + height // 2}" transform="rotate(-90 12 {top + height // 2})" '
+           f'text-anchor="middle">% of input left</text>']
+    for pct in (0, 25, 50, 75, 100):
+        y = top + height - height * pct / 100
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
+                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{pct}</text>')
+    for i, (name, docs, size) in enumerate(rows):
+        x = left + gap / 2 + i * (2 * bar + gap)
+        for j, (share, color) in enumerate(((docs / docs0, "#1f77b4"), (size / bytes0, "#ff7f0e"))):
+            h = height * min(max(share, 0.0), 1.0)
+            out.append(f'<rect x="{x + j * bar:.1f}" y="{top + height - h:.1f}" width="{bar}" height="{h:.1f}" '
+                       f'fill="{color}"><title>{escape(name)}: {100 * share:.1f}%</title></rect>')
+        cx, cy = x + bar, top + height + 12
+        out.append(f'<text x="{cx:.1f}" y="{cy}" transform="rotate(35 {cx:.1f} {cy})">{escape(name)}</text>')
+    legend = top + height + 100
+    out.append(f'<rect x="{left}" y="{legend - 9}" width="10" height="10" fill="#1f77b4"/>'
+               f'<text x="{left + 14}" y="{legend}">documents</text>'
+               f'<rect x="{left + 90}" y="{legend - 9}" width="10" height="10" fill="#ff7f0e"/>'
+               f'<text x="{left + 104}" y="{legend}">bytes</text></svg>')
+    return "\n".join(out) + "\n"
 
 
 def removals_markdown(stats: Stats) -> str:
