@@ -99,6 +99,19 @@ def test_bundled_model_scores_clean_above_spam_and_only_annotates() -> None:
     assert clean.meta["quality_score"] > spam.meta["quality_score"]
 
 
+def test_a_demo_model_makes_the_stage_annotate_only(tiny_model: Path) -> None:
+    """The bundled (demo-sized) model never drops, so the stage may run after the dropping
+    stages and after dedup; asked to drop with it, or with a model that is not demo-sized, it may drop."""
+    assert QualityClassifier().annotates_only()
+    assert not QualityClassifier(drop_with_demo_model=True).annotates_only()
+    card = read_card(str(tiny_model))
+    assert QualityClassifier(model_path=str(tiny_model)).annotates_only() == card.demo
+    bare = tiny_model.parent / "no_card" / "quality.bin"  # no card: nothing says it is demo-sized
+    bare.parent.mkdir(exist_ok=True)
+    bare.write_bytes(tiny_model.read_bytes())
+    assert not QualityClassifier(model_path=str(bare)).annotates_only()
+
+
 def test_pickles_without_model_and_scores_identically(tiny_model: Path) -> None:
     stage = QualityClassifier(model_path=str(tiny_model))
     stage.setup()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
-from pretrain_clean.filters.model_card import drops_allowed
+from pretrain_clean.filters.model_card import drops_allowed, read_card
 from pretrain_clean.filters.model_files import load_fasttext
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
@@ -40,6 +40,14 @@ class QualityClassifier(Stage):
         self._drops = drops_allowed(self.name, self.model_path, self.drop_with_demo_model)
         if f"__label__{self.label}" not in self._model.labels:
             raise ValueError(f"label: {self.label!r} is not a label of {self.model_path} ({self._model.labels})")
+
+    def annotates_only(self) -> bool:
+        """True with a demo-sized model (unless ``drop_with_demo_model``): it never drops then,
+        so it may run after the dropping stages, or after dedup (``[run]`` settings)."""
+        if self.drop_with_demo_model:
+            return False
+        card = read_card(str(self.model_path))
+        return card is not None and card.demo
 
     def apply(self, doc: Document) -> str | None:
         return self.apply_batch([doc])[0]
