@@ -103,6 +103,6 @@ def ascii_stand_in(text: str) -> str | None:
     """
     if text.isascii():
         return text
-    if all(map(_INERT.__getitem__, set(non_ascii(text)))):
+    if all(map(_INERT.__getitem__, non_ascii(text))):  # stops at the first letter (Chinese: at once)
         return text.encode("ascii", "pretrain_clean.stand_in").decode("ascii")
     return None
