@@ -76,7 +76,43 @@ def test_every_sample_perplexity_is_unchanged(sample_texts: list[str], monkeypat
     stage.setup()
     docs = [(t, lang) for t in sample_texts for lang in ("en", "zh")]
     new = [stage.score(t, lang) for t, lang in docs]
-    monkeypatch.setattr("pretrain_clean.filters.perplexity.normalize_line", reference_normalize_line)
+    monkeypatch.setattr("pretrain_clean.filters.perplexity.normalized_lines",
+                        lambda text: [n for n in map(reference_normalize_line, text.split("\n")) if n])
     old = [stage.score(t, lang) for t, lang in docs]
     assert len(new) > 2_000
     assert new == old
+
+
+def test_a_batch_scores_as_one_document_at_a_time(sample_texts: list[str]) -> None:
+    from pretrain_clean.pipeline.document import Document
+
+    stage = Perplexity()
+    stage.setup()
+    docs = [Document(str(i), t, meta={"language": ("en", "zh", "fr")[i % 3]}) for i, t in enumerate(sample_texts[:300])]
+    docs.append(Document("empty", " \n\x01\n", meta={"language": "en"}))
+    stage.apply_batch(docs)
+    assert [d.meta.get("perplexity") for d in docs] == [stage.score(d.text, d.meta["language"]) for d in docs[:-1]] + [None]
+    assert all("perplexity" not in d.meta for d in docs if d.meta["language"] == "fr")
+
+
+WHOLE_TEXT_CASES = [
+    "ΟΔΟΣ ΣΑΣ\nΣ\nΑΣ\n σ.\nΑΣ'\nb",       # final sigma at line ends
+    "e\u0301\n\u0301x\n\u0327\u0301\na\u0327\u0301",  # combining marks at line starts and ends
+    " \t x \r\n\x85y\x85\n\u2028z\u2028\n\x01\n\n",  # separators, controls, blank lines
+    "Ａ１２\n—start\nend—\n。\n  İ  \n١٢٣",
+    "".join(map(chr, range(128))) * 2,                   # ASCII: the bytes table
+    "A1\tb 2\r\nC 3\x00\n\x7fz 99\n\n \x0b \n",
+]
+
+
+@pytest.mark.parametrize("text", WHOLE_TEXT_CASES)
+def test_whole_text_normalization_equals_line_by_line(text: str) -> None:
+    from pretrain_clean.filters.ccnet_text import normalize_text_lines
+    assert normalize_text_lines(text) == [n for n in map(normalize_line, text.split("\n")) if n]
+
+
+def test_whole_text_normalization_equals_line_by_line_on_every_code_point() -> None:
+    from pretrain_clean.filters.ccnet_text import normalize_text_lines
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) != "Cs"]
+    text = "Σ\n".join(chars)  # every character before a final sigma and at a line start
+    assert normalize_text_lines(text) == [n for n in map(normalize_line, text.split("\n")) if n]

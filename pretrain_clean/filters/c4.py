@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import compress, count as count_from
 from dataclasses import dataclass, fields
 from typing import ClassVar, NamedTuple
 
+from pretrain_clean.filters.ascii_fast import ascii_stand_in
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.filters import text_features as tf
@@ -40,6 +42,8 @@ SENTENCE_END_CHARS = frozenset(
     "𐩖𐩗𑁇𑁈𑂾𑂿𑃀𑃁𑅁𑅂𑅃𑇅𑇆𑇍𑇞𑇟𑈸𑈹𑈻𑈼𑊩𑑋𑑌𑗂𑗃𑗉𑗊𑗋𑗌𑗍𑗎𑗏𑗐𑗑𑗒𑗓𑗔𑗕𑗖𑗗𑙁𑙂𑜼𑜽𑜾𑩂𑩃𑪛𑪜𑱁𑱂𖩮𖩯𖫵𖬷𖬸𖭄𛲟𝪈｡。"
 )
 """Sentence-final characters of spaCy's rule-based sentencizer (what datatrove counts with)."""
+_LINE_PHRASES = ("lorem ipsum", "javascript", *POLICY_SUBSTRINGS)
+"""What the line pass looks for in lower-cased lines."""
 
 
 def _is_punct(token: str) -> bool:
@@ -55,13 +59,18 @@ def count_sentences(tokens: list[str]) -> int:
     """
     if not tokens:
         return 0
-    count, seen_end = 1, False
-    for tok in tokens:
-        if tok in SENTENCE_END_CHARS:
-            seen_end = True
-        elif seen_end and not _is_punct(tok):
-            count += 1
-            seen_end = False
+    count, resume = 1, 0
+    # only the tokens after a sentence-final mark are looked at (in C: the marks' positions)
+    for end in compress(count_from(), map(SENTENCE_END_CHARS.__contains__, tokens)):
+        if end < resume:
+            continue
+        start = end + 1
+        while start < len(tokens) and (tokens[start] in SENTENCE_END_CHARS or _is_punct(tokens[start])):
+            start += 1
+        if start == len(tokens):
+            break
+        count += 1
+        resume = start
     return count
 
 
@@ -98,17 +107,27 @@ class _C4LineRules(Stage):
     def _scan(self, doc: Document) -> LineScan:
         kept: list[tuple[int, str]] = []
         lorem = curly = False
+        # A phrase looked for in a lower-cased line is in the lower-cased text too, unless
+        # cutting a citation joined it: one look at the text spares most texts the per-line look.
+        whole = doc.text.lower()
+        view = ascii_stand_in(whole)  # the ASCII phrases are found in it alike, and faster
+        look = "[" in doc.text or any(p in (whole if view is None else view) for p in _LINE_PHRASES)
         for index, raw in enumerate(tf.lines(doc)):
             line = raw.strip()
-            words = line.split()
+            before_cut = line
             if (self.max_word_length is not None and len(line) > self.max_word_length
-                    and max(map(len, words)) > self.max_word_length):  # only a long line can have a long word
+                    and max(map(len, line.split())) > self.max_word_length):  # only a long line can have a long word
                 continue
             if self.remove_citations and "[" in line:
                 line = CITATION_RE.sub("", line)
             if self.filter_no_terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith("...")):
                 continue
-            if self.min_words_per_line is not None and len(words) < self.min_words_per_line:
+            if (self.min_words_per_line is not None  # words before the cut; split no further than needed
+                    and len(before_cut.split(None, self.min_words_per_line - 1)) < self.min_words_per_line):
+                continue
+            if not look:
+                curly = curly or "{" in line
+                kept.append((index, line))
                 continue
             lower = line.lower()
             lorem = lorem or "lorem ipsum" in lower

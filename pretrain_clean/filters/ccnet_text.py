@@ -53,6 +53,12 @@ class _FoldTable(dict):
 
 _FOLD = _FoldTable()
 """One per process (a cache: every entry is a pure function of its code point)."""
+_FOLD_KEEP_NEWLINES = _FoldTable({ord("\n"): "\n"})
+"""``_FOLD`` that keeps line breaks (a control character it would drop), for whole texts."""
+_ASCII_FOLD = bytes(ord(_FOLD_KEEP_NEWLINES[c] or " ") for c in range(128)) + bytes(range(128, 256))
+_ASCII_DROPPED = bytes(c for c in range(128) if not _FOLD_KEEP_NEWLINES[c])
+"""``_FOLD_KEEP_NEWLINES`` on ASCII as a ``bytes.translate`` table and deletions (it maps each
+ASCII character to one ASCII character or drops it: digits to 0, controls but ``\n`` away)."""
 
 
 def normalize_line(line: str) -> str:
@@ -69,6 +75,25 @@ def normalize_line(line: str) -> str:
     if not line.isascii():
         line = unicodedata.normalize("NFD", line)
     return line.translate(_FOLD)
+
+
+def normalize_text_lines(text: str) -> list[str]:
+    """:func:`normalize_line` of each line of ``text``, empty results left out.
+
+    Each step runs once over the whole text instead of once per line: the same result, as
+    lines are stripped first and no step carries across a line break (lower-casing's final
+    sigma looks no further than one, NFD reorders marks only between two starters, the
+    fold maps characters one by one).
+
+    >>> normalize_text_lines("  Élan 2024\\n\\n\\x01\\nΟΔΟΣ\\n ok ")
+    ['elan 0000', 'οδος', 'ok']
+    """
+    text = "\n".join(map(str.strip, text.split("\n"))).lower()
+    if text.isascii():
+        text = text.encode("ascii").translate(_ASCII_FOLD, _ASCII_DROPPED).decode("ascii")
+    else:
+        text = unicodedata.normalize("NFD", text).translate(_FOLD_KEEP_NEWLINES)
+    return [line for line in text.split("\n") if line]
 
 
 def doc_log10_score(line_scores: Iterable[tuple[float, int]]) -> tuple[float, int]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from pretrain_clean.filters.ascii_fast import non_ascii
+
 _HAN_RANGES = (
     (0x3400, 0x4DBF),  # extension A
     (0x4E00, 0x9FFF),  # unified ideographs
@@ -50,3 +52,12 @@ def count_han(text: str) -> int:
     2
     """
     return len(HAN_RE.findall(text))
+
+
+def has_han(text: str) -> bool:
+    """Whether ``text`` holds a Han character (looked for among its non-ASCII characters only).
+
+    >>> has_han("The 长江"), has_han("It’s ok")
+    (True, False)
+    """
+    return not text.isascii() and HAN_RE.search(non_ascii(text)) is not None

@@ -18,11 +18,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pretrain_clean.filters.ascii_fast import ascii_stand_in
+from pretrain_clean.filters.cjk import has_han
 from pretrain_clean.filters.text_features import HAN
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 
 _WORD_RE = re.compile(r"[^\W\d_]{4,}")
+_ASCII_WORD_RE = re.compile(r"[a-z]{4,}")
 _HAN_RUN_RE = re.compile(f"[{HAN}]+")
 
 
@@ -32,12 +35,25 @@ def terms(text: str) -> Counter[str]:
     >>> sorted(terms("The river flows; 长江很长").items())
     [('flows', 1), ('river', 1), ('很长', 1), ('江很', 1), ('长江', 1)]
     """
-    if text.isascii():  # no Han character: one pass
-        return Counter(map(str.lower, _WORD_RE.findall(text)))
-    counts = Counter(map(str.lower, _WORD_RE.findall(_HAN_RUN_RE.sub(" ", text))))
+    return Counter(term_list(text))
+
+
+def term_list(text: str, may_have_han: bool = True) -> list[str]:
+    """The terms of :func:`terms`, in text order (words first, then Han bigrams);
+    ``may_have_han=False`` promises a text without Han characters (no scan for them).
+
+    >>> term_list("The Rivers flow; 长江很")
+    ['rivers', 'flow', '长江', '江很']
+    """
+    stand_in = ascii_stand_in(text)
+    if stand_in is not None:  # letters are [A-Za-z]: lower-case first, one pass over a simpler class
+        return _ASCII_WORD_RE.findall(stand_in.lower())
+    if not may_have_han:
+        return list(map(str.lower, _WORD_RE.findall(text)))
+    found = list(map(str.lower, _WORD_RE.findall(_HAN_RUN_RE.sub(" ", text))))
     for run in _HAN_RUN_RE.findall(text):
-        counts.update(run[i:i + 2] for i in range(len(run) - 1))
-    return counts
+        found += [run[i:i + 2] for i in range(len(run) - 1)]
+    return found
 
 
 def cosine(a: Counter[str], b: Counter[str]) -> float:
@@ -55,21 +71,26 @@ def cosine(a: Counter[str], b: Counter[str]) -> float:
 
 
 def blocks(text: str, block_terms: int) -> list[Counter[str]]:
-    """Term counts of consecutive blocks holding at least ``block_terms`` terms each."""
+    """Term counts of consecutive blocks holding at least ``block_terms`` terms each.
+
+    >>> [sorted(b) for b in blocks("alpha beta\\n\\ngamma delta\\n\\nomega", 2)]
+    [['alpha', 'beta'], ['delta', 'gamma', 'omega']]
+    """
     units = re.split(r"\n\s*\n", text.strip())
     if len(units) < 2:
         units = text.splitlines()
     out: list[Counter[str]] = []
-    current: Counter[str] = Counter()
+    current: list[str] = []  # the open block's terms, counted once it is full
+    han = has_han(text)
     for unit in units:
-        current.update(terms(unit))
-        if current.total() >= block_terms:
-            out.append(current)
-            current = Counter()
-    if current.total() and out:
+        current += term_list(unit, han)
+        if len(current) >= block_terms:
+            out.append(Counter(current))
+            current = []
+    if current and out:
         out[-1].update(current)  # a short tail joins the last block
-    elif current.total():
-        out.append(current)
+    elif current:
+        out.append(Counter(current))
     return out
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pretrain_clean.filters.model_files import load_fasttext
-from pretrain_clean.filters.cjk import HAN
+from pretrain_clean.filters.cjk import HAN, has_han
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 
@@ -48,7 +48,7 @@ def lid_text(text: str, space_han: bool) -> str:
     ' 书  很  好   推  荐   Good'
     """
     text = text.replace("\n", " ")
-    if space_han and _HAN_RE.search(text):
+    if space_han and has_han(text):
         text = _HAN_CHAR_RE.sub(r" \1 ", _PUNCT_RE.sub(" ", text))
     return text
 
@@ -82,7 +82,7 @@ class LanguageId(Stage):
         self._model = load_fasttext(self.model_path, "model_path")
 
     def _is_mixed(self, text: str) -> bool:
-        if not _HAN_RE.search(text):  # fast path: no Han character, nothing to mix
+        if not has_han(text):  # fast path: no Han character, nothing to mix
             return False
         share, letters = han_share(text)
         return letters > 0 and self.mixed_min_share <= share <= 1.0 - self.mixed_min_share

@@ -17,6 +17,8 @@ from typing import ClassVar, Literal
 
 import ftfy
 
+from pretrain_clean.filters.ascii_fast import matched_bytes, non_ascii, unmatched_bytes
+from pretrain_clean.filters.cjk import has_han
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage, StageNotSetUp
 from pretrain_clean.filters import text_features as tf
@@ -80,6 +82,30 @@ SPACE_RE = re.compile(f" {_SPACES}+|[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u30
 """Runs of spaces other than one plain space (replacing a lone " " by " " is a no-op, and
 matching each one was the stage's cost)."""
 BLANK_RUN_RE = re.compile(r"\n{3,}")
+_ASCII_VISIBLE = unmatched_bytes(INVISIBLE_RE)
+_ASCII_LINE_BREAKS = tuple(map(chr, matched_bytes(LINE_BREAK_RE)))
+"""The ASCII characters these regexes match (derived from them): an ASCII text without
+one skips the regex pass (most texts have none; the passes were the stage's cost)."""
+_UTF8_NOT_ASCII_INVISIBLE = _ASCII_VISIBLE + bytes(range(128, 256))
+"""Deleting these from a text's UTF-8 leaves its ASCII characters that ``INVISIBLE_RE`` matches."""
+WIDE_LINE_BREAK_RE = re.compile("[\x85\u2028\u2029]")
+WIDE_SPACE_RE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+"""The non-ASCII characters ``LINE_BREAK_RE`` and ``SPACE_RE`` match. A non-ASCII text is
+checked for these among its non-ASCII characters only (:func:`filters.ascii_fast.non_ascii`)
+before a regex pass over all of it; tests compare these classes with the regexes on every
+code point."""
+
+
+def has_invisible(text: str) -> bool:
+    """Whether ``INVISIBLE_RE`` matches in ``text``, looking at its bytes and non-ASCII characters.
+
+    >>> has_invisible("a\u200bb"), has_invisible("a\x07b"), has_invisible("“plain” text")
+    (True, True, False)
+    """
+    if text.isascii():
+        return bool(text.encode("ascii").translate(None, _ASCII_VISIBLE))
+    utf8 = text.encode("utf-8", "surrogatepass")
+    return bool(utf8.translate(None, _UTF8_NOT_ASCII_INVISIBLE)) or INVISIBLE_RE.search(non_ascii(text)) is not None
 
 
 def nfkc_keep_punct(text: str, form: str = "NFKC") -> str:
@@ -99,11 +125,15 @@ def clean_whitespace(text: str, max_blank_lines: int = 1) -> str:
     >>> clean_whitespace("a\\u3000 b \\r\\n\\r\\n\\r\\n\\tc  ")
     'a b\\n\\nc'
     """
-    text = LINE_BREAK_RE.sub("\n", text)
-    text = SPACE_RE.sub(" ", text)
+    others = "" if text.isascii() else non_ascii(text)
+    if any(c in text for c in _ASCII_LINE_BREAKS) or WIDE_LINE_BREAK_RE.search(others):
+        text = LINE_BREAK_RE.sub("\n", text)
+    if "  " in text or "\t" in text or WIDE_SPACE_RE.search(others):  # what SPACE_RE needs
+        text = SPACE_RE.sub(" ", text)
     if " \n" in text or "\n " in text:
         text = "\n".join(line.strip(" ") for line in text.split("\n"))
-    text = BLANK_RUN_RE.sub("\n" * (max_blank_lines + 1), text) if max_blank_lines >= 0 else text
+    if max_blank_lines >= 0 and "\n\n\n" in text:
+        text = BLANK_RUN_RE.sub("\n" * (max_blank_lines + 1), text)
     return text.strip()
 
 
@@ -140,7 +170,9 @@ class Normalize(Stage):
     def normalize(self, text: str, chinese: bool) -> str:
         """The normalized form of ``text`` (``chinese`` selects the punctuation option)."""
         ascii_only = text.isascii()
-        if self.fix_mojibake and not ascii_only and MOJIBAKE_HINT_RE.search(text):
+        # a hint is ESC or non-ASCII characters only, so the non-ASCII ones hold any hint the text holds
+        if (self.fix_mojibake and not ascii_only and ("\x1b" in text or MOJIBAKE_HINT_RE.search(non_ascii(text)))
+                and MOJIBAKE_HINT_RE.search(text)):
             text = ftfy.fix_text(text, _FTFY)
         if self.strip_html_tags and "<" in text:
             text = SCRIPT_RE.sub("", text)
@@ -154,7 +186,8 @@ class Normalize(Stage):
             else:
                 text = unicodedata.normalize(self.unicode_form, text)
         if self.remove_invisible:
-            text = INVISIBLE_RE.sub("", text)
+            if has_invisible(text):
+                text = INVISIBLE_RE.sub("", text)
             if "\u200c" in text or "\u200d" in text:
                 text = STRAY_JOINER_RE.sub("", text)
         if self.traditional_to_simplified and chinese:
@@ -166,7 +199,8 @@ class Normalize(Stage):
         return text
 
     def apply(self, doc: Document) -> str | None:
-        text = self.normalize(doc.text, tf.is_chinese(doc))
+        # a text without a Han character is not Chinese (unless its meta says so): no share to count
+        text = self.normalize(doc.text, bool(doc.meta.get("language") or has_han(doc.text)) and tf.is_chinese(doc))
         if not text.strip():
             return "empty_after_normalization"
         if text != doc.text:

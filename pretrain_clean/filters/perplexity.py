@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pretrain_clean.filters.ccnet_text import doc_log10_score, normalize_line, perplexity
+from pretrain_clean.filters.ccnet_text import doc_log10_score, normalize_text_lines, perplexity
 from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import ModelFileError, load_kenlm, load_sentencepiece, resolve, sidecar
 from pretrain_clean.pipeline.document import Document
@@ -37,8 +37,8 @@ def tokenized_lines(text: str, sp: Any | None) -> list[str]:
 
 
 def normalized_lines(text: str) -> list[str]:
-    """CCNet-normalized (:func:`normalize_line`), non-empty lines of ``text``."""
-    return [n for n in map(normalize_line, text.split("\n")) if n]
+    """CCNet-normalized (:func:`filters.ccnet_text.normalize_line`), non-empty lines of ``text``."""
+    return normalize_text_lines(text)
 
 
 def piece_lines(sp: Any, lines: list[str]) -> list[tuple[str, int]]:
@@ -58,14 +58,20 @@ def doc_perplexity(lm: Any, sp: Any | None, text: str) -> float:
     Same tokens as :func:`tokenized_lines` (what the model was trained on), counted from the
     piece lists instead of re-splitting the joined lines.
     """
-    lines = normalized_lines(text)
-    if not lines:
-        return perplexity(0.0, 0)
-    if sp is None:
-        scored = [(line, len(line.split())) for line in lines]
-    else:
-        scored = piece_lines(sp, lines)
-    return perplexity(*doc_log10_score((lm.score(joined), n) for joined, n in scored))
+    return docs_perplexity(lm, sp, [text])[0]
+
+
+def docs_perplexity(lm: Any, sp: Any | None, texts: list[str]) -> list[float]:
+    """:func:`doc_perplexity` of each of ``texts``, with one tokenizer call for all their lines."""
+    doc_lines = [normalized_lines(text) for text in texts]
+    lines = [line for one in doc_lines for line in one]
+    scored = [(line, len(line.split())) for line in lines] if sp is None else piece_lines(sp, lines)
+    values, start = [], 0
+    for one in doc_lines:
+        end = start + len(one)
+        values.append(perplexity(*doc_log10_score((lm.score(joined), n) for joined, n in scored[start:end])))
+        start = end
+    return values
 
 
 def bucket(value: float, head_cutoff: float, tail_cutoff: float) -> str:
@@ -165,9 +171,24 @@ class Perplexity(Stage):
         return not self.drop_buckets and not self.max_perplexity
 
     def apply(self, doc: Document) -> str | None:
-        language = doc.meta.get("language", "")
-        value = self.score(doc.text, language)
-        if value is None or math.isinf(value):  # no model for the language, or no text to score
+        return self.apply_batch([doc])[0]
+
+    def apply_batch(self, docs: list[Document]) -> list[str | None]:
+        if not hasattr(self, "_lms"):
+            raise StageNotSetUp(self)
+        by_language: dict[str, list[int]] = {}
+        for i, doc in enumerate(docs):
+            if doc.meta.get("language", "") in self._lms:
+                by_language.setdefault(doc.meta["language"], []).append(i)
+        reasons: list[str | None] = [None] * len(docs)
+        for language, todo in by_language.items():
+            values = docs_perplexity(self._lms[language], self._sps[language], [docs[i].text for i in todo])
+            for i, value in zip(todo, values):
+                reasons[i] = self._decide(docs[i], language, value)
+        return reasons
+
+    def _decide(self, doc: Document, language: str, value: float) -> str | None:
+        if math.isinf(value):  # no text to score
             return None
         doc.meta["perplexity"] = value
         if language in self._cutoffs:

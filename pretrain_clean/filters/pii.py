@@ -28,9 +28,11 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
+import string
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pretrain_clean.filters.ascii_fast import ascii_stand_in, non_ascii
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 
@@ -92,6 +94,51 @@ ACCOUNT_RE = re.compile(
 """A QQ number (5-12 digits) or WeChat ID (6-20 characters, a letter first) right after "QQ",
 "扣扣", "微信" or "WeChat": the personal contact handles of Chinese web text. ``QQ群`` (a
 group) does not match."""
+
+_CONTEXT_WORDS = ("tel", "tél", "phone", "telephone", "téléphone", "telefon", "teléfono", "telefone", "telefono",
+                  "fax", "mobile", "mobil", "hotline", "call")
+"""The words of :data:`CONTEXT_PHONE_RE` (its ignore-case group): a match starts with one
+of them with no ASCII letter before it and no word character after it."""
+_ASCII_CONTEXT_WORDS = tuple(w for w in _CONTEXT_WORDS if w.isascii())
+_CONTEXT_MARKS = ("电话", "電話", "手机", "手機", "传真", "傳真", "热线", "熱線", "联系方式", "☎", "📞")
+"""Its other starts, matched as they are."""
+_ACCOUNT_KEYS = ("qq", "wechat", "weixin", "扣扣", "微信")
+"""What every :data:`ACCOUNT_RE` match holds, lower-cased."""
+
+
+def context_phone_possible(text: str, lowered: str) -> bool:
+    """False only where :data:`CONTEXT_PHONE_RE` cannot match ``text`` (``lowered`` is
+    ``text.lower()``): none of its words is there, as a word. The regex itself tries most
+    positions of a text (its words start with common letters); this costs a few ``find``.
+
+    An ignore-case letter of those words matches only characters that lower-case to it, but
+    for ``i`` (İ, ı: every code point is checked in tests/test_cascade_speed.py); a text with
+    one of these (İ is also the one character whose lower case is longer) is not ruled out.
+
+    >>> [context_phone_possible(t, t.lower()) for t in ("Hotel, TEL: 1", "the hotel telling", "mobİle 1")]
+    [True, False, True]
+    """
+    if "\u0130" in text or "\u0131" in text:
+        return True
+    # words are found in an ASCII text (fast to search); the edges are read in ``text``
+    view = ascii_stand_in(lowered)
+    for word in _CONTEXT_WORDS if view is None else _ASCII_CONTEXT_WORDS:
+        haystack = lowered if view is None else view
+        start = haystack.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if (not start or text[start - 1] not in _ASCII_LETTERS) and \
+                    not (end < len(text) and (text[end].isalnum() or text[end] == "_")):
+                return True
+            start = haystack.find(word, start + 1)
+    if text.isascii():
+        return False
+    others = non_ascii(lowered)
+    return any(m in others for m in _CONTEXT_MARKS)
+
+
+_ASCII_LETTERS = frozenset(string.ascii_letters)
+
 
 PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
                       "50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split())
@@ -205,10 +252,11 @@ class PiiMask(Stage):
                 kind = m.lastgroup or ""
                 if self._accept(kind, m.group()):
                     found.append(("phone" if kind in _PHONE_KINDS else kind, m.start(), m.end()))
-        if self.mask_phones:
+        lowered = text.lower() if self.mask_phones or self.mask_accounts else ""
+        if self.mask_phones and context_phone_possible(text, lowered):
             found += [("phone", m.start("number"), m.end("number")) for m in CONTEXT_PHONE_RE.finditer(text)
                       if plausible_phone(m.group("number"))]
-        if self.mask_accounts:
+        if self.mask_accounts and (any(k in lowered for k in _ACCOUNT_KEYS) or "\u0131" in text or "\u0130" in text):
             found += [("account", m.start("account"), m.end("account")) for m in ACCOUNT_RE.finditer(text)]
         if len(found) < 2:
             return found

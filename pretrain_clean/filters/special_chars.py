@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pretrain_clean.filters.ascii_fast import ascii_stand_in, unmatched_bytes
 from pretrain_clean.filters.text_features import visible_length
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 
 SPECIAL_RE = re.compile(r"[^\w\s]|_")
+_ASCII_NOT_SPECIAL = unmatched_bytes(SPECIAL_RE)
 
 
 def special_char_ratio(text: str) -> float:
@@ -24,7 +26,11 @@ def special_char_ratio(text: str) -> float:
     >>> special_char_ratio("ab, c!"), special_char_ratio("")
     (0.4, 0.0)
     """
-    special = len(SPECIAL_RE.findall(text))
+    stand_in = ascii_stand_in(text)  # its "?" are special characters, as what they stand for
+    if stand_in is not None:  # one byte per special character left after deleting the others
+        special = len(stand_in.encode("ascii").translate(None, _ASCII_NOT_SPECIAL))
+    else:
+        special = len(SPECIAL_RE.findall(text))
     visible = visible_length(text)
     return special / visible if visible else 0.0
 

@@ -24,15 +24,23 @@ from pathlib import Path
 from itertools import compress, count
 from typing import Callable, ClassVar
 
+from pretrain_clean.filters.ascii_fast import ascii_stand_in, split_table
 from pretrain_clean.filters.fasttext_text import fasttext_tokens, label_probability
 from pretrain_clean.filters.model_card import drops_allowed
 from pretrain_clean.filters.model_files import existing, load_fasttext
-from pretrain_clean.filters.cjk import HAN, HAN_RE as _HAN_RE, HAN_RUN_RE
+from pretrain_clean.filters.cjk import HAN, HAN_RE as _HAN_RE, HAN_RUN_RE, has_han as has_han_char
 from pretrain_clean.filters.segment import Segmenter, check_unit, segmenter
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 
 _WORD_RE = re.compile(f"[^\\W{HAN}]+")
+_ASCII_WORDS = split_table(re.compile(f"[^\\W{HAN}]"))
+"""``_WORD_RE``'s tokens of an ASCII text: ``text.translate(_ASCII_WORDS).split()``."""
+
+
+CASE_ODD = ("\u0130", "\u0131", "\u017f")
+"""İ, ı, ſ: the characters an ignore-case regex matches to an ASCII letter (i, i, s) whose
+lower case is not that letter (every code point is checked in tests/test_cascade_speed.py)."""
 
 
 def read_terms(path: Path) -> list[str]:
@@ -79,18 +87,29 @@ class WordMatcher:
                 self.phrases.setdefault(words[0], []).append(tuple(words[1:]))
         self.regex = word_pattern(rest) if rest else None
         self.rest_heads = tuple(t.split()[0] for t in rest)
-        """First words of the regex's terms: an ASCII text without one has no regex hit."""
+        """First words of the regex's terms: a text without one (lower-cased) has no regex hit,
+        if the heads are ASCII (or caseless) and the text has no character that matches an ASCII letter
+        ignoring case but does not lower-case to it (:data:`CASE_ODD`)."""
+        self._heads_decide = all(c.isascii() or c.lower() == c == c.upper() for h in self.rest_heads for c in h)
+        self._ascii_heads = tuple(h for h in self.rest_heads if h.isascii())
+        self._wide_heads = tuple(h for h in self.rest_heads if not h.isascii())
+        """Heads of ASCII or caseless characters (🖕 matches only itself, also ignoring case)."""
 
     def count(self, text: str) -> int:
         return self.count_words(text)[0]
 
     def count_words(self, text: str) -> tuple[int, int]:
-        """:meth:`count`, and the number of words of the lower-cased text. Token spans are
-        found only where a Han character or a phrase's words ask for them."""
+        """:meth:`count`, and the number of words of ``text`` (non-Han word tokens). Token
+        spans are found only where a Han character or a phrase's words ask for them."""
         lowered = text.lower()
-        tokens = _WORD_RE.findall(lowered)
+        stand_in = ascii_stand_in(text)  # lower-casing keeps its stand-in characters and the length
+        tokens = stand_in.lower().translate(_ASCII_WORDS).split() if stand_in is not None else _WORD_RE.findall(lowered)
         hits = sum(map(self.single.__contains__, tokens))
-        has_han = _HAN_RE.search(lowered) is not None
+        has_han = stand_in is None and has_han_char(lowered)
+        # Lower-casing that maps every character to one character keeps each character's
+        # word class (every code point is checked in tests/test_cascade_speed.py), so the
+        # lowered text has the same words; otherwise (İ -> i + U+0307) count them as written.
+        words = len(tokens) if len(lowered) == len(text) else len(_WORD_RE.findall(text))
         spans: list[tuple[int, int]] = []
 
         def spans_of() -> list[tuple[int, int]]:
@@ -102,9 +121,12 @@ class WordMatcher:
             hits = sum(1 for t, span in zip(tokens, spans_of()) if t in self.single and _bounded(lowered, *span))
         if self.phrases:
             hits += self._phrase_hits(lowered, tokens, spans_of, has_han)
-        if self.regex is not None and (not text.isascii() or any(h in lowered for h in self.rest_heads)):
+        ascii_in = lowered if stand_in is None else stand_in.lower()  # ASCII heads are found in it alike
+        if self.regex is not None and (any(h in ascii_in for h in self._ascii_heads) or (not text.isascii() and (
+                any(h in lowered for h in self._wide_heads) or
+                not self._heads_decide or any(c in text for c in CASE_ODD)))):
             hits += len(self.regex.findall(text))
-        return hits, len(tokens)
+        return hits, words
 
     def _phrase_hits(self, text: str, tokens: list[str], spans_of: Callable[[], list[tuple[int, int]]],
                      has_han: bool) -> int:
@@ -204,18 +226,16 @@ class Toxicity(Stage):
         """Word-list hits in ``text`` and their density (see the module docstring)."""
         if not hasattr(self, "_words"):
             raise StageNotSetUp(self)
-        hits, lowered_words = self._words.count_words(text) if self._words else (0, -1)
+        hits, words = self._words.count_words(text) if self._words else (0, len(_WORD_RE.findall(text)))
         han = 0
-        if self._substrings is not None and _HAN_RE.search(text):
+        if self._substrings is not None and has_han_char(text):
             if self.chinese_words == "char":
                 hits += len(self._substrings.findall(text))
                 han = len(_HAN_RE.findall(text))
             else:
                 bounds, han = han_word_bounds(text, self._cut)
                 hits += sum(1 for m in self._substrings.finditer(text) if m.start() in bounds)
-        # lower-casing keeps ASCII words as they are; elsewhere it may not (İ -> i + U+0307)
-        words = (lowered_words if lowered_words >= 0 and text.isascii() else len(_WORD_RE.findall(text))) + han
-        return hits, hits / max(words, self.min_words, 1)
+        return hits, hits / max(words + han, self.min_words, 1)
 
     def apply(self, doc: Document) -> str | None:
         return self.apply_batch([doc])[0]
