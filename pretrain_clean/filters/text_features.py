@@ -29,6 +29,7 @@ from typing import NamedTuple, Sequence
 from pretrain_clean.filters.punctuation import PUNCTUATION_SET
 
 from pretrain_clean import native
+from pretrain_clean.filters import cjk
 from pretrain_clean.filters.cjk import HAN, HAN_RE
 from pretrain_clean.filters.ngrams import NgramStats, ngram_stats
 from pretrain_clean.filters.segment import segmenter
@@ -224,7 +225,7 @@ def is_chinese_text(text: str) -> bool:
     >>> is_chinese_text("新华社北京电 Xinhua"), is_chinese_text("Hello 你")
     (True, False)
     """
-    if HAN_RE.search(text) is None:
+    if not cjk.has_han(text):
         return False
     han = len(HAN_RE.findall(text))
     other = len(_NON_HAN_LETTER_RE.findall(text))
@@ -258,7 +259,7 @@ def words(doc: Document, unit: str = "char") -> list[str]:
 
 def has_han(doc: Document) -> bool:
     """True when the text has a Han character, cached."""
-    return doc.cached("has_han", lambda d: not d.text.isascii() and HAN_RE.search(d.text) is not None)
+    return doc.cached("has_han", lambda d: cjk.has_han(d.text))
 
 
 def _cjk_tokens(doc: Document, unit: str) -> tuple[list[str], list[int]]:
