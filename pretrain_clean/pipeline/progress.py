@@ -61,26 +61,20 @@ class ProgressLine(Progress):
         self.stream.flush()
 
 
-class PartsProgress:
-    """While the block runs, a driver thread prints every ``interval`` seconds how many parts
-    have their marker (``_parts/part-N.json``, :mod:`pipeline.parts`) and the documents/s they
-    account for. It reads only markers, so it works for executors on other machines and for
-    outputs on an object store."""
+class _Ticker:
+    """A driver thread that calls :meth:`_tick` every ``interval`` seconds while the ``with``
+    block runs (when ``enabled``), then :meth:`_finish` if the block ended without an error."""
 
-    def __init__(self, label: str, out_dir: str, tasks: list[PartTask], enabled: bool = True,
-                 interval: float = 10.0, stream: TextIO = sys.stderr) -> None:
-        self.label, self.out_dir, self.enabled = label, out_dir, enabled
-        self.names = {f"{t.name}.json" for t in tasks}
-        self.interval, self.stream = interval, stream
-        self.seen: dict[str, int] = {}
+    def __init__(self, name: str, enabled: bool, interval: float, stream: TextIO | None) -> None:
+        self.enabled, self.interval, self.stream = enabled, interval, stream or sys.stderr
+        self._start = time.monotonic()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="parts-progress", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
-    def __enter__(self) -> "PartsProgress":
+    def __enter__(self):  # noqa: ANN204 - the subclass
         if self.enabled:
             self._start = time.monotonic()
-            self._initial = None
-            self.poll()  # parts an earlier run finished do not count towards this run's speed
+            self._begin()
             self._thread.start()
         return self
 
@@ -89,9 +83,47 @@ class PartsProgress:
             self._stop.set()
             self._thread.join()
             if exc[0] is None:
-                self.poll()
-                self.stream.write(self.line() + " · done\n")
-                self.stream.flush()
+                self._finish()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._tick()
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def _begin(self) -> None:
+        pass
+
+    def _tick(self) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        pass
+
+
+class PartsProgress(_Ticker):
+    """While the block runs, a driver thread prints every ``interval`` seconds how many parts
+    have their marker (``_parts/part-N.json``, :mod:`pipeline.parts`) and the documents/s they
+    account for. It reads only markers, so it works for executors on other machines and for
+    outputs on an object store."""
+
+    def __init__(self, label: str, out_dir: str, tasks: list[PartTask], enabled: bool = True,
+                 interval: float = 10.0, stream: TextIO = sys.stderr) -> None:
+        super().__init__("parts-progress", enabled, interval, stream)
+        self.label, self.out_dir = label, out_dir
+        self.names = {f"{t.name}.json" for t in tasks}
+        self.seen: dict[str, int] = {}
+        self._initial: int | None = None
+
+    def _begin(self) -> None:
+        self._initial = None
+        self.poll()  # parts an earlier run finished do not count towards this run's speed
+
+    def _finish(self) -> None:
+        self.poll()
+        self._write(self.line() + " · done")
 
     def poll(self) -> None:
         """Read the markers that appeared since the last poll."""
@@ -112,17 +144,15 @@ class PartsProgress:
         return (f"[{self.label}] parts {len(self.seen):,}/{len(self.names):,} · {docs:,} docs"
                 f" · {rate:,.0f} docs/s · {_duration(elapsed)}")
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.poll()
-            except OSError:
-                continue  # a listing that failed once is retried at the next tick
-            self.stream.write(self.line() + "\n")
-            self.stream.flush()
+    def _tick(self) -> None:
+        try:
+            self.poll()
+        except OSError:
+            return  # a listing that failed once is retried at the next tick
+        self._write(self.line())
 
 
-class PhaseProgress:
+class PhaseProgress(_Ticker):
     """Progress of a job made of named phases (Spark dedup: read and hash, exact, minhash,
     paragraph, write), printed by the driver: one line as each phase ends, and while a phase
     runs, every ``interval`` seconds, its elapsed time and ``detail()`` (e.g. Spark's
@@ -130,25 +160,13 @@ class PhaseProgress:
 
     def __init__(self, label: str, detail: Callable[[], str] | None = None, enabled: bool = True,
                  interval: float = 10.0, stream: TextIO | None = None) -> None:
-        self.label, self.detail, self.enabled = label, detail, enabled
-        self.interval, self.stream = interval, stream or sys.stderr
+        super().__init__("phase-progress", enabled, interval, stream)
+        self.label, self.detail = label, detail
         self.phase = ""
-        self._start = self._phase_start = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="phase-progress", daemon=True)
+        self._phase_start = time.monotonic()
 
-    def __enter__(self) -> "PhaseProgress":
-        if self.enabled:
-            self._start = time.monotonic()
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self._stop.set()
-            self._thread.join()
-            if exc[0] is None:
-                self._write(f"[{self.label}] done · {_duration(time.monotonic() - self._start)}")
+    def _finish(self) -> None:
+        self._write(f"[{self.label}] done · {_duration(time.monotonic() - self._start)}")
 
     def start(self, phase: str) -> None:
         """``phase`` runs from now."""
@@ -160,12 +178,7 @@ class PhaseProgress:
             seconds = time.monotonic() - self._phase_start
             self._write(f"[{self.label}] {self.phase} {seconds:.1f} s" + (f" · {note}" if note else ""))
 
-    def _write(self, line: str) -> None:
-        self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            detail = self.detail() if self.detail is not None else ""
-            self._write(f"[{self.label}] {self.phase} · {_duration(time.monotonic() - self._phase_start)}"
-                        + (f" · {detail}" if detail else ""))
+    def _tick(self) -> None:
+        detail = self.detail() if self.detail is not None else ""
+        self._write(f"[{self.label}] {self.phase} · {_duration(time.monotonic() - self._phase_start)}"
+                    + (f" · {detail}" if detail else ""))
