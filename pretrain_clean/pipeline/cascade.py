@@ -5,14 +5,14 @@ import time
 import traceback
 from dataclasses import dataclass
 
-from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.document import UTF8_BYTES, Document
 from pretrain_clean.pipeline.stage import Stage, StageNotSetUp
 from pretrain_clean.pipeline.stats import Stats
 
 
 def text_bytes(doc: Document) -> int:
     """UTF-8 size of the document's current text (cached per text version)."""
-    return doc.cached("_utf8_bytes", lambda d: len(d.text.encode("utf-8", errors="surrogatepass")))
+    return doc.cached(UTF8_BYTES, lambda d: len(d.text.encode("utf-8", errors="surrogatepass")))
 
 
 @dataclass

@@ -6,6 +6,9 @@ from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 
+UTF8_BYTES = "_utf8_bytes"
+"""The :meth:`Document.cached` key of the text's UTF-8 size (set by the reader, read by the cascade)."""
+
 
 @dataclass
 class Document:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pretrain_clean.pipeline.config import InputConfig
-from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.document import UTF8_BYTES, Document
 
 RAW_SNIPPET_CHARS = 1000
 INPUT_STAGE = "input"
@@ -148,17 +148,18 @@ def checked_document(
     text: str, record: dict[str, Any], cfg: InputConfig, source: str, position: int, raw_len: int
 ) -> Document | Quarantined:
     """A Document for ``text`` unless it is too large, empty or not encodable."""
-    size = len(text.encode("utf-8", errors="surrogatepass"))
+    try:  # one encode for the size and the check (the cascade reuses the size)
+        size, invalid = len(text.encode("utf-8")), None
+    except UnicodeEncodeError as exc:
+        size, invalid = len(text.encode("utf-8", errors="surrogatepass")), exc
     if size > cfg.max_text_bytes:
         return Quarantined(source, position,
                            "too_large", f"text is {size:,} bytes, over input.max_text_bytes={cfg.max_text_bytes:,}",
                            snippet(text), size)
-    if not text.strip():
+    if not text or text.isspace():
         return Quarantined(source, position, "empty_text", f"text field {cfg.text_field!r} is empty", snippet(text), size)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return Quarantined(source, position, "invalid_unicode", f"text holds unpaired surrogates: {exc.reason}",
+    if invalid is not None:
+        return Quarantined(source, position, "invalid_unicode", f"text holds unpaired surrogates: {invalid.reason}",
                            snippet(text.encode("utf-8", "replace")), size)
     doc_id = record.get(cfg.id_field)
     doc_id = f"{source}:{position}" if doc_id is None or doc_id == "" else str(doc_id)
@@ -166,7 +167,9 @@ def checked_document(
     meta: dict[str, Any] = {"input": extra} if extra else {}
     if isinstance(extra.get("url"), str):
         meta["url"] = extra["url"]  # provenance that URL-based stages read
-    return Document(doc_id, text, source, position, meta)
+    doc = Document(doc_id, text, source, position, meta)
+    doc.cached(UTF8_BYTES, lambda d: size)  # cascade.text_bytes: not encoded again
+    return doc
 
 
 def too_large(source: str, position: int, what: str, size: int, head: bytes, cfg: InputConfig) -> Quarantined:
