@@ -41,5 +41,5 @@ pretrain-clean shards --tokenizer "$OUT/tokenizers/bpe/tokenizer.json" --input "
 pretrain-clean verify-shards "$OUT/shards"
 
 echo
-echo "done: $OUT/clean/{kept,rejected,quarantine}/, stats.json, funnel.md/png, dedup_report.md;"
+echo "done: $OUT/clean/{kept,rejected,quarantine}/, stats.json, funnel.md/svg, dedup_report.md;"
 echo "      $OUT/tokenizer_report/report.{md,csv,png}; $OUT/shards/part-*.parquet + manifest.json"
