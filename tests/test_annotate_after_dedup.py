@@ -85,6 +85,20 @@ def test_the_switch_needs_dedup_and_defers_only_annotating_stages(tmp_path: Path
     assert annotates_after_dedup(dropping) == []  # a stage that may drop is never deferred
 
 
+def test_both_cascades_share_stages_set_up_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pretrain_clean.filters.gopher import GopherRepetition
+
+    calls: list[int] = []
+    monkeypatch.setattr(GopherRepetition, "setup", lambda self: calls.append(1))
+    config = tmp_path / "c.toml"
+    config.write_text(CONFIG.format(switch="true").replace('stage = "coherence"', 'stage = "coherence"\nblock_terms = 23'),
+                      encoding="utf-8")  # a config no other test set up in this process
+    spec = load_config(config)
+    first, later = worker_cascade(spec), worker_cascade(spec, after_dedup=True)
+    assert calls == [1]  # models load once for the cascade and the pass after dedup
+    assert worker_cascade(load_config(config), after_dedup=True) is later and worker_cascade(spec) is first
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_same_outputs_and_scores_with_the_switch_on_and_off(tmp_path: Path, workers: int) -> None:
     _, off = small_run(tmp_path, "off", False, workers)

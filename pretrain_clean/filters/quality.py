@@ -46,8 +46,10 @@ class QualityClassifier(Stage):
         so it may run after the dropping stages, or after dedup (``[run]`` settings)."""
         if self.drop_with_demo_model:
             return False
-        card = read_card(str(self.model_path))
-        return card is not None and card.demo
+        if "_demo_model" not in self.__dict__:  # the card is read once per stage object
+            card = read_card(str(self.model_path))
+            self._demo_model = card is not None and card.demo
+        return self._demo_model
 
     def apply(self, doc: Document) -> str | None:
         return self.apply_batch([doc])[0]
