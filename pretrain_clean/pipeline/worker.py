@@ -22,14 +22,14 @@ def worker_cascade(spec: RunSpec, after_dedup: bool = False) -> Cascade:
     if stages is None:
         setup_stages(spec.stages)
         stages = _STAGES[stages_key] = spec.stages
-        # Models, word lists and tables live as long as the process: out of the collector's
-        # generations, no collection walks them again (a third of the cascade's GC time on the
-        # bench corpus); forked workers also keep sharing their pages.
-        gc.freeze()
     later = frozenset(i for i, stage in enumerate(spec.stages) if any(stage is t for t in annotates_after_dedup(spec)))
     key = (stages_key, spec.run.annotate_last, later, after_dedup)
     cascade = _CASCADES.get(key)
     if cascade is None:
         chosen = [s for i, s in enumerate(stages) if (i in later) == after_dedup]
         cascade = _CASCADES[key] = Cascade(chosen, spec.run.annotate_last)
+        # Models, word lists and tables live as long as the process: out of the collector's
+        # generations, no collection walks them again (a third of the cascade's GC time on the
+        # bench corpus); forked workers also keep sharing their pages.
+        gc.freeze()
     return cascade
