@@ -150,6 +150,7 @@ def test_bundled_sample_default_config_no_document_dropped_by_a_demo_model(tmp_p
     out = tmp_path / "run"
     model_card._WARNED.clear()  # an earlier test of this process may have warned already (once per process)
     worker._CASCADES.clear()  # ... or loaded the default cascade already (models load once per process)
+    worker._STAGES.clear()
     with pytest.warns(model_card.DemoModelWarning, match="demo-sized"):
         assert cli(["clean", "--engine", "local", "--config", "default", "--input", str(ROOT / "data" / "sample"),
                     "--output", str(out), "--workers", "1", "--quiet"]) == 0
