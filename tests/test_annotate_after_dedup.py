@@ -58,12 +58,14 @@ def rows(folder: Path, columns: list[str]) -> dict[str, dict]:
     return found
 
 
-def small_run(tmp_path: Path, name: str, switch: bool, workers: int = 1):
+def small_run(tmp_path: Path, name: str, switch: bool, workers: int = 1, extra: str = ""):
     """12 documents, 4 of them exact copies of others (dedup removes them)."""
     texts = [text(i) for i in range(8)] + [text(i) for i in range(4)]
-    src = write_jsonl(tmp_path / "in" / "docs.jsonl", [{"id": f"d{i}", "text": t} for i, t in enumerate(texts)])
+    src = write_jsonl(tmp_path / "in" / "docs.jsonl",
+                      [{"id": f"d{i}", "text": t, "url": f"https://example.com/{i}"} for i, t in enumerate(texts)])
     config = tmp_path / f"{name}.toml"
-    config.write_text(CONFIG.format(switch=str(switch).lower()), encoding="utf-8")
+    config.write_text(CONFIG.format(switch=str(switch).lower()).replace('stage = "coherence"\n', f'stage = "coherence"\n{extra}'),
+                      encoding="utf-8")
     spec = load_config(config)
     stats = clean(spec, [str(src.parent)], str(tmp_path / name), CleanOptions(workers=workers, show_progress=False))
     return spec, stats
@@ -103,10 +105,12 @@ def test_both_cascades_share_stages_set_up_once(tmp_path: Path, monkeypatch: pyt
 def test_same_outputs_and_scores_with_the_switch_on_and_off(tmp_path: Path, workers: int) -> None:
     _, off = small_run(tmp_path, "off", False, workers)
     _, on = small_run(tmp_path, "on", True, workers)
-    columns = ["doc_key", "text", "meta"]
+    columns = ["id", "doc_key", "text", "meta"]
     kept_off, kept_on = rows(tmp_path / "off" / "kept", columns), rows(tmp_path / "on" / "kept", columns)
-    assert len(kept_on) == on.kept == 8 and kept_on == kept_off  # texts and scores identical
+    assert len(kept_on) == on.kept == 8 and kept_on == kept_off  # ids, texts, input meta and scores identical
+    assert sorted(r["id"] for r in kept_on.values()) == [f"d{i}" for i in range(8)]
     assert all("coherence" in json.loads(r["meta"]) for r in kept_on.values())
+    assert all(json.loads(r["meta"])["url"] == f"https://example.com/{r['id'][1:]}" for r in kept_on.values())
     rejected = ["doc_key", "stage", "reason"]
     assert rows(tmp_path / "on" / "rejected", rejected) == rows(tmp_path / "off" / "rejected", rejected)
     assert len(rows(tmp_path / "on" / "rejected", rejected)) == 4
@@ -136,6 +140,50 @@ def test_a_document_a_stage_fails_on_after_dedup_is_quarantined(tmp_path: Path, 
     rejected = rows(tmp_path / "on" / "rejected", ["doc_key"])
     assert len(kept) == stats.kept == 7 and stats.quarantined == 1
     assert len(kept) + len(rejected) + len(quarantined) == stats.documents_in == 12
+    # the document moves from kept to quarantined in the bytes and error kinds too
+    kept_bytes = sum(len(r["text"].encode()) for r in rows(tmp_path / "on" / "kept", ["doc_key", "text"]).values())
+    saved = json.loads((tmp_path / "on" / "stats.json").read_text())
+    assert stats.bytes_kept == saved["bytes_kept"] == kept_bytes
+    assert stats.bytes_quarantined == saved["bytes_quarantined"] == len(text(3).encode())
+    assert dict(stats.quarantine_errors) == saved["quarantine_errors"] == {"stage_error": 1}
+
+
+def test_a_flag_raised_after_dedup_is_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Coherence.apply
+
+    def flagging(self: Coherence, doc) -> str | None:  # noqa: ANN001
+        return "odd_page" if doc.text in (text(5), text(6)) else real(self, doc)
+
+    monkeypatch.setattr(Coherence, "apply", flagging)
+    monkeypatch.setattr(Coherence, "apply_batch", lambda self, docs: [self.apply(d) for d in docs])
+    _, stats = small_run(tmp_path, "on", True, extra='annotate = ["odd_page"]\n')
+    kept = rows(tmp_path / "on" / "kept", ["doc_key", "meta"])
+    flags = [json.loads(r["meta"]).get("flags") for r in kept.values()]
+    assert len(kept) == stats.kept == 8 and flags.count(["coherence.odd_page"]) == 2
+    saved = json.loads((tmp_path / "on" / "stats.json").read_text())
+    assert dict(stats.flagged) == saved["flagged"] == {"coherence.odd_page": 2}
+
+
+def test_a_stage_that_drops_after_dedup_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """annotates_only() promised no removal: a stage breaking that promise is a bug, said loudly."""
+    real = Coherence.apply
+    monkeypatch.setattr(Coherence, "apply", lambda self, doc: "odd_page" if doc.text == text(5) else real(self, doc))
+    monkeypatch.setattr(Coherence, "apply_batch", lambda self, docs: [self.apply(d) for d in docs])
+    with pytest.raises(RuntimeError, match=r"stage 'coherence' removed a document after dedup \(odd_page\); "
+                                           "only stages that never drop may run there"):
+        small_run(tmp_path, "on", True)
+    assert not (tmp_path / "on" / annotate_step.DONE_FILE).exists()
+
+
+def test_parts_are_rewritten_in_batches_of_batch_size(tmp_path: Path) -> None:
+    """``[run] batch_size = 4`` bounds the rows the pass holds: each rewritten row group has at most 4."""
+    small_run(tmp_path, "on", True)
+    parts = sorted((tmp_path / "on" / "kept").glob("*.parquet"))
+    groups = [pq.ParquetFile(p).metadata.row_group(i).num_rows for p in parts
+              for i in range(pq.ParquetFile(p).metadata.num_row_groups)]
+    assert sum(groups) == 8 and max(groups) == 4
+    marker = json.loads((tmp_path / "on" / annotate_step.DONE_FILE).read_text())
+    assert marker["parts"] == len(parts) and marker["documents_in"] == marker["kept"] == 8
 
 
 def test_a_pass_cut_short_before_its_marker_reruns_to_the_same_outputs(tmp_path: Path) -> None:
@@ -156,6 +204,18 @@ def test_a_marker_that_disagrees_with_dedup_fails_loudly(tmp_path: Path) -> None
     data["documents_in"] += 1
     marker.write_text(json.dumps(data))
     with pytest.raises(RuntimeError, match="annotation read 9 documents but dedup kept 8"):
+        clean(spec, [str(tmp_path / "in")], str(tmp_path / "on"), CleanOptions(show_progress=False))
+
+
+def test_a_marker_that_loses_a_document_fails_its_accounting(tmp_path: Path) -> None:
+    from pretrain_clean.pipeline.stats import AccountingError
+
+    spec, _ = small_run(tmp_path, "on", True)
+    marker = tmp_path / "on" / annotate_step.DONE_FILE
+    data = json.loads(marker.read_text())
+    data["kept"] -= 1  # 8 read, 7 written back, none quarantined
+    marker.write_text(json.dumps(data))
+    with pytest.raises(AccountingError, match=r"^annotation after dedup: 8 documents in but 7 kept"):
         clean(spec, [str(tmp_path / "in")], str(tmp_path / "on"), CleanOptions(show_progress=False))
 
 

@@ -65,3 +65,27 @@ def test_annotate_last_keeps_every_decision_on_the_sample(tmp_path: Path) -> Non
     order = list(saved_after["stages"])
     assert order.index("toxicity") < order.index("perplexity") < order.index("coherence")
     assert saved_after["stages"]["perplexity"]["documents_in"] <= saved_before["stages"]["perplexity"]["documents_in"]
+
+
+@pytest.mark.parametrize("annotate_last", [True, False])
+def test_annotate_last_from_the_config_reaches_the_cascade(tmp_path: Path, annotate_last: bool) -> None:
+    """``[run] annotate_last``: coherence (annotate only) listed first scores every document
+    when off, and only the documents gopher_repetition keeps when on (counted in parquet rows)."""
+    import random
+
+    from conftest import write_jsonl
+
+    words = "river boat mill child bridge water stone field road house tree light summer winter market".split()
+    rng = random.Random(7)
+    pages = ["\n\n".join("The " + " ".join(rng.choice(words) for _ in range(12)) + "." for _ in range(10))
+             for _ in range(2)]
+    repeated = "The same line again and again.\n" * 40
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"text": pages[0]}, {"text": repeated}, {"text": pages[1]}])
+    config = tmp_path / "c.toml"
+    config.write_text(f'[run]\nannotate_last = {str(annotate_last).lower()}\n\n'
+                      '[[stages]]\nstage = "coherence"\n\n[[stages]]\nstage = "gopher_repetition"\n', encoding="utf-8")
+    stats = clean(load_config(config), [str(tmp_path / "in")], str(tmp_path / "out"), CleanOptions(show_progress=False))
+    rows = _outputs(tmp_path / "out")
+    assert len(rows) == 3 and [r[0] for r in rows.values()].count("gopher_repetition") == 1 == stats.removed_total
+    scored = [key for key, (_, _, _, meta) in rows.items() if "coherence" in meta]
+    assert len(scored) == stats.stages["coherence"].documents_in == (2 if annotate_last else 3)
