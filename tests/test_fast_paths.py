@@ -69,6 +69,24 @@ def test_ascii_tables_give_the_regex_answers_on_every_ascii_character() -> None:
     assert len(text.encode().translate(None, special_chars._ASCII_NOT_SPECIAL)) == len(special_chars.SPECIAL_RE.findall(text))
 
 
+def test_ascii_table_builders_give_the_regex_answers_when_called() -> None:
+    """The builders themselves, called here (the modules above build their tables at import):
+    word tokens, word and mark tokens, and the bytes a one-character pattern matches or not.
+    Bytes of non-ASCII characters are never touched (U+0100 is b"\\xc4\\x80" in UTF-8)."""
+    from pretrain_clean.filters.ascii_fast import matched_bytes, split_table, unmatched_bytes
+
+    word, mark = re.compile(r"\w"), re.compile(r"[^\w\s]")
+    text = "".join(map(chr, range(128))) * 2 + " Don't_stop: 3.5x, OK? "
+    assert text.translate(split_table(word)).split() == re.findall(r"\w+", text)
+    assert text.translate(split_table(word, mark)).split() == re.findall(r"\w+|[^\w\s]", text)
+    assert "a\x80b\u0100".translate(split_table(word)) == "a\x80b\u0100"  # a table for ASCII only
+    assert text.encode().translate(None, unmatched_bytes(mark)).decode() == "".join(mark.findall(text))
+    assert text.encode().translate(None, matched_bytes(mark)).decode() == mark.sub("", text)
+    assert "\u0100b.".encode().translate(None, unmatched_bytes(word)) == "\u0100b".encode()
+    assert "\u0100b.\x80".encode().translate(None, matched_bytes(mark)) == "\u0100b\x80".encode()
+    assert len(matched_bytes(mark)) + len(unmatched_bytes(mark)) == 128
+
+
 @pytest.mark.parametrize("text", ["", "Hi", "It rains. Mr. Smith stays home! Does he? Yes.", "Wow!!! ... \"Really?\" (yes). No",
                                   "end. . . ! ?", "a ! b ? c . d", "。你好！好的？是。", "x. ) ] y"])
 def test_sentences_are_counted_as_the_token_by_token_rule_counts_them(text: str) -> None:

@@ -158,3 +158,10 @@ def test_ngram_stats_equal_the_reference_on_the_sample() -> None:
         for unit in ("char", "jieba") if i % 5 == 0 else ("char",):
             tokens, gaps = tf.word_tokens(Document(str(i), text), unit)
             assert ngram_stats(tokens, 10, gaps) == reference(tokens, 10, gaps), i
+
+
+def test_ngram_stats_default_to_n_up_to_10() -> None:
+    """Gopher's n-gram rules go up to 10-grams (Rae et al. 2021, Table A1): the default ``max_n``."""
+    stats = ngram_stats(["w"] * 12)
+    assert sorted(stats.top_chars) == sorted(stats.dup_chars) == list(range(2, 11))
+    assert stats == ngram_stats(["w"] * 12, 10)

@@ -67,3 +67,5 @@ def test_c_modules_missing_or_stale_are_clear_start_up_errors() -> None:
     with pytest.raises(ImportError, match=r"filters._chunks is an old build \(VERSION 2, need 3\)"):
         native.load("filters._chunks", 3)
     assert native.load("filters._chunks", 2).VERSION == 2
+    with pytest.raises(ImportError, match=r"pretrain_clean's C module paths is an old build \(VERSION None, need 1\)"):
+        native.load("paths", 1)  # a module without VERSION: built before versions existed
