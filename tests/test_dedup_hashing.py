@@ -124,3 +124,98 @@ def test_lines_lookup_equals_the_normalize_table() -> None:
         expected[code] = _DROP if repl is None else ord(repl)
     expected[ord("\n")] = ord("\n")
     assert np.array_equal(_lines_lookup(), expected)
+
+
+# --- mutation-testing follow-ups (docs/testing.md): hashes, tokens and shingles at their edges ---
+
+M64 = 1 << 64
+
+
+def reference_fmix64(k: int) -> int:
+    """MurmurHash3's ``fmix64`` on Python ints (smhasher, src/MurmurHash3.cpp, Austin Appleby)."""
+    k ^= k >> 33
+    k = k * 0xFF51AFD7ED558CCD % M64
+    k ^= k >> 33
+    k = k * 0xC4CEB9FE1A85EC53 % M64
+    return k ^ (k >> 33)
+
+
+def test_fmix64_and_combine_equal_the_murmur3_reference() -> None:
+    """The stored hashes (shingles, LSH band keys) must not change between versions: the
+    finalizer is MurmurHash3's, and ``combine`` is ``h = h * 0x9E3779B97F4A7C15 + p`` then it."""
+    from pretrain_clean.dedup.hashing import combine, fmix64
+
+    rng = np.random.default_rng(5)
+    values = [0, 1, 2**63, M64 - 1, *rng.integers(0, 2**63, 20, dtype=np.uint64).tolist()]
+    assert fmix64(np.array(values, dtype=np.uint64)).tolist() == [reference_fmix64(v) for v in values]
+    assert reference_fmix64(1) != 1 and fmix64(np.array([0], dtype=np.uint64)).tolist() == [0]
+    cols = [rng.integers(0, 2**63, 6, dtype=np.uint64) for _ in range(3)]
+    expected = []
+    for i in range(6):
+        h = int(cols[0][i])
+        for col in cols[1:]:
+            h = (h * 0x9E3779B97F4A7C15 + int(col[i])) % M64
+        expected.append(reference_fmix64(h))
+    wide, narrow = combine(cols, bits=64), combine(cols)
+    assert wide.dtype == np.uint64 and wide.tolist() == expected
+    assert narrow.dtype == np.uint32 and narrow.tolist() == [h & 0xFFFFFFFF for h in expected]
+
+
+@pytest.mark.parametrize("raw, signed", [(0, 0), (2**63 - 1, 2**63 - 1), (2**63, -(2**63)), (M64 - 1, -1)])
+def test_hash64_wraps_exactly_at_2_pow_63(monkeypatch: pytest.MonkeyPatch, raw: int, signed: int) -> None:
+    """Spark's ``long`` holds [-2**63, 2**63): the unsigned xxh3 value 2**63 is the first to wrap."""
+    from pretrain_clean.dedup import hashing
+
+    monkeypatch.setattr(hashing.xxhash, "xxh3_64_intdigest", lambda data: raw)
+    assert hashing.hash64("any") == signed
+
+
+def test_tokenize_batch_counts_every_text_also_those_without_tokens() -> None:
+    from pretrain_clean.dedup.hashing import tokenize_batch
+
+    ids, vocab, lengths, cjk = tokenize_batch(["你好 a", "!!! ...", ""])
+    assert lengths.tolist() == [3, 0, 0] and cjk.tolist() == [2, 0, 0]
+    assert [vocab.to_pylist()[i] for i in ids] == ["你", "好", "a"]
+
+
+def _shingles(texts: list[str], n: int, n_cjk: int) -> list[list[int]]:
+    from pretrain_clean.dedup.hashing import shingle_hashes_batch
+
+    hashes, offsets = shingle_hashes_batch(texts, n, n_cjk, 0.5)
+    assert hashes.dtype == np.uint32 and offsets[0] == 0 and len(offsets) == len(texts) + 1
+    return [hashes[offsets[i]:offsets[i + 1]].tolist() for i in range(len(texts))]
+
+
+def test_shingle_counts_around_n() -> None:
+    """0 tokens: no shingle; fewer than n: one (all its tokens); n: one; n + 1: two."""
+    texts = ["", "!!!", "a", "a b", "a b c", "a b c d", "spam spam spam"]
+    assert [len(s) for s in _shingles(texts, 3, 3)] == [0, 0, 1, 1, 1, 2, 1]
+    assert _shingles(["", " "], 3, 3) == [[], []]  # no token in the whole batch
+
+
+def test_a_text_shorter_than_n_is_one_shingle_of_all_its_tokens() -> None:
+    assert _shingles(["a b"], 5, 5) == _shingles(["a b"], 2, 2)
+    assert _shingles(["a"], 5, 5) == _shingles(["a"], 1, 1)
+    assert _shingles(["a b"], 5, 5) != _shingles(["b a"], 5, 5) != _shingles(["a"], 5, 5)
+
+
+def test_a_batch_gives_each_text_the_shingles_it_gets_alone() -> None:
+    """Word n-grams (n = 2) and CJK character n-grams (n = 3) in one batch, short texts last."""
+    texts = ["the cat sat on the mat", "我们今天去北京看朋友", "", "a b", "你好", "!!!", "x"]
+    assert _shingles(texts, 2, 3) == [_shingles([t], 2, 3)[0] for t in texts]
+    assert [len(s) for s in _shingles(texts, 2, 3)] == [5, 8, 0, 1, 1, 0, 1]
+
+
+@pytest.mark.parametrize("text, n", [("ab 你 cd ef", 2), ("ab 你好 cd", 3), ("ab 你好吗", 3)])
+def test_cjk_n_from_a_cjk_share_of_one_half_inclusive(text: str, n: int) -> None:
+    """A quarter, exactly a half and three quarters of the tokens CJK, ``cjk_min_share = 0.5``:
+    n = 2 for words under the share, n = 3 for CJK at or over it (the shingle count tells)."""
+    assert len(_shingles([text], 2, 3)[0]) == 4 - n + 1  # each text has 4 tokens
+
+
+def test_jaccard_of_empty_sets() -> None:
+    from pretrain_clean.dedup.hashing import jaccard
+
+    assert jaccard(set(), set()) == 1.0  # two empty texts are the same text
+    assert jaccard(set(), {1}) == jaccard({1}, set()) == 0.0
+    assert jaccard({1, 2}, {2, 3}) == 1 / 3
