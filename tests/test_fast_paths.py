@@ -81,6 +81,28 @@ def test_sentences_are_counted_as_the_token_by_token_rule_counts_them(text: str)
         elif seen_end and not _is_punct(tok):
             plain, seen_end = plain + 1, False
     assert count_sentences(tokens) == plain
+    for limit in range(1, 6):  # counting stops at the limit, never before it
+        assert count_sentences(tokens, limit) == min(plain, limit)
+
+
+def test_a_token_starting_with_a_letter_or_digit_is_never_all_punctuation() -> None:
+    """count_sentences skips the category look for such tokens: no alphanumeric code point is punctuation."""
+    assert not [c for c in map(chr, range(0x110000)) if c.isalnum() and unicodedata.category(c).startswith("P")]
+
+
+def test_lower_casing_an_inert_non_ascii_character_never_gives_an_ascii_one() -> None:
+    """C4's phrase look lower-cases the ASCII stand-in, not the text: the same ASCII phrases show."""
+    from pretrain_clean.filters.ascii_fast import _INERT_RE
+    assert not [c for c in map(chr, range(128, 0x110000))
+                if any(ch.isascii() for ch in c.lower()) and _INERT_RE.fullmatch(c)]
+
+
+@pytest.mark.parametrize("text,kept", [("Enable JavaScript – it is needed.", 0), ("We USE COOKIES — here.", 0),
+                                       ("Lorem Ipsum ’dolor’ sit amet.", 1), ("Plain words — and more.", 1)])
+def test_c4_phrases_are_found_in_texts_with_non_ascii_punctuation(text: str, kept: int) -> None:
+    scan = C4Lines().scan(Document("d", text))
+    assert len(scan.kept) == kept
+    assert scan.lorem_ipsum == ("Lorem" in text)
 
 
 @pytest.mark.parametrize("text,kept", [("We use cookies on this site.", 0), ("We use [1]cookies on this site.", 0),
