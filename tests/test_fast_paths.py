@@ -210,11 +210,15 @@ def test_the_caseless_heads_of_the_bundled_rare_terms_match_only_themselves_igno
 def test_a_worker_s_set_up_objects_are_frozen_out_of_the_collector() -> None:
     import gc
 
-    from pretrain_clean.pipeline.worker import worker_cascade
+    from pretrain_clean.pipeline import worker
     spec = load_config("minimal")
     gc.unfreeze()
+    before = gc.get_threshold()
+    worker._CASCADES.clear()
     try:
-        worker_cascade(spec)
+        worker.worker_cascade(spec)
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (worker.YOUNG_COLLECTION_THRESHOLD, *before[1:])  # young objects: collected less often
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)
