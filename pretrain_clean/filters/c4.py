@@ -22,7 +22,6 @@ from itertools import compress, count as count_from
 from dataclasses import dataclass, fields
 from typing import ClassVar, NamedTuple
 
-from pretrain_clean.filters.ascii_fast import ascii_stand_in
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.filters import text_features as tf
@@ -44,6 +43,8 @@ SENTENCE_END_CHARS = frozenset(
 """Sentence-final characters of spaCy's rule-based sentencizer (what datatrove counts with)."""
 _LINE_PHRASES = ("lorem ipsum", "javascript", *POLICY_SUBSTRINGS)
 """What the line pass looks for in lower-cased lines."""
+_TEXT_LOOKS = tuple(dict.fromkeys("cookie" if "cookie" in p else p for p in _LINE_PHRASES))
+"""What the lower-cased text is searched for first: every line phrase holds one of these."""
 
 
 def _is_punct(token: str) -> bool:
@@ -121,10 +122,8 @@ class _C4LineRules(Stage):
         lorem = curly = False
         # A phrase looked for in a lower-cased line is in the lower-cased text too, unless
         # cutting a citation joined it: one look at the text spares most texts the per-line look.
-        # The ASCII phrases are found alike in the ASCII stand-in, lower-cased (faster).
-        view = ascii_stand_in(doc.text)
-        whole = doc.text.lower() if view is None else view.lower()
-        look = "[" in doc.text or any(p in whole for p in _LINE_PHRASES)
+        whole = doc.text.lower()
+        look = "[" in doc.text or any(p in whole for p in _TEXT_LOOKS)
         max_word, min_words = self.max_word_length, self.min_words_per_line
         cut, punct, javascript, policy = (self.remove_citations, self.filter_no_terminal_punct,
                                           self.filter_javascript, self.filter_policy)
