@@ -99,6 +99,21 @@ def test_sentences_are_counted_as_the_token_by_token_rule_counts_them(text: str)
         elif seen_end and not _is_punct(tok):
             plain, seen_end = plain + 1, False
     assert count_sentences(tokens) == plain
+    for limit in range(1, 6):  # counting stops at the limit, never before it
+        assert count_sentences(tokens, limit) == min(plain, limit)
+
+
+def test_a_token_starting_with_a_letter_or_digit_is_never_all_punctuation() -> None:
+    """count_sentences skips the category look for such tokens: no alphanumeric code point is punctuation."""
+    assert not [c for c in map(chr, range(0x110000)) if c.isalnum() and unicodedata.category(c).startswith("P")]
+
+
+@pytest.mark.parametrize("text,kept", [("Enable JavaScript – it is needed.", 0), ("We USE COOKIES — here.", 0),
+                                       ("Lorem Ipsum ’dolor’ sit amet.", 1), ("Plain words — and more.", 1)])
+def test_c4_phrases_are_found_in_texts_with_non_ascii_punctuation(text: str, kept: int) -> None:
+    scan = C4Lines().scan(Document("d", text))
+    assert len(scan.kept) == kept
+    assert scan.lorem_ipsum == ("Lorem" in text)
 
 
 @pytest.mark.parametrize("text,kept", [("We use cookies on this site.", 0), ("We use [1]cookies on this site.", 0),
@@ -206,11 +221,15 @@ def test_the_caseless_heads_of_the_bundled_rare_terms_match_only_themselves_igno
 def test_a_worker_s_set_up_objects_are_frozen_out_of_the_collector() -> None:
     import gc
 
-    from pretrain_clean.pipeline.worker import worker_cascade
+    from pretrain_clean.pipeline import worker
     spec = load_config("minimal")
     gc.unfreeze()
+    before = gc.get_threshold()
+    worker._CASCADES.clear()
     try:
-        worker_cascade(spec)
+        worker.worker_cascade(spec)
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (worker.YOUNG_COLLECTION_THRESHOLD, *before[1:])  # young objects: collected less often
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)
