@@ -243,3 +243,21 @@ def test_default_config_on_the_sample_keeps_the_same_documents(tmp_path: Path) -
     deferred = [s.name for s in annotates_after_dedup(load_config(CONFIGS / "default.toml",
                                                                   ["run.annotate_after_dedup=true"]))]
     assert deferred and all(on.stages[name].documents_in == on.kept for name in deferred)
+
+
+def test_a_worker_collects_young_objects_less_often(tmp_path: Path) -> None:
+    """Building a cascade raises the young-generation threshold only (worker.YOUNG_COLLECTION_THRESHOLD)."""
+    import gc
+
+    from pretrain_clean.pipeline.worker import YOUNG_COLLECTION_THRESHOLD
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 11, 12)
+        config = tmp_path / "c.toml"
+        config.write_text(CONFIG.format(switch="false").replace('stage = "coherence"', 'stage = "coherence"\nblock_terms = 29'),
+                          encoding="utf-8")
+        worker_cascade(load_config(config))  # a config no other test built a cascade for
+        assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, 11, 12) == (20_000, 11, 12)
+    finally:
+        gc.set_threshold(*before)
