@@ -191,6 +191,7 @@ def test_shingle_counts_around_n() -> None:
     texts = ["", "!!!", "a", "a b", "a b c", "a b c d", "spam spam spam"]
     assert [len(s) for s in _shingles(texts, 3, 3)] == [0, 0, 1, 1, 1, 2, 1]
     assert _shingles(["", " "], 3, 3) == [[], []]  # no token in the whole batch
+    assert _shingles([], 3, 3) == []  # an empty part: no text at all
 
 
 def test_a_text_shorter_than_n_is_one_shingle_of_all_its_tokens() -> None:
