@@ -205,3 +205,31 @@ def test_seconds_attribute_read_hash_and_write_per_step(tmp_path: Path, real: li
     assert set(result.seconds) == steps | passes
     assert all(v >= 0 for v in result.seconds.values())
     assert result.seconds["scan_minhash_cpu"] > 0
+
+
+@pytest.mark.parametrize("libc", ["libc.so.6", "libSystem.B.dylib", None])
+def test_malloc_thresholds_raised_for_the_run_then_restored(monkeypatch: pytest.MonkeyPatch, libc: str | None) -> None:
+    """glibc only: trim threshold to MALLOC_KEEP and mmap threshold to half of it while dedup
+    runs, then glibc's defaults (128 KiB) again; other C libraries are left alone."""
+    import ctypes
+    import ctypes.util
+
+    from pretrain_clean.dedup import local
+
+    calls: list[tuple[int, int]] = []
+
+    class FakeLibc:
+        def mallopt(self, param: int, value: int) -> int:
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: libc if name == "c" else None)
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: FakeLibc())
+    restore = local._malloc_reuse()
+    if libc != "libc.so.6":
+        restore()
+        assert calls == []
+        return
+    assert calls == [(-1, 128 << 20), (-3, 64 << 20)] and local.MALLOC_KEEP == 128 << 20  # M_TRIM_, M_MMAP_THRESHOLD
+    restore()
+    assert calls[2:] == [(-3, 128 << 10), (-1, 128 << 10)]
