@@ -233,3 +233,22 @@ def test_malloc_thresholds_raised_for_the_run_then_restored(monkeypatch: pytest.
     assert calls == [(-1, 128 << 20), (-3, 64 << 20)] and local.MALLOC_KEEP == 128 << 20  # M_TRIM_, M_MMAP_THRESHOLD
     restore()
     assert calls[2:] == [(-3, 128 << 10), (-1, 128 << 10)]
+
+
+def test_a_crashed_runs_scratch_is_cleared_and_a_run_leaves_none(tmp_path: Path, real: list[str]) -> None:
+    stale = tmp_path / "work" / "dedup-local"
+    stale.mkdir(parents=True)
+    (stale / "signatures.u32").write_bytes(b"left by a run that was killed")
+    kept, rejected, result = run(tmp_path, [[("a", real[0]), ("b", real[1])]], paragraph=False)
+    assert set(kept) == {"a", "b"} and rejected == {} and result.kept == 2
+    assert list((tmp_path / "work").iterdir()) == []  # no scratch left behind, stale or new
+
+
+def test_minhash_off_finds_no_near_duplicates_and_reports_no_parameters(tmp_path: Path, real: list[str]) -> None:
+    near = real[0][: len(real[0]) * 9 // 10] + " A changed ending."
+    kept, rejected, result = run(tmp_path, [[("a", real[0]), ("b", near)]], paragraph=False, minhash=False)
+    assert set(kept) == {"a", "b"} and rejected == {}
+    report = json.loads((tmp_path / "dedup_report.json").read_text())
+    assert result.report["params"] is None and report["report"]["params"] is None and "minhash" not in result.seconds
+    _, removed, on = run(tmp_path / "on", [[("a", real[0]), ("b", near)]], paragraph=False)
+    assert set(removed) == {"b"} and on.report["params"]["num_perm"] > 0  # the same pair with MinHash on
