@@ -252,3 +252,22 @@ def test_minhash_off_finds_no_near_duplicates_and_reports_no_parameters(tmp_path
     assert result.report["params"] is None and report["report"]["params"] is None and "minhash" not in result.seconds
     _, removed, on = run(tmp_path / "on", [[("a", real[0]), ("b", near)]], paragraph=False)
     assert set(removed) == {"b"} and on.report["params"]["num_perm"] > 0  # the same pair with MinHash on
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_verification_rejects_a_band_collision_under_the_threshold(tmp_path: Path, real: list[str], verify: bool) -> None:
+    """One row per band (128 bands): two pages sharing about half their shingles collide in
+    some band for sure; their signatures' estimate (~0.5) is under the 0.8 threshold, so
+    verification keeps both; without verification the collision alone removes the second."""
+    from pretrain_clean.dedup.hashing import jaccard, shingle_set
+
+    other = next(t for t in real[1:] if jaccard(shingle_set(real[0]), shingle_set(t)) < 0.05)  # another site's page
+    words_a, words_b = real[0].split(), other.split()
+    half = " ".join(words_a[: len(words_a) // 2] + words_b[len(words_b) // 2 :])
+    assert 0.2 < jaccard(shingle_set(real[0]), shingle_set(half)) < 0.6
+    kept, rejected, result = run(tmp_path, [[("a", real[0]), ("b", half)]], paragraph=False, bands=128, rows=1,
+                                 minhash_verify=verify)
+    if verify:
+        assert set(kept) == {"a", "b"} and rejected == {} and result.removed == {}
+    else:
+        assert set(kept) == {"a"} and set(rejected) == {"b"} and result.removed == {"dedup_minhash.near_duplicate": 1}
