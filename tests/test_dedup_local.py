@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import tomllib
 from pathlib import Path
 
@@ -197,14 +198,29 @@ def test_spill_buckets_keep_every_record_across_flushes_and_writers(tmp_path: Pa
 
 @pytest.mark.parametrize("paragraph", [True, False])
 def test_seconds_attribute_read_hash_and_write_per_step(tmp_path: Path, real: list[str], paragraph: bool) -> None:
+    start = time.perf_counter()
     _, _, result = run(tmp_path, [[(f"a{i}", t) for i, t in enumerate(real[:6])], [("b", real[0])]], workers=2,
                        paragraph=paragraph)
+    wall = time.perf_counter() - start
     steps = {"scan_read_cpu", "scan_exact_cpu", "scan_minhash_cpu", "scan_spill_cpu",
              "write_read_cpu", "write_apply_cpu", "write_parquet_cpu"} | ({"scan_paragraph_cpu"} if paragraph else set())
     passes = {"read_and_hash", "exact", "minhash", "write"} | ({"paragraph"} if paragraph else set())
     assert set(result.seconds) == steps | passes
     assert all(v >= 0 for v in result.seconds.values())
     assert result.seconds["scan_minhash_cpu"] > 0
+    assert sum(result.seconds[p] for p in passes) <= wall  # the passes are disjoint slices of the run
+
+
+def test_parts_that_disagree_with_their_metadata_stop_the_run(tmp_path: Path, real: list[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part whose rows are not what its parquet footer says (a corrupt or rewritten file) is
+    an error naming both counts, never a silent shift of every later document's number."""
+    from pretrain_clean.dedup import local
+
+    real_starts = local._file_starts
+    monkeypatch.setattr(local, "_file_starts", lambda files: real_starts(files) + np.array([0, 1]))
+    with pytest.raises(RuntimeError, match="^read 2 documents, the parquet metadata says 3$"):
+        run(tmp_path, [[("a", real[0]), ("b", real[1])]], paragraph=False)
 
 
 @pytest.mark.parametrize("libc", ["libc.so.6", "libSystem.B.dylib", None])
