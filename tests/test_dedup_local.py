@@ -268,6 +268,16 @@ def test_minhash_off_finds_no_near_duplicates_and_reports_no_parameters(tmp_path
     assert result.report["params"] is None and report["report"]["params"] is None and "minhash" not in result.seconds
     _, removed, on = run(tmp_path / "on", [[("a", real[0]), ("b", near)]], paragraph=False)
     assert set(removed) == {"b"} and on.report["params"]["num_perm"] > 0  # the same pair with MinHash on
+    assert on.report["clusters"] == 1 and on.report["cluster_sizes"] == {"2": 1}
+
+
+def test_unrelated_pages_make_no_cluster(tmp_path: Path, real: list[str]) -> None:
+    from pretrain_clean.dedup.hashing import jaccard, shingle_set
+
+    other = next(t for t in real[1:] if jaccard(shingle_set(real[0]), shingle_set(t)) < 0.05)
+    kept, rejected, result = run(tmp_path, [[("a", real[0]), ("c", other)]], paragraph=False)
+    assert set(kept) == {"a", "c"} and rejected == {}
+    assert result.report["clusters"] == 0 and result.report["cluster_sizes"] == {} and result.report["example_clusters"] == []
 
 
 @pytest.mark.parametrize("verify", [True, False])
