@@ -297,3 +297,15 @@ def test_verification_rejects_a_band_collision_under_the_threshold(tmp_path: Pat
         assert set(kept) == {"a", "b"} and rejected == {} and result.removed == {}
     else:
         assert set(kept) == {"a"} and set(rejected) == {"b"} and result.removed == {"dedup_minhash.near_duplicate": 1}
+
+
+def test_the_first_document_keeps_a_repeated_line_wherever_it_stands(tmp_path: Path, real: list[str]) -> None:
+    """The first occurrence is the first document's, even when the later document has the
+    line nearer its top (first in (document, line) order, not in line order)."""
+    menu = "Home | About us | Contact | Privacy policy"
+    lines0 = {normalize(l) for l in real[0].split("\n")}
+    other = next(t for t in real[1:] if not lines0 & {normalize(l) for l in t.split("\n")})
+    docs = [("d0", f"{real[0]}\n{menu}"), ("d1", f"{menu}\n{other}")]
+    kept, rejected, result = run(tmp_path, [docs], exact=False, minhash=False)
+    assert kept["d0"]["text"] == docs[0][1] and kept["d1"]["text"] == other
+    assert rejected == {} and result.units_removed == 1
