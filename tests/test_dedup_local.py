@@ -309,3 +309,23 @@ def test_the_first_document_keeps_a_repeated_line_wherever_it_stands(tmp_path: P
     kept, rejected, result = run(tmp_path, [docs], exact=False, minhash=False)
     assert kept["d0"]["text"] == docs[0][1] and kept["d1"]["text"] == other
     assert rejected == {} and result.units_removed == 1
+
+
+def test_the_report_shows_the_largest_clusters_with_at_most_five_members(tmp_path: Path, real: list[str]) -> None:
+    """Clusters of 2, 3, 4 and 7 near-copies: the report's examples are the 3 largest (7, 4,
+    3), largest first, each with at most 5 members (report.EXAMPLE_CLUSTERS / EXAMPLE_MEMBERS)."""
+    from pretrain_clean.dedup.hashing import jaccard, shingle_set
+
+    bases: list[str] = []
+    for text in real:  # pages of four different sites
+        if all(jaccard(shingle_set(text), shingle_set(b)) < 0.05 for b in bases):
+            bases.append(text)
+        if len(bases) == 4:
+            break
+    docs = [(f"c{size}-{i}", f"{base} Copy {i}." if i else base)
+            for base, size in zip(bases, (2, 3, 4, 7)) for i in range(size)]
+    kept, rejected, result = run(tmp_path, [docs], paragraph=False, exact=False)
+    assert len(kept) == 4 and len(rejected) == 12 and result.report["clusters"] == 4
+    examples = result.report["example_clusters"]
+    assert [e["size"] for e in examples] == [7, 4, 3]
+    assert [len(e["members"]) for e in examples] == [5, 4, 3]
