@@ -329,3 +329,9 @@ def test_the_report_shows_the_largest_clusters_with_at_most_five_members(tmp_pat
     examples = result.report["example_clusters"]
     assert [e["size"] for e in examples] == [7, 4, 3]
     assert [len(e["members"]) for e in examples] == [5, 4, 3]
+
+
+def test_output_parts_are_named_after_their_input_parts(tmp_path: Path, real: list[str]) -> None:
+    run(tmp_path, [[("a", real[0])], [("b", real[0])]], paragraph=False)
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["part-00000.parquet", "part-00001.parquet"]  # one each, even empty
+    assert sorted(p.name for p in (tmp_path / "rej").iterdir()) == ["dedup-00000.parquet", "dedup-00001.parquet"]
