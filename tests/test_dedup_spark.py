@@ -88,7 +88,7 @@ def test_star_components_when_edges_exceed_the_driver_limit(tmp_path: Path) -> N
     vocab = sorted({w for t in real for w in t.split()})
     docs = [(f"d{i}", t) for i, t in enumerate(real + [edit(t, 0.005, vocab, rng) for t in real for _ in range(2)])]
     files = write_parts(tmp_path / "in", [docs[i::2] for i in range(2)])
-    cfg = DedupConfig()
+    cfg = DedupConfig(spark_driver_bytes=0)  # the distributed path
     local = run_dedup_local(cfg, files, str(tmp_path / "l/kept"), str(tmp_path / "l/rej"), str(tmp_path / "l/work"))
     spark = SparkSession.builder.master("local[2]").config("spark.sql.shuffle.partitions", "2").getOrCreate()
     try:

@@ -16,7 +16,7 @@ histogram and a few example rows reach the driver.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -38,6 +38,7 @@ from pretrain_clean.dedup.report import (
     write_report,
 )
 from pretrain_clean.dedup.spark_components import spark_connected_components
+from pretrain_clean.dedup.spark_driver import Phases, feature_bytes, run_on_driver
 from pretrain_clean.dedup.spark_io import ROW_BITS, read_features, write_parts
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions, small_input_settings
@@ -48,14 +49,6 @@ if TYPE_CHECKING:
 DRIVER_EDGES = 5_000_000
 """Verified candidate edges (16 bytes each) collected to the driver for connected
 components; above this the components are computed with DataFrame joins instead."""
-
-
-class Phases(Protocol):
-    """Where the phases' progress goes (:class:`pipeline.progress.PhaseProgress`)."""
-
-    def start(self, phase: str) -> None: ...
-
-    def end(self, note: str = "") -> None: ...
 
 
 class _Silent:
@@ -77,8 +70,13 @@ def run_dedup_spark(
     progress: Phases | None = None,
 ) -> DedupResult:
     """Spark twin of :func:`dedup.local.run_dedup_local` (same outputs, same report);
-    ``progress`` hears each phase start and end."""
+    ``progress`` hears each phase start and end. Inputs whose features fit
+    ``cfg.spark_driver_bytes`` are decided on the driver (:mod:`dedup.spark_driver`)."""
     names = output_names(input_files)
+    if feature_bytes(cfg, input_files) <= cfg.spark_driver_bytes:
+        result = run_on_driver(spark, cfg, input_files, names, kept_dir, rejected_dir, progress or _Silent())
+        write_report(result, work_dir)
+        return result
     input_bytes = sum(storage.size(p) for p in input_files)
     set_shuffle_partitions(spark, input_bytes)
     with small_input_settings(spark, input_bytes):
