@@ -109,8 +109,9 @@ def spark_vs_local(docs: int, rounds: int, workers: int, submit_args: list[str],
                                 "--output", f"{tmp}/spark_cli"]
             if baseline:
                 path = os.pathsep.join([str(Path(baseline).resolve()), os.environ.get("PYTHONPATH", "")])
-                sides[f"{SPARK_CLI} (baseline)"] = ["env", f"PYTHONPATH={path}", *sides[SPARK_CLI][:-1],
-                                                    f"{tmp}/spark_baseline"]
+                # run from there too: `python -m` puts the current folder first on sys.path
+                sides[f"{SPARK_CLI} (baseline)"] = ["env", "-C", str(Path(baseline).resolve()), f"PYTHONPATH={path}",
+                                                    *sides[SPARK_CLI][:-1], f"{tmp}/spark_baseline"]
         dedup: dict[str, list[float]] = {name: [] for name in sides}
 
         def collect(name: str) -> None:
