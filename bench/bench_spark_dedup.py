@@ -31,8 +31,8 @@ from pretrain_clean.dedup.spark_driver import feature_bytes
 from pretrain_clean.pipeline.spark_engine import spark_session
 
 
-def rss() -> int:
-    with open("/proc/self/status", encoding="ascii") as fh:
+def rss(pid: int | str = "self") -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
         for line in fh:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
@@ -47,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--paths", default="local,driver,distributed", help="which of local, driver, distributed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -57,11 +58,13 @@ def main() -> None:
         spark = spark_session(master="local[2]")
         tracker = spark.sparkContext.statusTracker()
         print(f"{args.docs:,} documents, 4 parts; features estimate {estimate / 2**20:.1f} MiB; {load_note()}")
-        paths = {
-            "local engine": None,
-            "spark driver path": DedupConfig(spark_driver_bytes=estimate),
-            "spark distributed": DedupConfig(spark_driver_bytes=0),
+        jvm = spark.sparkContext._jvm.ProcessHandle.current().pid()
+        every = {
+            "local": ("local engine", None),
+            "driver": ("spark driver path", DedupConfig(spark_driver_bytes=estimate)),
+            "distributed": ("spark distributed", DedupConfig(spark_driver_bytes=0)),
         }
+        paths = dict(every[p] for p in args.paths.split(","))
         wall: dict[str, list[float]] = {name: [] for name in paths}
         jobs: dict[str, int] = {}
         peak: dict[str, int] = {}
@@ -69,11 +72,12 @@ def main() -> None:
         for r in range(args.rounds):
             for i, (name, cfg) in enumerate(paths.items()):
                 out = base / f"out{i}"
-                before, top, done = rss(), [0], threading.Event()
+                before, top, done = rss(), [0, 0], threading.Event()
 
                 def sample() -> None:
                     while not done.is_set():
                         top[0] = max(top[0], rss())
+                        top[1] = max(top[1], rss(jvm))
                         time.sleep(0.02)
 
                 sampler = threading.Thread(target=sample, daemon=True)
@@ -92,11 +96,12 @@ def main() -> None:
                 peak[name] = max(peak.get(name, 0), top[0] - before)
                 ids[name] = kept(out / "kept")
                 print(f"  round {r + 1}/{args.rounds} {name:<18} wall {wall[name][-1]:6.2f} s  jobs {jobs[name]:3d}  "
-                      f"driver RSS +{(top[0] - before) / 2**20:6.0f} MiB  phases " + ", ".join(
+                      f"driver RSS +{(top[0] - before) / 2**20:6.0f} MiB  JVM RSS {top[1] / 2**20:6.0f} MiB  phases " + ", ".join(
                           f"{k} {v:.2f}" for k, v in result.seconds.items() if not k.endswith("_cpu")))
         spark.stop()
     for name in paths:
-        ratio = statistics.median(w / loc for w, loc in zip(wall[name], wall["local engine"]))
+        local = wall.get("local engine", wall[name])
+        ratio = statistics.median(w / loc for w, loc in zip(wall[name], local))
         print(f"{name:<18} median {statistics.median(wall[name]):6.2f} s ({ratio:.2f}x local), {jobs[name]} Spark jobs, "
               f"driver Python peak +{peak[name] / 2**20:.0f} MiB, kept {len(ids[name]):,}")
     print(f"same kept ids on every path: {len({tuple(v) for v in ids.values()}) == 1}; after: {load_note()}")
