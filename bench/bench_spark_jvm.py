@@ -17,6 +17,7 @@ import argparse
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench_cascade import write_corpus
@@ -67,6 +68,12 @@ def main() -> None:
 
             dump = submit_args(f"-XX:ArchiveClassesAtExit={archive}", {})
             subprocess.run(["env", f"PYSPARK_SUBMIT_ARGS={dump}", *common, "--output", str(base / "dump")], check=True)
+            # the JVM writes the archive as it exits, after the Python driver has returned
+            for _ in range(600):
+                size = archive.stat().st_size if archive.exists() else -1
+                time.sleep(0.5)
+                if size > 0 and archive.stat().st_size == size:
+                    break
             print(f"CDS archive: {archive.stat().st_size / 2**20:.0f} MiB")
         print(f"{args.docs:,} documents; {args.rounds} interleaved rounds; {load_note()}")
         runs = interleave(sides, args.rounds, before_each=lambda name: shutil.rmtree(base / name, ignore_errors=True))

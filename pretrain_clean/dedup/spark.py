@@ -11,7 +11,9 @@ the two engines' outputs are the same code. Candidate edges found by LSH are few
 near-duplicates' number): up to :data:`DRIVER_EDGES` of them are joined into components on
 the driver (:func:`dedup.components.connected_components`); more go through the
 large-star/small-star joins of :mod:`dedup.spark_components`. Only those edges, counts, a
-histogram and a few example rows reach the driver.
+histogram and a few example rows reach the driver. Inputs whose features fit
+``[dedup] spark_driver_bytes`` skip all this: :mod:`dedup.spark_driver` decides them on the
+driver with the local engine's code, in two Spark jobs instead of a dozen.
 """
 from __future__ import annotations
 
