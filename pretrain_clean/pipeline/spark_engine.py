@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask, process_part
+from pretrain_clean.pipeline.spark_cds import driver_cds_options
 from pretrain_clean.pipeline.progress import PartsProgress
 from pretrain_clean.pipeline.stats import Stats
 
@@ -82,7 +83,8 @@ def _spark_defaults_file() -> Path | None:
 def spark_session(app_name: str = "pretrain-clean", master: str | None = None):  # noqa: ANN201
     """The active session; else a new one on ``master`` if given; else with spark-submit's
     settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores.
-    A driver JVM started here for a local master gets :data:`LOCAL_DRIVER_JAVA_OPTIONS`, and
+    A driver JVM started here for a local master gets :data:`LOCAL_DRIVER_JAVA_OPTIONS` (and
+    the opt-in class-data-sharing archive, :mod:`pipeline.spark_cds`), and
     any JVM started here no console progress bar (:func:`console_progress_off`)."""
     from pyspark.sql import SparkSession
 
@@ -97,7 +99,7 @@ def spark_session(app_name: str = "pretrain-clean", master: str | None = None): 
         defaults = _spark_defaults_file()
         options = local_driver_java_options(master, os.environ, defaults)
         if options:  # only the launcher's command line can set them: the JVM reads them at start
-            launch.set("spark.driver.extraJavaOptions", options)
+            launch.set("spark.driver.extraJavaOptions", f"{options} {driver_cds_options(os.environ)}".strip())
         if console_progress_off(os.environ, defaults):
             launch.set(CONSOLE_PROGRESS, "false")
     SparkContext._ensure_initialized(conf=launch)  # under spark-submit: SparkConf() then holds its --conf values
