@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pretrain_clean.filters import text_features as tf
-from pretrain_clean.filters.gopher import GopherQuality, GopherRepetition, load_word_list
+from pretrain_clean.filters.gopher import STOP_WORD_PREFIX, GopherQuality, GopherRepetition, load_word_list
 from pretrain_clean.filters.segment import SegmenterMissing, segmenter
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import StageNotSetUp
@@ -149,6 +149,16 @@ def test_alpha_words_ratio_is_08_inclusive(numbers: int, reason: str | None) -> 
 def test_min_stop_words_is_2_inclusive(stops: list[str], reason: str | None) -> None:
     text = " ".join(stops + ["word"] * (60 - len(stops)))
     assert quality(text) == reason
+
+
+@pytest.mark.parametrize(("first", "later", "reason"), [
+    (["the"], ["and"], None),  # one in the first words, the other far later: both count
+    ([], ["the", "and"], None), ([], ["the"], "too_few_stop_words"), (["the"], ["the"], "too_few_stop_words"),
+])
+@pytest.mark.parametrize("at", [STOP_WORD_PREFIX - 1, STOP_WORD_PREFIX, STOP_WORD_PREFIX + 1, 500])
+def test_stop_words_count_wherever_they_stand(first: list[str], later: list[str], reason: str | None, at: int) -> None:
+    words = first + ["word"] * (at - len(first)) + later + ["word"] * 20
+    assert quality(" ".join(words), **only(min_stop_words=2)) == reason
 
 
 def test_apply_before_setup_is_the_callers_error() -> None:

@@ -40,9 +40,15 @@ def test_ignore_case_letters_of_the_pii_key_words_lower_case_to_themselves_but_i
     import re
     from pretrain_clean.filters import pii
     letters = {c for k in pii._CONTEXT_WORDS + pii._ACCOUNT_KEYS for c in k if c.isalpha() and ord(c) < 0x250}
-    odd = {c: [chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF
-               and re.fullmatch(f"(?i:{c})", chr(cp)) and chr(cp).lower() != c] for c in sorted(letters)}
+    matches = _ignore_case_matches(letters)
+    odd = {c: [ch for ch in matches if re.fullmatch(f"(?i:{c})", ch) and ch.lower() != c] for c in sorted(letters)}
     assert {c: v for c, v in odd.items() if v} == {"i": ["\u0130", "\u0131"]}
+
+
+def _ignore_case_matches(letters: set[str]) -> list[str]:
+    """Every code point matching one of ``letters`` ignoring case (one regex call per code point)."""
+    any_letter = re.compile(f"(?i:[{re.escape(''.join(sorted(letters)))}])")
+    return [chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF and any_letter.fullmatch(chr(cp))]
 
 
 @pytest.mark.parametrize("text", ["Tel: 030 12 34 56", "TELEPHONE 030 12 34 56", "mobİle 0301234567", "Mobıle 0301234567",
@@ -81,6 +87,21 @@ def test_sentences_are_counted_as_the_token_by_token_rule_counts_them(text: str)
         elif seen_end and not _is_punct(tok):
             plain, seen_end = plain + 1, False
     assert count_sentences(tokens) == plain
+    for limit in range(1, 6):  # counting stops at the limit, never before it
+        assert count_sentences(tokens, limit) == min(plain, limit)
+
+
+def test_a_token_starting_with_a_letter_or_digit_is_never_all_punctuation() -> None:
+    """count_sentences skips the category look for such tokens: no alphanumeric code point is punctuation."""
+    assert not [c for c in map(chr, range(0x110000)) if c.isalnum() and unicodedata.category(c).startswith("P")]
+
+
+@pytest.mark.parametrize("text,kept", [("Enable JavaScript – it is needed.", 0), ("We USE COOKIES — here.", 0),
+                                       ("Lorem Ipsum ’dolor’ sit amet.", 1), ("Plain words — and more.", 1)])
+def test_c4_phrases_are_found_in_texts_with_non_ascii_punctuation(text: str, kept: int) -> None:
+    scan = C4Lines().scan(Document("d", text))
+    assert len(scan.kept) == kept
+    assert scan.lorem_ipsum == ("Lorem" in text)
 
 
 @pytest.mark.parametrize("text,kept", [("We use cookies on this site.", 0), ("We use [1]cookies on this site.", 0),
@@ -166,8 +187,8 @@ def test_clean_whitespace_of_non_ascii_text_equals_the_plain_passes(text: str) -
 def test_only_i_dotted_i_dotless_and_long_s_match_an_ascii_letter_ignoring_case_without_lowering_to_it() -> None:
     import string
     from pretrain_clean.filters.toxicity import CASE_ODD
-    odd = sorted({chr(cp) for c in string.ascii_lowercase for cp in range(128, 0x110000)
-                  if not 0xD800 <= cp <= 0xDFFF and chr(cp).lower() != c and re.fullmatch(f"(?i:{c})", chr(cp))})
+    matches = [ch for ch in _ignore_case_matches(set(string.ascii_lowercase)) if ord(ch) >= 128]
+    odd = sorted({ch for c in string.ascii_lowercase for ch in matches if ch.lower() != c and re.fullmatch(f"(?i:{c})", ch)})
     assert odd == sorted(CASE_ODD)
 
 
@@ -188,11 +209,15 @@ def test_the_caseless_heads_of_the_bundled_rare_terms_match_only_themselves_igno
 def test_a_worker_s_set_up_objects_are_frozen_out_of_the_collector() -> None:
     import gc
 
-    from pretrain_clean.pipeline.worker import worker_cascade
+    from pretrain_clean.pipeline import worker
     spec = load_config("minimal")
     gc.unfreeze()
+    before = gc.get_threshold()
+    worker._CASCADES.clear()
     try:
-        worker_cascade(spec)
+        worker.worker_cascade(spec)
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (worker.YOUNG_COLLECTION_THRESHOLD, *before[1:])  # young objects: collected less often
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)

@@ -132,6 +132,17 @@ def test_ngram_stats_ties_go_to_the_ngram_seen_first() -> None:
     assert ngram_stats(tokens, 2).top_chars[2] == (2 + 2 + 1) * 3  # the most frequent wins
 
 
+def test_ngram_stats_equal_strings_are_one_token_whatever_the_object() -> None:
+    """Equal tokens that are distinct string objects (as from different chunks) share an id;
+    different tokens of every storage width never do, whatever their hashes."""
+    rng = random.Random(7)
+    vocab = ["a", "é", "中", "😀", "ab", "aé", "a中", "中😀", *(f"w{i}" for i in range(300))]
+    tokens = [rng.choice(vocab) for _ in range(3000)]
+    copies = ["".join(list(t)) for t in tokens]  # equal text, new objects
+    assert any(c is not t for c, t in zip(copies, tokens) if len(t) > 1)
+    assert ngram_stats(copies, 10) == ngram_stats(tokens, 10) == reference(tokens, 10, None)
+
+
 def test_ngram_stats_rejects_bad_input() -> None:
     with pytest.raises(TypeError, match="tokens must be str"):
         ngram_stats(["a", 1], 3)  # type: ignore[list-item]

@@ -125,6 +125,64 @@ static Py_ssize_t step(Work *w, Py_ssize_t m, int n, int64_t *top, int64_t *dup)
     return kept;
 }
 
+/* Token -> dense id (first seen, first numbered) in a table keyed by the strings' cached hashes:
+ * equal strings get one id, as a dict would give them, without a dict's objects. */
+typedef struct {
+    PyObject *token; /* NULL: empty */
+    Py_hash_t hash;
+    uint32_t id;
+} Vocab;
+
+static int same_text(PyObject *a, PyObject *b) {
+    if (a == b)
+        return 1;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(a);
+    if (length != PyUnicode_GET_LENGTH(b) || PyUnicode_KIND(a) != PyUnicode_KIND(b))
+        return 0; /* a ready str is stored in its narrowest kind: other kinds, other text */
+    return memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)length * PyUnicode_KIND(a)) == 0;
+}
+
+/* w->ids and w->cumlen of the `total` tokens; 0, or -1 with an exception. */
+static int token_ids(Work *w, PyObject **items, Py_ssize_t total) {
+    size_t size = 16;
+    while (size < 2 * (size_t)total)
+        size <<= 1;
+    Vocab *vocab = PyMem_Calloc(size, sizeof(Vocab));
+    if (vocab == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t mask = size - 1;
+    uint32_t next = 0;
+    w->cumlen[0] = 0;
+    for (Py_ssize_t i = 0; i < total; i++) {
+        PyObject *token = items[i];
+        if (!PyUnicode_Check(token) || PyUnicode_READY(token) < 0) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "tokens must be str, got %.100s", Py_TYPE(token)->tp_name);
+            PyMem_Free(vocab);
+            return -1;
+        }
+        Py_hash_t hash = PyObject_Hash(token); /* computed once per str, then cached in it */
+        if (hash == -1) {
+            PyMem_Free(vocab);
+            return -1;
+        }
+        size_t j = (size_t)mix((uint64_t)hash) & mask;
+        while (vocab[j].token != NULL && !(vocab[j].hash == hash && same_text(vocab[j].token, token)))
+            j = (j + 1) & mask;
+        if (vocab[j].token == NULL) {
+            vocab[j].token = token; /* borrowed: the tokens sequence holds it */
+            vocab[j].hash = hash;
+            vocab[j].id = next++;
+        }
+        w->ids[i] = vocab[j].id;
+        w->cumlen[i + 1] = w->cumlen[i] + PyUnicode_GET_LENGTH(token);
+    }
+    PyMem_Free(vocab);
+    return 0;
+}
+
 /* Dense ids and lengths of the tokens; gaps' prefix sums. 0 on success, -1 with an exception. */
 static int load(Work *w, PyObject *tokens, PyObject *gaps) {
     Py_ssize_t total = PySequence_Fast_GET_SIZE(tokens);
@@ -148,35 +206,8 @@ static int load(Work *w, PyObject *tokens, PyObject *gaps) {
         PyErr_NoMemory();
         return -1;
     }
-    PyObject *vocab = PyDict_New();
-    if (vocab == NULL)
+    if (token_ids(w, items, total) < 0)
         return -1;
-    w->cumlen[0] = 0;
-    for (Py_ssize_t i = 0; i < total; i++) {
-        PyObject *token = items[i];
-        if (!PyUnicode_Check(token)) {
-            Py_DECREF(vocab);
-            PyErr_Format(PyExc_TypeError, "tokens must be str, got %.100s", Py_TYPE(token)->tp_name);
-            return -1;
-        }
-        PyObject *id = PyDict_GetItemWithError(vocab, token);
-        if (id == NULL) {
-            if (PyErr_Occurred()) {
-                Py_DECREF(vocab);
-                return -1;
-            }
-            id = PyLong_FromSsize_t(PyDict_GET_SIZE(vocab));
-            if (id == NULL || PyDict_SetItem(vocab, token, id) < 0) {
-                Py_XDECREF(id);
-                Py_DECREF(vocab);
-                return -1;
-            }
-            Py_DECREF(id); /* the dict holds it */
-        }
-        w->ids[i] = (uint32_t)PyLong_AsSsize_t(id);
-        w->cumlen[i + 1] = w->cumlen[i] + PyUnicode_GET_LENGTH(token);
-    }
-    Py_DECREF(vocab);
     if (gaps == Py_None)
         return 0;
     PyObject *seq = PySequence_Fast(gaps, "gaps must be a sequence of int or None");
@@ -278,7 +309,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_repetition",
 
 PyMODINIT_FUNC PyInit__repetition(void) {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 1) < 0)
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 2) < 0)
         Py_CLEAR(m);
     return m;
 }

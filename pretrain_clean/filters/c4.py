@@ -22,7 +22,6 @@ from itertools import compress, count as count_from
 from dataclasses import dataclass, fields
 from typing import ClassVar, NamedTuple
 
-from pretrain_clean.filters.ascii_fast import ascii_stand_in
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.filters import text_features as tf
@@ -44,32 +43,46 @@ SENTENCE_END_CHARS = frozenset(
 """Sentence-final characters of spaCy's rule-based sentencizer (what datatrove counts with)."""
 _LINE_PHRASES = ("lorem ipsum", "javascript", *POLICY_SUBSTRINGS)
 """What the line pass looks for in lower-cased lines."""
+_TEXT_LOOKS = tuple(dict.fromkeys("cookie" if "cookie" in p else p for p in _LINE_PHRASES))
+"""What the lower-cased text is searched for first: every line phrase holds one of these."""
 
 
 def _is_punct(token: str) -> bool:
     return all(unicodedata.category(ch).startswith("P") for ch in token)
 
 
-def count_sentences(tokens: list[str]) -> int:
+def count_sentences(tokens: list[str], limit: int | None = None) -> int:
     """Sentences in a token list, by the sentencizer rule: a new sentence starts at the first
-    non-punctuation token after a sentence-final mark.
+    non-punctuation token after a sentence-final mark. With ``limit``, counting stops there
+    (the page rule only asks whether a page reaches its minimum).
 
     >>> count_sentences(tf.tokenize("It rains. Mr. Smith stays home! Does he? Yes."))
     4
+    >>> count_sentences(tf.tokenize("It rains. Mr. Smith stays home! Does he? Yes."), limit=2)
+    2
     """
     if not tokens:
         return 0
-    count, resume = 1, 0
+    count, resume, size = 1, 0, len(tokens)
+    if limit is not None and count >= limit:
+        return count
     # only the tokens after a sentence-final mark are looked at (in C: the marks' positions)
     for end in compress(count_from(), map(SENTENCE_END_CHARS.__contains__, tokens)):
         if end < resume:
             continue
         start = end + 1
-        while start < len(tokens) and (tokens[start] in SENTENCE_END_CHARS or _is_punct(tokens[start])):
-            start += 1
-        if start == len(tokens):
+        while start < size:
+            token = tokens[start]
+            # a token starting with a letter or digit is never all punctuation (tested over every code point)
+            if token in SENTENCE_END_CHARS or (not token[0].isalnum() and _is_punct(token)):
+                start += 1
+            else:
+                break
+        if start == size:
             break
         count += 1
+        if count == limit:
+            break
         resume = start
     return count
 
@@ -110,20 +123,22 @@ class _C4LineRules(Stage):
         # A phrase looked for in a lower-cased line is in the lower-cased text too, unless
         # cutting a citation joined it: one look at the text spares most texts the per-line look.
         whole = doc.text.lower()
-        view = ascii_stand_in(whole)  # the ASCII phrases are found in it alike, and faster
-        look = "[" in doc.text or any(p in (whole if view is None else view) for p in _LINE_PHRASES)
+        look = "[" in doc.text or any(p in whole for p in _TEXT_LOOKS)
+        max_word, min_words = self.max_word_length, self.min_words_per_line
+        cut, punct, javascript, policy = (self.remove_citations, self.filter_no_terminal_punct,
+                                          self.filter_javascript, self.filter_policy)
         for index, raw in enumerate(tf.lines(doc)):
             line = raw.strip()
             before_cut = line
-            if (self.max_word_length is not None and len(line) > self.max_word_length
-                    and max(map(len, line.split())) > self.max_word_length):  # only a long line can have a long word
+            if (max_word is not None and len(line) > max_word
+                    and max(map(len, line.split())) > max_word):  # only a long line can have a long word
                 continue
-            if self.remove_citations and "[" in line:
+            if cut and "[" in line:
                 line = CITATION_RE.sub("", line)
-            if self.filter_no_terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith("...")):
+            if punct and (not line.endswith(END_PUNCTUATION) or line.endswith("...")):
                 continue
-            if (self.min_words_per_line is not None  # words before the cut; split no further than needed
-                    and len(before_cut.split(None, self.min_words_per_line - 1)) < self.min_words_per_line):
+            if (min_words is not None  # words before the cut; split no further than needed
+                    and len(before_cut.split(None, min_words - 1)) < min_words):
                 continue
             if not look:
                 curly = curly or "{" in line
@@ -131,10 +146,10 @@ class _C4LineRules(Stage):
                 continue
             lower = line.lower()
             lorem = lorem or "lorem ipsum" in lower
-            if self.filter_javascript and "javascript" in lower:
+            if javascript and "javascript" in lower:
                 continue
             curly = curly or "{" in line
-            if self.filter_policy and any(p in lower for p in POLICY_SUBSTRINGS):
+            if policy and any(p in lower for p in POLICY_SUBSTRINGS):
                 continue
             kept.append((index, line))
         return LineScan(kept, lorem, curly)
@@ -160,11 +175,10 @@ class C4Quality(_C4LineRules):
         if self.filter_curly_bracket and scan.curly_bracket:
             return "curly_bracket"
         if self.min_num_sentences is not None and self.min_num_sentences > 0:
-            total = 0
+            total, needed = 0, self.min_num_sentences
             for _, line in scan.kept:
-                toks = tf.tokenize(line)
-                total += count_sentences(toks)
-                if total >= self.min_num_sentences:
+                total += count_sentences(tf.tokenize(line), needed - total)
+                if total >= needed:
                     break
             else:
                 return "too_few_sentences"

@@ -26,6 +26,10 @@ from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.segment import check_unit, segmenter
 
 
+STOP_WORD_PREFIX = 64
+"""Words looked at first for ``min_stop_words`` (distinct stop words among them count toward it)."""
+
+
 @dataclass
 class GopherQuality(Stage):
     """Gopher quality rules: length, mean word length, symbols, bullets, alpha words, stop words.
@@ -92,7 +96,9 @@ class GopherQuality(Stage):
             if tf.alpha_word_count(doc) / n_words < self.min_alpha_words_ratio:
                 return "too_few_alpha_words"
         if self.min_stop_words is not None:
-            if len(self._stop_words.intersection(words)) < self.min_stop_words:
+            # the first words of an English page hold enough stop words: the whole page is looked at only else
+            if (len(self._stop_words.intersection(words[:STOP_WORD_PREFIX])) < self.min_stop_words
+                    and len(self._stop_words.intersection(words)) < self.min_stop_words):
                 return "too_few_stop_words"
         return None
 

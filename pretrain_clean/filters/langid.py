@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pretrain_clean.filters.model_files import load_fasttext
+from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.cjk import HAN, has_han
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
@@ -40,15 +41,15 @@ _OTHER_LETTER_RE = re.compile(f"[^\\W\\d_{HAN}]")
 _LABEL = "__label__"
 
 
-def lid_text(text: str, space_han: bool) -> str:
+def lid_text(text: str, space_han: bool, han: bool | None = None) -> str:
     r"""The text fastText sees: one line; with ``space_han``, punctuation as spaces and each
-    Han character a word.
+    Han character a word. ``han``: whether the text has a Han character, when known.
 
     >>> lid_text("书很好,推荐.\nGood", True)
     ' 书  很  好   推  荐   Good'
     """
     text = text.replace("\n", " ")
-    if space_han and has_han(text):
+    if space_han and (has_han(text) if han is None else han):
         text = _HAN_CHAR_RE.sub(r" \1 ", _PUNCT_RE.sub(" ", text))
     return text
 
@@ -82,15 +83,15 @@ class LanguageId(Stage):
         self._model = load_fasttext(self.model_path, "model_path")
 
     def _is_mixed(self, text: str) -> bool:
-        if not has_han(text):  # fast path: no Han character, nothing to mix
-            return False
+        """Han and other letters both hold ``mixed_min_share`` (of a text with a Han character)."""
         share, letters = han_share(text)
         return letters > 0 and self.mixed_min_share <= share <= 1.0 - self.mixed_min_share
 
-    def _predict(self, texts: list[str]) -> list[tuple[str, float]]:
+    def _predict(self, texts: list[str], han: list[bool] | None = None) -> list[tuple[str, float]]:
         if not texts:
             return []
-        labels, probs = self._model.predict([lid_text(t, self.space_han) for t in texts], k=1)
+        known = han or [None] * len(texts)
+        labels, probs = self._model.predict([lid_text(t, self.space_han, h) for t, h in zip(texts, known)], k=1)
         return [
             (lab[0][len(_LABEL):] if lab else "und", min(1.0, float(p[0])) if len(p) else 0.0)
             for lab, p in zip(labels, probs)
@@ -124,8 +125,9 @@ class LanguageId(Stage):
     def apply_batch(self, docs: list[Document]) -> list[str | None]:
         if not hasattr(self, "_model"):
             raise StageNotSetUp(self)
-        mixed = [self._is_mixed(doc.text) for doc in docs]
-        whole = self._predict([d.text for d, m in zip(docs, mixed) if not m])
+        han = [tf.has_han(doc) for doc in docs]  # cached in the document: later stages ask again
+        mixed = [h and self._is_mixed(doc.text) for doc, h in zip(docs, han)]
+        whole = self._predict([d.text for d, m in zip(docs, mixed) if not m], [h for h, m in zip(han, mixed) if not m])
         doc_lines = [
             [ln for ln in d.text.split("\n") if _OTHER_LETTER_RE.search(ln) or _HAN_RE.search(ln)]
             if m else []

@@ -16,7 +16,7 @@ from typing import NamedTuple, Sequence
 
 from pretrain_clean import native
 
-_c_ngram_stats = native.load("filters._repetition", 1).ngram_stats
+_c_ngram_stats = native.load("filters._repetition", 2).ngram_stats
 
 
 class NgramStats(NamedTuple):

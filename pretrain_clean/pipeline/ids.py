@@ -9,7 +9,7 @@ in memory; a false match needs a hash collision, odds about n²/2⁶⁵).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+import xxhash
 
 from pretrain_clean.pipeline import storage
 
@@ -20,9 +20,14 @@ def id_hashes(paths: list[str], column: str = "id") -> np.ndarray:
     for path in paths:
         parquet = storage.parquet_file(path)
         for group in range(parquet.num_row_groups):
-            values = parquet.read_row_group(group, columns=[column]).column(0).to_numpy(zero_copy_only=False)
-            chunks.append(pd.util.hash_array(values.astype(object)))
+            values = parquet.read_row_group(group, columns=[column]).column(0).to_pylist()
+            chunks.append(np.fromiter((_hash(v) for v in values), dtype=np.uint64, count=len(values)))
     return np.concatenate(chunks)
+
+
+def _hash(value: str | None) -> int:
+    """xxh3 of the id's UTF-8 bytes (no pandas: importing it costs every run about 0.3 CPU-s)."""
+    return 0 if value is None else xxhash.xxh3_64_intdigest(value.encode("utf-8", "surrogatepass"))
 
 
 def count_duplicates(hashes: np.ndarray) -> int:

@@ -8,6 +8,9 @@ from pretrain_clean.pipeline.cascade import Cascade
 from pretrain_clean.pipeline.config import RunSpec, annotates_after_dedup, setup_stages
 from pretrain_clean.pipeline.stage import Stage
 
+YOUNG_COLLECTION_THRESHOLD = 20_000
+"""Container allocations between young-generation collections in a worker (Python's default: 700)."""
+
 _STAGES: dict[bytes, list[Stage]] = {}
 _CASCADES: dict[tuple, Cascade] = {}
 
@@ -32,4 +35,7 @@ def worker_cascade(spec: RunSpec, after_dedup: bool = False) -> Cascade:
         # generations, no collection walks them again (a third of the cascade's GC time on the
         # bench corpus); forked workers also keep sharing their pages.
         gc.freeze()
+        # A batch makes tens of thousands of short-lived lists and dicts, freed by reference
+        # counting; collecting every 700 of them cost ~2% of the cascade's CPU on the bench corpus.
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
     return cascade

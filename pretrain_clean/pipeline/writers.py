@@ -4,6 +4,9 @@ Parquet strings must be valid UTF-8. A value that is not (an unpaired surrogate 
 ``"\\ud800"`` JSON escape in metadata, a file name with non-UTF-8 bytes) is written
 repaired, each bad code point as its visible escape (``\\ud800``, ``\\udcff``), so one
 bad value never stops a run; every other value is written as it is.
+
+Columns are built from their buffers (UTF-8 bytes and offsets, int64 values), not with
+``pa.array``: that imports pandas on first use (about 0.3 CPU-s in every process that writes).
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -34,6 +38,47 @@ def meta_json(meta: dict[str, Any]) -> str:
     return json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def _validity(values: list[Any]) -> pa.Buffer | None:
+    """The validity bitmap of ``values`` (None: no nulls)."""
+    if all(v is not None for v in values):
+        return None
+    return pa.py_buffer(np.packbits(np.fromiter((v is not None for v in values), dtype=bool, count=len(values)),
+                                    bitorder="little"))
+
+
+def string_array(values: list[str | None]) -> pa.Array:
+    """``pa.array(values, pa.string())`` from the UTF-8 bytes and their offsets; an unpaired
+    surrogate raises ``UnicodeEncodeError`` as there."""
+    encoded = [b"" if v is None else v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+    if offsets[-1] >= 2**31:
+        raise ValueError(f"a batch's strings hold {offsets[-1]:,} bytes, more than a parquet string column's "
+                         "2 GiB: lower run.batch_size")
+    buffers = [_validity(values), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(values), buffers)
+
+
+def int64_array(values: list[int | None]) -> pa.Array:
+    """``pa.array(values, pa.int64())`` from a numpy buffer."""
+    data = np.fromiter((0 if v is None else v for v in values), dtype=np.int64, count=len(values))
+    return pa.Array.from_buffers(pa.int64(), len(values), [_validity(values), pa.py_buffer(data)])
+
+
+def record_batch(columns: dict[str, list[Any]], schema: pa.Schema) -> pa.RecordBatch:
+    """``pa.RecordBatch.from_pydict(columns, schema=schema)`` for string and int64 columns."""
+    arrays = []
+    for column in schema:
+        values = columns[column.name]
+        if column.type == pa.string():
+            arrays.append(string_array(values))
+        elif column.type == pa.int64():
+            arrays.append(int64_array(values))
+        else:
+            arrays.append(pa.array(values, column.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
 class AtomicParquetWriter:
     """Streams record batches into ``path`` (local or URI); the file appears only on
     :meth:`commit`."""
@@ -48,12 +93,10 @@ class AtomicParquetWriter:
     def write_rows(self, columns: dict[str, list[Any]]) -> None:
         if columns and next(iter(columns.values())):
             try:
-                batch = pa.RecordBatch.from_pydict(columns, schema=self.schema)
+                batch = record_batch(columns, self.schema)
             except UnicodeEncodeError:  # rare: repair only then, the normal path pays nothing
-                batch = pa.RecordBatch.from_pydict(
-                    {name: [utf8_safe(v) if isinstance(v, str) else v for v in values]
-                     for name, values in columns.items()},
-                    schema=self.schema)
+                batch = record_batch({name: [utf8_safe(v) if isinstance(v, str) else v for v in values]
+                                      for name, values in columns.items()}, self.schema)
             self._writer.write_batch(batch)
             self.rows += batch.num_rows
 
