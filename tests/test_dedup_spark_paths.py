@@ -201,3 +201,18 @@ def test_adaptive_execution_restored_after_an_error() -> None:
     with pytest.raises(KeyError), small_input_settings(spark, 1):
         raise KeyError("boom")
     assert spark.values[ADAPTIVE] == "true"
+
+
+@pytest.mark.slow
+def test_driver_path_refuses_missing_feature_rows(tmp_path: Path, spark, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """A document whose features did not come back is an error naming the counts, never a
+    part written without it."""
+    from pretrain_clean.dedup import spark_driver
+    from pretrain_clean.dedup.spark import run_dedup_spark
+
+    files = write_parts_input(tmp_path)
+    read = spark_driver.read_features
+    monkeypatch.setattr(spark_driver, "read_features", lambda *a: read(*a).where("key != 1"))
+    with pytest.raises(RuntimeError, match="dedup read 3 documents, the parquet metadata says 4"):
+        run_dedup_spark(spark, DedupConfig(), files, str(tmp_path / "kept"), str(tmp_path / "rej"), str(tmp_path / "w"))
+    assert not (tmp_path / "kept").exists() or not any((tmp_path / "kept").iterdir())
