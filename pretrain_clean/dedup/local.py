@@ -31,6 +31,7 @@ from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.hashing import normalize_lines
 from pretrain_clean.dedup.local_parts import (
     DOC_UNIT,
+    add_written,
     STATE_ARRAYS,
     ScanJob,
     WriteJob,
@@ -215,18 +216,7 @@ def _write(
             {doc: rep_ids[doc] for doc in set(refs)}, frozenset(m for m in example_docs if lo <= m < hi),
         ))
     outcomes: list[WriteResult] = fork_map(write_part, jobs, workers)
-    removed: dict[str, int] = {}
-    cpu: Counter[str] = Counter()
-    result.report["_example_texts"] = {}
-    for out in outcomes:
-        result.kept += out.kept
-        result.bytes_kept += out.bytes_kept
-        result.units_removed += out.units_removed
-        result.report["_example_texts"].update(out.example_texts)
-        cpu += out.cpu
-        for key, count in out.removed.items():
-            removed[key] = removed.get(key, 0) + count
-    result.removed = dict(sorted(removed.items()))
+    result.report["_example_texts"], cpu = add_written(result, outcomes)
     result.seconds.update(cpu)
 
 

@@ -41,6 +41,7 @@ from pretrain_clean.dedup.report import (
 )
 from pretrain_clean.dedup.spark_components import spark_connected_components
 from pretrain_clean.dedup.spark_driver import Phases, feature_bytes, run_on_driver
+from pretrain_clean.dedup.local_parts import add_written
 from pretrain_clean.dedup.spark_io import ROW_BITS, read_features, write_parts
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions, small_input_settings
@@ -138,16 +139,7 @@ def _run(spark: "SparkSession", cfg: DedupConfig, input_files: list[str], names:
     written, bytes_in = write_parts(per_document, cfg, input_files, names, kept_dir, rejected_dir,
                                     frozenset(m for _, ms in examples.values() for m in ms))
     result.documents_in, result.bytes_in = sum(rows), bytes_in  # write_parts checked every part's rows
-    texts: dict[int, tuple[str, str]] = {}
-    removed: dict[str, int] = {}
-    for out in written:
-        result.kept += out.kept
-        result.bytes_kept += out.bytes_kept
-        result.units_removed += out.units_removed
-        texts.update(out.example_texts)
-        for key, count in out.removed.items():
-            removed[key] = removed.get(key, 0) + count
-    result.removed = dict(sorted(removed.items()))
+    texts, _ = add_written(result, written)
     result.seconds["write"] = time.perf_counter() - t0
     progress.end(f"kept {result.kept:,} of {result.documents_in:,}")
     if clusters is not None and sizes is None:

@@ -25,7 +25,9 @@ from pretrain_clean.dedup import decide
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.decide import State
 from pretrain_clean.dedup.features import NearDupHasher
-from pretrain_clean.dedup.local_parts import KEY_DOC, KEY_DOC_UNIT, STATE_ARRAYS, WriteJob, WriteResult, apply_decisions, structured
+from pretrain_clean.dedup.local_parts import (
+    KEY_DOC, KEY_DOC_UNIT, STATE_ARRAYS, WriteJob, WriteResult, add_written, apply_decisions, structured,
+)
 from pretrain_clean.dedup.report import DedupResult
 from pretrain_clean.dedup.spark_io import ROW_BITS, read_features
 from pretrain_clean.pipeline import storage
@@ -154,16 +156,7 @@ def run_on_driver(spark: "SparkSession", cfg: DedupConfig, input_files: list[str
         parts.append(PartDecisions(job, part_state, {d: u for d, u in removals.items() if lo <= d < hi}))
     del feats
     written = spark_map(write_one, parts, spark)
-    removed: dict[str, int] = {}
-    texts: dict[int, tuple[str, str]] = {}
-    for out in written:
-        result.kept += out.kept
-        result.bytes_kept += out.bytes_kept
-        result.units_removed += out.units_removed
-        texts.update(out.example_texts)
-        for key, count in out.removed.items():
-            removed[key] = removed.get(key, 0) + count
-    result.removed = dict(sorted(removed.items()))
+    texts, _ = add_written(result, written)
     result.seconds["write"] = time.perf_counter() - t0
     progress.end(f"kept {result.kept:,} of {n:,}")
     decide.finish_report(result, state, hasher, examples, texts)

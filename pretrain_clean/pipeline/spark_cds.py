@@ -21,6 +21,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Mapping
 
+from pretrain_clean.pipeline.uri_lock import pid_alive
+
 CDS_ENV = "PRETRAIN_CLEAN_SPARK_CDS"
 QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 """The dump warns once per class it skips (signed jars: thousands of lines)."""
@@ -59,16 +61,6 @@ def java_home(environ: Mapping[str, str]) -> Path | None:
     return Path(java).resolve().parent.parent if java else None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def cds_options(directory: Path, key: str, pid: int) -> tuple[str, Path | None]:
     """JVM options: map ``<key>.jsa`` when it exists; else dump to ``.<key>.jsa.tmp-<pid>``
     (returned, to publish after the JVM exits). Dumps of dead processes are removed."""
@@ -78,7 +70,7 @@ def cds_options(directory: Path, key: str, pid: int) -> tuple[str, Path | None]:
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob(".*.jsa.tmp-*"):
         owner = stale.name.rsplit("-", 1)[1]
-        if owner.isdigit() and not _alive(int(owner)):
+        if owner.isdigit() and not pid_alive(int(owner)):
             stale.unlink(missing_ok=True)
     dump = directory / f".{key}.jsa.tmp-{pid}"
     return f"-XX:ArchiveClassesAtExit={dump} {QUIET}", dump
