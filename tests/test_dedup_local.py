@@ -138,7 +138,7 @@ def test_parallel_parts_and_chunked_verification_do_not_change_decisions(
     docs += [(f"e{i}", edit(t, 0.004, vocab, rng)) for i, t in enumerate(real[:8])] + [("x0", docs[3][1])]
     parts = [docs[i::4] for i in range(4)]
     one = run(tmp_path / "one", parts, workers=1)
-    monkeypatch.setattr("pretrain_clean.dedup.local.VERIFY_CHUNK", 2)  # many chunks, each reading its own signature rows
+    monkeypatch.setattr("pretrain_clean.dedup.decide.VERIFY_CHUNK", 2)  # many chunks, each reading its own signature rows
     two = run(tmp_path / "two", parts, workers=2)
     assert one[0] == two[0] and one[1] == two[1]
     assert one[2].removed == two[2].removed and one[2].report == two[2].report

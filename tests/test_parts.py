@@ -211,6 +211,18 @@ def test_write_time_counts_every_batch_and_the_commits(tmp_path: Path, monkeypat
     assert spent["write_rows"] + spent["commit"] <= stats.write_seconds <= wall
 
 
+def test_write_time_counts_the_quarantined_and_skipped_records_too(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [quarantined(0), quarantined(1), skipped(2), skipped(3), quarantined(4), doc(5, "keep")]
+    fake_reader(monkeypatch, records)
+    spent = slow_writers(monkeypatch)
+    start = time.perf_counter()
+    stats, _ = run_part(tmp_path, batch_size=2)
+    wall = time.perf_counter() - start
+    assert spent["write_rows"] >= 5 * WRITE_PAUSE  # side records in three writes, the document's kept and rejected
+    assert spent["write_rows"] + spent["commit"] <= stats.write_seconds <= wall
+
+
 def test_read_time_excludes_judging_and_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # side records between batches: their writes happen inside a batch's flush and at the end
     records = [doc(0, "keep"), quarantined(1), doc(2, "keep"), skipped(3), doc(4, "keep"), quarantined(5),

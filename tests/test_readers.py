@@ -300,3 +300,34 @@ def test_parquet_value_python_cannot_hold_costs_its_row_only(tmp_path: Path) -> 
     first, bad, last = read(tmp_path / "t.parquet")
     assert (first.text, last.text) == ("a", "c") and str(last.meta["input"]["when"]) == "1970-01-01 00:00:00.000005"
     assert (bad.kind, bad.position) == ("invalid_value", 2) and "column 'when'" in bad.error
+
+
+@pytest.mark.parametrize("budget_rows", [1, 3, 4, 5])
+def test_parquet_of_large_texts_is_read_a_few_rows_at_a_time(tmp_path: Path, budget_rows: int,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch holds about BATCH_BYTES of the row group's data, not 1,024 rows of any size;
+    every row is still read once, in order."""
+    from pretrain_clean.pipeline import parquet_reader
+    texts = [f"{i} " + "x" * 10_000 for i in range(10)]
+    pq.write_table(pa.table({"text": texts}), tmp_path / "big.parquet", row_group_size=10)
+    group = pq.ParquetFile(tmp_path / "big.parquet").metadata.row_group(0)
+    monkeypatch.setattr(parquet_reader, "BATCH_BYTES", int(group.total_byte_size / group.num_rows * budget_rows) + 1)
+    assert parquet_reader.batch_rows(group) == budget_rows
+    sizes: list[int] = []
+    real = parquet_reader._batch_records
+    monkeypatch.setattr(parquet_reader, "_batch_records", lambda batch, *a: sizes.append(batch.num_rows) or real(batch, *a))
+    docs = read(tmp_path / "big.parquet")
+    assert [d.text for d in docs] == texts and [d.position for d in docs] == list(range(1, 11))
+    assert max(sizes) == budget_rows and sum(sizes) == 10
+
+
+def test_parquet_batch_rows_at_the_limits() -> None:
+    from types import SimpleNamespace
+
+    from pretrain_clean.pipeline.parquet_reader import BATCH_BYTES, BATCH_ROWS, batch_rows
+    per_row = BATCH_BYTES / BATCH_ROWS
+    assert batch_rows(SimpleNamespace(num_rows=100, total_byte_size=int(per_row * 100))) == BATCH_ROWS  # at the limit
+    assert batch_rows(SimpleNamespace(num_rows=100, total_byte_size=int(per_row * 100) + 200)) == BATCH_ROWS - 1
+    assert batch_rows(SimpleNamespace(num_rows=100, total_byte_size=0)) == BATCH_ROWS  # an empty footer size
+    assert batch_rows(SimpleNamespace(num_rows=0, total_byte_size=0)) == BATCH_ROWS
+    assert batch_rows(SimpleNamespace(num_rows=1, total_byte_size=50 * BATCH_BYTES)) == 1  # never zero

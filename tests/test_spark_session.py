@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pretrain_clean.pipeline.spark_engine import LOCAL_DRIVER_JAVA_OPTIONS, local_driver_java_options
+from pretrain_clean.pipeline.spark_engine import LOCAL_DRIVER_JAVA_OPTIONS, console_progress_off, local_driver_java_options
 
 
 @pytest.mark.parametrize("master", [None, "local", "local[2]", "local[*]"])
@@ -76,3 +76,45 @@ def test_the_driver_jvm_we_start_runs_with_them(tmp_path: Path, submit_args: str
     assert line is not None, result.stderr[-2000:]
     args = [a for a in ast.literal_eval(line[5:]) if a.startswith(("-XX:Tiered", "-XX:+Use"))]
     assert args == expected
+
+
+@pytest.mark.parametrize("environ, defaults, off", [
+    ({}, None, True),
+    ({"PYSPARK_SUBMIT_ARGS": "--driver-memory 2g pyspark-shell"}, None, True),
+    ({"PYSPARK_SUBMIT_ARGS": "--conf spark.ui.showConsoleProgress=true pyspark-shell"}, None, False),
+    ({"PYSPARK_SUBMIT_ARGS": "--properties-file my.conf pyspark-shell"}, None, False),
+    ({}, "spark.ui.showConsoleProgress true", False),
+    ({}, "# spark.ui.showConsoleProgress true", True),
+])
+def test_console_progress_off_unless_the_user_set_it(tmp_path: Path, environ: dict[str, str], defaults: str | None,
+                                                     off: bool) -> None:
+    conf = tmp_path / "spark-defaults.conf"
+    if defaults is not None:
+        conf.write_text(defaults + "\n")
+    assert console_progress_off(environ, conf) is off
+
+
+PROGRESS_BAR = """
+import time
+from pretrain_clean.pipeline.spark_engine import spark_session
+spark = spark_session(master="local[1]")
+print("CONF", spark.sparkContext.getConf().get("spark.ui.showConsoleProgress", "unset"), flush=True)
+spark.range(0, 1, 1, 1).mapInArrow(lambda batches: (time.sleep(3) or b for b in batches), "id long").collect()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("submit_args, bar", [
+    (None, False),
+    ("--conf spark.ui.showConsoleProgress=true pyspark-shell", True),  # the user's setting wins
+])
+def test_no_console_progress_bar_from_a_jvm_we_start(submit_args: str | None, bar: bool) -> None:
+    """A JVM started from Python counts as a shell to Spark, which then drew its progress bar
+    (``[Stage 0:>``) on stderr, also under ``--quiet``; a 3-second task would show it."""
+    env = {k: v for k, v in os.environ.items() if k != "PYSPARK_SUBMIT_ARGS"}
+    if submit_args:
+        env["PYSPARK_SUBMIT_ARGS"] = submit_args
+    result = subprocess.run([sys.executable, "-c", PROGRESS_BAR], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"CONF {'true' if bar else 'false'}" in result.stdout
+    assert ("[Stage " in result.stderr) is bar, result.stderr[-2000:]

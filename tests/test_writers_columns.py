@@ -30,6 +30,11 @@ def test_a_record_batch_equals_from_pydict() -> None:
     assert record_batch(columns, QUARANTINE_SCHEMA).equals(pa.RecordBatch.from_pydict(columns, schema=QUARANTINE_SCHEMA))
 
 
+def test_other_column_types_are_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="column 'x' is double"):
+        record_batch({"x": [1.5]}, pa.schema([("x", pa.float64())]))
+
+
 def test_an_unpaired_surrogate_raises_as_pyarrow_does() -> None:
     with pytest.raises(UnicodeEncodeError):
         string_array(["ok", "bad \ud800"])

@@ -66,6 +66,10 @@ class DedupConfig:
     """On-disk buckets the local engine spills hash keys into (bounds memory per sort)."""
     batch_size: int = 2048
     """Documents per signature batch."""
+    spark_driver_bytes: int = 256 << 20
+    """Spark engine: an input whose features (signatures, band keys, paragraph hashes; an
+    estimate from the parquet metadata) fit this many bytes is decided on the driver in two
+    Spark jobs instead of a dozen (``dedup.spark_driver``); 0: always distributed."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.minhash_threshold < 1.0:
@@ -73,6 +77,8 @@ class DedupConfig:
         for key in ("num_perm", "ngram", "ngram_cjk", "paragraph_min_repeats", "num_buckets", "batch_size"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key}: must be >= 1, got {getattr(self, key)}")
+        if self.spark_driver_bytes < 0:
+            raise ValueError(f"spark_driver_bytes: must be >= 0, got {self.spark_driver_bytes}")
         if self.paragraph_min_repeats < 2:
             raise ValueError("paragraph_min_repeats: must be >= 2 (1 would remove unique paragraphs)")
         if self.minhash_scheme not in SCHEMES:

@@ -21,17 +21,17 @@ import shutil
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 import pyarrow.compute as pc
 
-from pretrain_clean.dedup.components import connected_components
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.hashing import normalize_lines
 from pretrain_clean.dedup.local_parts import (
     DOC_UNIT,
+    add_written,
     STATE_ARRAYS,
     ScanJob,
     WriteJob,
@@ -41,23 +41,12 @@ from pretrain_clean.dedup.local_parts import (
     spills,
     write_part,
 )
-from pretrain_clean.dedup import decisions
-from pretrain_clean.dedup.decisions import verified_pairs
-from pretrain_clean.dedup.report import (EXAMPLE_CLUSTERS, EXAMPLE_MEMBERS, STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, DedupResult,
-                                         output_names, size_histogram, write_report)
-from pretrain_clean.dedup.spill import SpillBuckets, group_starts
+from pretrain_clean.dedup import decide
+from pretrain_clean.dedup.decide import State
+from pretrain_clean.dedup.report import STATUS_EXACT, DedupResult, output_names, write_report
+from pretrain_clean.dedup.spill import SpillBuckets
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.fork_map import default_workers, fork_map
-
-class _State:
-    """Per-document decisions (integers only): status, representative, cluster label."""
-
-    def __init__(self, n: int):
-        self.status = np.zeros(n, dtype=np.int8)
-        self.duplicate_of = np.full(n, -1, dtype=np.int64)
-        self.cluster = np.arange(n, dtype=np.int64)
-        self.in_cluster = np.zeros(n, dtype=bool)
-
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 MALLOC_KEEP = 128 << 20
@@ -120,15 +109,15 @@ def run_dedup_local(
         if result.documents_in != n:
             raise RuntimeError(f"read {result.documents_in} documents, the parquet metadata says {n}")
         spilled = spills(cfg, work)
-        state = _State(n)
+        state = State(n)
         result.seconds["read_and_hash"] = time.perf_counter() - t0
         if cfg.exact:
             t0 = time.perf_counter()
-            _exact(spilled["exact"], state)
+            decide.exact(spilled["exact"].buckets(), state)
             result.seconds["exact"] = time.perf_counter() - t0
         if hasher is not None:
             t0 = time.perf_counter()
-            _near(cfg, spilled["bands"], sig_path, state, n)
+            _near(cfg, spilled["bands"], sig_path, state)
             result.seconds["minhash"] = time.perf_counter() - t0
         removals_dir = work / "removals"
         if cfg.paragraph or cfg.sentence:
@@ -136,10 +125,10 @@ def run_dedup_local(
             _paragraph(cfg, spilled["units"], state, file_starts, removals_dir)
             result.seconds["paragraph"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        examples = _example_members(state)
+        examples = decide.example_members(state)
         _write(cfg, input_files, names, file_starts, state, work, kept_dir, rejected_dir, result, examples, workers)
         result.seconds["write"] = time.perf_counter() - t0
-        _finish_report(result, state, hasher, examples)
+        decide.finish_report(result, state, hasher, examples, result.report.pop("_example_texts", {}))
         write_report(result, work_dir)
         return result
     finally:
@@ -153,65 +142,14 @@ def _file_starts(input_files: list[str]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
-def _sorted_groups(records: np.ndarray, *order: str) -> tuple[np.ndarray, np.ndarray]:
-    records = records[np.lexsort([records[name] for name in reversed(order)])]
-    return records, group_starts(records["key"])
-
-
-def _exact(spill: SpillBuckets, state: _State) -> None:
-    """Every document whose exact key an earlier document has is a duplicate of it."""
-    for records in spill.buckets():
-        records, starts = _sorted_groups(records, "key", "doc")
-        first = np.repeat(records["doc"][starts[:-1]], np.diff(starts))
-        dup = decisions.exact_duplicate(records["doc"], first)
-        state.status[records["doc"][dup]] = STATUS_EXACT
-        state.duplicate_of[records["doc"][dup]] = first[dup]
-
-
-VERIFY_CHUNK = 16384
-"""Candidate pairs verified per step: the at most 2 x 16,384 signature rows they need
-(16 MiB at 128 permutations) are read from disk for the step and then dropped."""
-
-
-def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: _State, n: int) -> None:
-    """Star edges (first member -> each other member) of every band bucket, verified,
-    then connected components; all but the first document of a component go."""
-    edges = []
-    for bucket in spill.buckets():
-        bucket = bucket[state.status[bucket["doc"]] == STATUS_KEPT]
-        bucket, starts = _sorted_groups(bucket, "key", "doc")
-        first = np.repeat(bucket["doc"][starts[:-1]], np.diff(starts))
-        other = bucket["doc"] != first
-        if other.any():
-            edges.append(np.unique(first[other] * np.int64(n) + bucket["doc"][other]))
-    pairs = np.unique(np.concatenate(edges)) if edges else np.zeros(0, dtype=np.int64)
-    del edges
-    u, v = pairs // n, pairs % n
-    del pairs
-    if cfg.minhash_verify and len(u):
-        keep = np.zeros(len(u), dtype=bool)
-        for lo, verified in _verified(sig_path, cfg.num_perm, u, v, cfg.minhash_threshold):
-            keep[lo : lo + len(verified)] = verified
-        u, v = u[keep], v[keep]
-    labels = connected_components(n, u, v)
-    state.in_cluster[u] = True
-    state.in_cluster[v] = True
-    state.cluster = labels
-    near = np.flatnonzero(state.in_cluster & decisions.near_duplicate(np.arange(n), labels))
-    state.status[near] = STATUS_NEAR
-    state.duplicate_of[near] = labels[near]
-
-
-def _verified(sig_path: Path, num_perm: int, u: np.ndarray, v: np.ndarray,
-              threshold: float) -> Iterable[tuple[int, np.ndarray]]:
-    """Which pairs ``(u[i], v[i])`` are near-duplicates (:func:`dedup.decisions.verified_pairs`),
-    chunk by chunk; each chunk reads only the signature rows it needs from the file."""
+def _near(cfg: DedupConfig, spill: SpillBuckets, sig_path: Path, state: State) -> None:
+    """:func:`dedup.decide.near` over the band buckets, signatures read from ``sig_path``."""
+    if not cfg.minhash_verify:
+        decide.near(spill.buckets(), None, cfg.minhash_threshold, state)
+        return
     with open(sig_path, "rb") as fh:
-        for lo in range(0, len(u), VERIFY_CHUNK):
-            cu, cv = u[lo : lo + VERIFY_CHUNK], v[lo : lo + VERIFY_CHUNK]
-            rows, where = np.unique(np.concatenate([cu, cv]), return_inverse=True)
-            sigs = read_rows(fh.fileno(), rows, num_perm)
-            yield lo, verified_pairs(sigs[where[: len(cu)]], sigs[where[len(cu) :]], threshold)
+        decide.near(spill.buckets(), lambda rows: read_rows(fh.fileno(), rows, cfg.num_perm),
+                    cfg.minhash_threshold, state)
 
 
 def read_rows(fd: int, rows: np.ndarray, num_perm: int) -> np.ndarray:
@@ -237,18 +175,12 @@ def read_rows(fd: int, rows: np.ndarray, num_perm: int) -> np.ndarray:
 
 
 def _paragraph(
-    cfg: DedupConfig, spill: SpillBuckets, state: _State, file_starts: np.ndarray, out_dir: Path
+    cfg: DedupConfig, spill: SpillBuckets, state: State, file_starts: np.ndarray, out_dir: Path
 ) -> None:
     """Units repeated at least ``paragraph_min_repeats`` times among the surviving
     documents go everywhere after their first occurrence; removals are spilled per file."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for records in spill.buckets():
-        records = records[state.status[records["doc"]] == STATUS_KEPT]
-        records, starts = _sorted_groups(records, "key", "doc", "unit")
-        sizes = np.diff(starts)
-        rank = np.arange(len(records)) - np.repeat(starts[:-1], sizes) + 1  # from 1, as Spark's row_number
-        drop = decisions.unit_removed(np.repeat(sizes, sizes), rank, cfg.paragraph_min_repeats)
-        removed = records[drop]
+    for removed in decide.removed_units(spill.buckets(), state, cfg.paragraph_min_repeats):
         file_of = np.searchsorted(file_starts, removed["doc"], side="right") - 1
         for f in np.unique(file_of):
             rows = removed[file_of == f]
@@ -256,27 +188,12 @@ def _paragraph(
                 structured(DOC_UNIT, doc=rows["doc"], unit=rows["unit"]).tofile(fh)
 
 
-def _example_members(state: _State) -> dict[int, list[int]]:
-    """The largest few near-duplicate clusters: label -> first members."""
-    labels = state.cluster[state.in_cluster]
-    if len(labels) == 0:
-        return {}
-    values, counts = np.unique(labels, return_counts=True)
-    top = values[np.argsort(-counts, kind="stable")[:EXAMPLE_CLUSTERS]]
-    members = np.flatnonzero(state.in_cluster & np.isin(state.cluster, top))
-    out: dict[int, list[int]] = {int(t): [] for t in top}
-    for m in members:
-        if len(out[int(state.cluster[m])]) < EXAMPLE_MEMBERS:
-            out[int(state.cluster[m])].append(int(m))
-    return out
-
-
 def _write(
     cfg: DedupConfig,
     input_files: list[str],
     names: list[tuple[str, str]],
     file_starts: np.ndarray,
-    state: _State,
+    state: State,
     work: Path,
     kept_dir: str,
     rejected_dir: str,
@@ -299,26 +216,14 @@ def _write(
             {doc: rep_ids[doc] for doc in set(refs)}, frozenset(m for m in example_docs if lo <= m < hi),
         ))
     outcomes: list[WriteResult] = fork_map(write_part, jobs, workers)
-    removed: dict[str, int] = {}
-    cpu: Counter[str] = Counter()
-    result.report["_example_texts"] = {}
-    for out in outcomes:
-        result.kept += out.kept
-        result.bytes_kept += out.bytes_kept
-        result.units_removed += out.units_removed
-        result.report["_example_texts"].update(out.example_texts)
-        cpu += out.cpu
-        for key, count in out.removed.items():
-            removed[key] = removed.get(key, 0) + count
-    result.removed = dict(sorted(removed.items()))
+    result.report["_example_texts"], cpu = add_written(result, outcomes)
     result.seconds.update(cpu)
 
 
-def _representative_ids(input_files: list[str], file_starts: np.ndarray, state: _State) -> dict[int, str]:
+def _representative_ids(input_files: list[str], file_starts: np.ndarray, state: State) -> dict[int, str]:
     """Ids of the documents others point to (exact originals, cluster representatives),
     read from the ``id`` column only."""
-    wanted = np.unique(np.concatenate([state.duplicate_of[state.status == STATUS_EXACT],
-                                       state.cluster[state.in_cluster]]))
+    wanted = decide.referenced(state)
     out: dict[int, str] = {}
     for f, path in enumerate(input_files):
         lo, hi = int(file_starts[f]), int(file_starts[f + 1])
@@ -327,27 +232,3 @@ def _representative_ids(input_files: list[str], file_starts: np.ndarray, state: 
             ids = storage.parquet_file(path).read(columns=["id"]).column(0)
             out.update(zip((rows + lo).tolist(), pc.take(ids, rows).to_pylist()))
     return out
-
-
-def _finish_report(
-    result: DedupResult, state: _State, hasher: NearDupHasher | None, examples: dict[int, list[int]]
-) -> None:
-    texts = result.report.pop("_example_texts", {})
-    labels = state.cluster[state.in_cluster]
-    sizes = np.unique(labels, return_counts=True)[1] if len(labels) else np.zeros(0, dtype=np.int64)
-    result.report.update(
-        {
-            "duplicates_per_level": dict(result.removed),
-            "clusters": int(len(sizes)),
-            "cluster_sizes": size_histogram(sizes),
-            "example_clusters": [
-                {
-                    "kept": texts[label][0],
-                    "size": int((labels == label).sum()),
-                    "members": [{"id": texts[m][0], "text": texts[m][1]} for m in members],
-                }
-                for label, members in examples.items()
-            ],
-            "params": hasher.params() if hasher is not None else None,
-        }
-    )

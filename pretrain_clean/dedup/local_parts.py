@@ -23,7 +23,7 @@ from pretrain_clean.dedup.decisions import too_short
 from pretrain_clean.dedup.exact import exact_key
 from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.paragraph import paragraph_hashes_batch, rewrite, unit_hashes
-from pretrain_clean.dedup.report import REASONS, STATUS_EXACT, STATUS_KEPT, STATUS_SHORT
+from pretrain_clean.dedup.report import REASONS, STATUS_EXACT, STATUS_KEPT, STATUS_SHORT, DedupResult
 from pretrain_clean.dedup.spill import SpillBuckets
 from pretrain_clean.pipeline import storage
 
@@ -168,6 +168,24 @@ class WriteResult:
     cpu: Counter[str] = field(default_factory=Counter)
     """CPU seconds per step: ``write_read_cpu`` (decode the part), ``write_apply_cpu``
     (meta, rewritten texts, filters), ``write_parquet_cpu`` (encode and write)."""
+
+
+def add_written(result: DedupResult, written: list[WriteResult]) -> tuple[dict[int, tuple[str, str]], Counter[str]]:
+    """Add the written parts' counts to ``result`` (``removed`` sorted by key); their example
+    texts and CPU seconds per step."""
+    removed: dict[str, int] = {}
+    texts: dict[int, tuple[str, str]] = {}
+    cpu: Counter[str] = Counter()
+    for out in written:
+        result.kept += out.kept
+        result.bytes_kept += out.bytes_kept
+        result.units_removed += out.units_removed
+        texts.update(out.example_texts)
+        cpu += out.cpu
+        for key, count in out.removed.items():
+            removed[key] = removed.get(key, 0) + count
+    result.removed = dict(sorted(removed.items()))
+    return texts, cpu
 
 
 def write_part(job: WriteJob) -> WriteResult:

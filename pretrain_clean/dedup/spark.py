@@ -11,12 +11,14 @@ the two engines' outputs are the same code. Candidate edges found by LSH are few
 near-duplicates' number): up to :data:`DRIVER_EDGES` of them are joined into components on
 the driver (:func:`dedup.components.connected_components`); more go through the
 large-star/small-star joins of :mod:`dedup.spark_components`. Only those edges, counts, a
-histogram and a few example rows reach the driver.
+histogram and a few example rows reach the driver. Inputs whose features fit
+``[dedup] spark_driver_bytes`` skip all this: :mod:`dedup.spark_driver` decides them on the
+driver with the local engine's code, in two Spark jobs instead of a dozen.
 """
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -38,6 +40,8 @@ from pretrain_clean.dedup.report import (
     write_report,
 )
 from pretrain_clean.dedup.spark_components import spark_connected_components
+from pretrain_clean.dedup.spark_driver import Phases, feature_bytes, run_on_driver
+from pretrain_clean.dedup.local_parts import add_written
 from pretrain_clean.dedup.spark_io import ROW_BITS, read_features, write_parts
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions, small_input_settings
@@ -48,14 +52,6 @@ if TYPE_CHECKING:
 DRIVER_EDGES = 5_000_000
 """Verified candidate edges (16 bytes each) collected to the driver for connected
 components; above this the components are computed with DataFrame joins instead."""
-
-
-class Phases(Protocol):
-    """Where the phases' progress goes (:class:`pipeline.progress.PhaseProgress`)."""
-
-    def start(self, phase: str) -> None: ...
-
-    def end(self, note: str = "") -> None: ...
 
 
 class _Silent:
@@ -77,8 +73,13 @@ def run_dedup_spark(
     progress: Phases | None = None,
 ) -> DedupResult:
     """Spark twin of :func:`dedup.local.run_dedup_local` (same outputs, same report);
-    ``progress`` hears each phase start and end."""
+    ``progress`` hears each phase start and end. Inputs whose features fit
+    ``cfg.spark_driver_bytes`` are decided on the driver (:mod:`dedup.spark_driver`)."""
     names = output_names(input_files)
+    if feature_bytes(cfg, input_files) <= cfg.spark_driver_bytes:
+        result = run_on_driver(spark, cfg, input_files, names, kept_dir, rejected_dir, progress or _Silent())
+        write_report(result, work_dir)
+        return result
     input_bytes = sum(storage.size(p) for p in input_files)
     set_shuffle_partitions(spark, input_bytes)
     with small_input_settings(spark, input_bytes):
@@ -138,16 +139,7 @@ def _run(spark: "SparkSession", cfg: DedupConfig, input_files: list[str], names:
     written, bytes_in = write_parts(per_document, cfg, input_files, names, kept_dir, rejected_dir,
                                     frozenset(m for _, ms in examples.values() for m in ms))
     result.documents_in, result.bytes_in = sum(rows), bytes_in  # write_parts checked every part's rows
-    texts: dict[int, tuple[str, str]] = {}
-    removed: dict[str, int] = {}
-    for out in written:
-        result.kept += out.kept
-        result.bytes_kept += out.bytes_kept
-        result.units_removed += out.units_removed
-        texts.update(out.example_texts)
-        for key, count in out.removed.items():
-            removed[key] = removed.get(key, 0) + count
-    result.removed = dict(sorted(removed.items()))
+    texts, _ = add_written(result, written)
     result.seconds["write"] = time.perf_counter() - t0
     progress.end(f"kept {result.kept:,} of {result.documents_in:,}")
     if clusters is not None and sizes is None:

@@ -8,6 +8,7 @@ trained with, so both sides import these functions.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from typing import Iterable
 
@@ -58,7 +59,8 @@ _FOLD_KEEP_NEWLINES = _FoldTable({ord("\n"): "\n"})
 _ASCII_FOLD = bytes(ord(_FOLD_KEEP_NEWLINES[c] or " ") for c in range(128)) + bytes(range(128, 256))
 _ASCII_DROPPED = bytes(c for c in range(128) if not _FOLD_KEEP_NEWLINES[c])
 """``_FOLD_KEEP_NEWLINES`` on ASCII as a ``bytes.translate`` table and deletions (it maps each
-ASCII character to one ASCII character or drops it: digits to 0, controls but ``\n`` away)."""
+ASCII character to one ASCII character or drops it: digits to 0, controls but ``\n`` away);
+on UTF-8 bytes it leaves every non-ASCII character's bytes as they are."""
 
 
 def normalize_line(line: str) -> str:
@@ -89,11 +91,19 @@ def normalize_text_lines(text: str) -> list[str]:
     ['elan 0000', 'οδος', 'ok']
     """
     text = "\n".join(map(str.strip, text.split("\n"))).lower()
-    if text.isascii():
-        text = text.encode("ascii").translate(_ASCII_FOLD, _ASCII_DROPPED).decode("ascii")
-    else:
-        text = unicodedata.normalize("NFD", text).translate(_FOLD_KEEP_NEWLINES)
+    if not text.isascii():
+        # the table only for the non-ASCII runs (a dict look-up per character is the slow part);
+        # the ASCII fold below leaves what they become as it is (tested on every code point)
+        text = _NON_ASCII_RUN.sub(_fold_run, unicodedata.normalize("NFD", text))
+    text = text.encode("utf-8", "surrogatepass").translate(_ASCII_FOLD, _ASCII_DROPPED).decode("utf-8", "surrogatepass")
     return [line for line in text.split("\n") if line]
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return match.group().translate(_FOLD_KEEP_NEWLINES)
 
 
 def doc_log10_score(line_scores: Iterable[tuple[float, int]]) -> tuple[float, int]:

@@ -43,22 +43,24 @@ class FineWebQuality(Stage):
         if self.skip_chinese and tf.is_chinese(doc):
             return None
         text = doc.text
-        lines = [line for line in text.split("\n") if line.strip()]
+        lines = list(filter(str.strip, text.split("\n")))  # the non-blank lines, as written
         if not lines:
             return "empty"
         if self.line_punct_thr is not None:
-            ratio = sum(1 for line in lines if line.endswith(_STOP_CHARS)) / len(lines)
+            ratio = sum([line.endswith(_STOP_CHARS) for line in lines]) / len(lines)
             if ratio < self.line_punct_thr and not (ratio == 0 and self.line_punct_exclude_zero):
                 return "few_punctuated_lines"
         if self.short_line_thr is not None:
-            ratio = sum(1 for line in lines if len(line) <= self.short_line_length) / len(lines)
+            short = self.short_line_length
+            ratio = sum([len(line) <= short for line in lines]) / len(lines)
             if ratio > self.short_line_thr:
                 return "too_many_short_lines"
+        newlines = text.count("\n")
         if self.char_duplicates_ratio is not None:
-            ratio = tf.find_duplicates(lines)[1] / (len(text) - text.count("\n"))
+            ratio = tf.find_duplicates(lines)[1] / (len(text) - newlines)
             if ratio > self.char_duplicates_ratio:
                 return "duplicate_line_chars"
         if self.new_line_ratio is not None:
-            if text.count("\n") / len(tf.words(doc)) > self.new_line_ratio:
+            if newlines / len(tf.words(doc)) > self.new_line_ratio:
                 return "too_many_newlines_per_word"
         return None

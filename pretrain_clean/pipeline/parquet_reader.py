@@ -4,7 +4,9 @@ Every readable row group is read: a row group that cannot be decoded (a corrupt 
 bad checksum) costs its own rows only, each quarantined ``corrupt_row_group`` with the row
 count taken from the footer. A string that is not valid UTF-8 costs its row only
 (``invalid_utf8``), and so does any value Python cannot hold, like a date past year 9999
-(``invalid_value``). Memory is bounded by a batch of :data:`BATCH_ROWS` rows.
+(``invalid_value``). Memory is bounded by a batch: at most :data:`BATCH_ROWS` rows and, by
+the row group's own (uncompressed) size per row, about :data:`BATCH_BYTES` of data, so a file
+of large texts is read a few rows at a time.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from pretrain_clean.pipeline.config import InputConfig
 from pretrain_clean.pipeline.records import Quarantined, Record, make_document
 
 BATCH_ROWS = 1024
+BATCH_BYTES = 64 * 2**20
+"""Uncompressed bytes a batch aims at (from the row group's footer: its size over its rows)."""
 DATA_ERRORS = (OSError, pa.ArrowException, ValueError)
 """What pyarrow raises on corrupt bytes (``ArrowInvalid``, ``OSError``: bad page, ...)."""
 
@@ -41,7 +45,7 @@ def read_parquet(path: str, raw: BinaryIO, cfg: InputConfig, source: str,
     for group in range(lo, hi):
         rows = meta.row_group(group).num_rows
         done = 0
-        batches = parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[group])
+        batches = parquet.iter_batches(batch_size=batch_rows(meta.row_group(group)), row_groups=[group])
         while done < rows:
             try:
                 batch = next(batches)
@@ -55,6 +59,18 @@ def read_parquet(path: str, raw: BinaryIO, cfg: InputConfig, source: str,
             yield from _batch_records(batch, cfg, source, first + done)
             done += batch.num_rows
         first += rows
+
+
+def batch_rows(group: Any) -> int:
+    """Rows per batch for a row group (its ``RowGroupMetaData``): :data:`BATCH_ROWS`, fewer
+    when its rows average more than ``BATCH_BYTES / BATCH_ROWS`` bytes, at least one.
+
+    >>> from types import SimpleNamespace as G
+    >>> batch_rows(G(num_rows=10, total_byte_size=100)), batch_rows(G(num_rows=10, total_byte_size=10 * 2**30))
+    (1024, 1)
+    """
+    per_row = group.total_byte_size / max(group.num_rows, 1)
+    return max(1, min(BATCH_ROWS, int(BATCH_BYTES // per_row) if per_row > 0 else BATCH_ROWS))
 
 
 def _batch_records(batch: pa.RecordBatch, cfg: InputConfig, source: str, first: int) -> Iterator[Record]:

@@ -127,7 +127,9 @@ def _run_part(
         if skipped:
             writers["rejected"].write_rows(outcome_columns(skipped, rejected=True))
             skipped.clear()
-        return time.perf_counter() - start
+        spent = time.perf_counter() - start
+        stats.write_seconds += spent
+        return spent
 
     def flush() -> float:
         start = time.perf_counter()

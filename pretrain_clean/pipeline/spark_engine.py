@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask, process_part
+from pretrain_clean.pipeline.spark_cds import driver_cds_options
 from pretrain_clean.pipeline.progress import PartsProgress
 from pretrain_clean.pipeline.stats import Stats
 
@@ -32,7 +33,12 @@ LOCAL_DRIVER_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 driver JVM only plans and schedules small jobs while Python does the work, and C1-only JIT plus
 the serial collector cut its CPU by about a third (docs/cluster.md, "Spark local[2]")."""
 
-_JAVA_OPTIONS_KEY = re.compile(r"^\s*spark\.driver\.extraJavaOptions[\s=:]", re.MULTILINE)
+
+def _in_defaults(defaults_file: Path | None, key: str) -> bool:
+    """Whether ``spark-defaults.conf`` sets ``key`` (a line not commented out)."""
+    if defaults_file is None or not defaults_file.is_file():
+        return False
+    return re.search(rf"^\s*{re.escape(key)}[\s=:]", defaults_file.read_text(), re.MULTILINE) is not None
 
 
 def local_driver_java_options(master: str | None, environ: Mapping[str, str], defaults_file: Path | None) -> str | None:
@@ -48,9 +54,23 @@ def local_driver_java_options(master: str | None, environ: Mapping[str, str], de
         return None
     if environ.get("JDK_JAVA_OPTIONS") or environ.get("JAVA_TOOL_OPTIONS"):
         return None
-    if defaults_file is not None and defaults_file.is_file() and _JAVA_OPTIONS_KEY.search(defaults_file.read_text()):
+    if _in_defaults(defaults_file, "spark.driver.extraJavaOptions"):
         return None
     return LOCAL_DRIVER_JAVA_OPTIONS
+
+
+CONSOLE_PROGRESS = "spark.ui.showConsoleProgress"
+
+
+def console_progress_off(environ: Mapping[str, str], defaults_file: Path | None) -> bool:
+    """Whether a JVM we launch should get ``spark.ui.showConsoleProgress=false``: Spark turns
+    its console progress bar on for a JVM started from Python (it counts as a shell), which
+    then drew over our own progress lines and printed under ``--quiet``. The user's setting
+    (``PYSPARK_SUBMIT_ARGS``, a ``--properties-file`` there, ``spark-defaults.conf``) wins."""
+    submit_args = environ.get("PYSPARK_SUBMIT_ARGS", "")
+    if CONSOLE_PROGRESS in submit_args or "--properties-file" in submit_args:
+        return False
+    return not _in_defaults(defaults_file, CONSOLE_PROGRESS)
 
 
 def _spark_defaults_file() -> Path | None:
@@ -63,7 +83,9 @@ def _spark_defaults_file() -> Path | None:
 def spark_session(app_name: str = "pretrain-clean", master: str | None = None):  # noqa: ANN201
     """The active session; else a new one on ``master`` if given; else with spark-submit's
     settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores.
-    A driver JVM started here for a local master gets :data:`LOCAL_DRIVER_JAVA_OPTIONS`."""
+    A driver JVM started here for a local master gets :data:`LOCAL_DRIVER_JAVA_OPTIONS` (and
+    the opt-in class-data-sharing archive, :mod:`pipeline.spark_cds`), and
+    any JVM started here no console progress bar (:func:`console_progress_off`)."""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -74,9 +96,12 @@ def spark_session(app_name: str = "pretrain-clean", master: str | None = None): 
     builder = SparkSession.builder.appName(app_name)
     launch = SparkConf(loadDefaults=False)
     if SparkContext._gateway is None and "PYSPARK_GATEWAY_PORT" not in os.environ:  # we start the JVM
-        options = local_driver_java_options(master, os.environ, _spark_defaults_file())
+        defaults = _spark_defaults_file()
+        options = local_driver_java_options(master, os.environ, defaults)
         if options:  # only the launcher's command line can set them: the JVM reads them at start
-            launch.set("spark.driver.extraJavaOptions", options)
+            launch.set("spark.driver.extraJavaOptions", f"{options} {driver_cds_options(os.environ)}".strip())
+        if console_progress_off(os.environ, defaults):
+            launch.set(CONSOLE_PROGRESS, "false")
     SparkContext._ensure_initialized(conf=launch)  # under spark-submit: SparkConf() then holds its --conf values
     if not SparkConf().contains("spark.log.level"):  # Spark's own INFO lines only when asked for
         builder = builder.config("spark.log.level", "WARN")
