@@ -41,3 +41,15 @@ def test_no_repeats_counts_zero(tmp_path: Path) -> None:
     spec = parse_config({}, ROOT)
     stats = clean(spec, [str(tmp_path / "in")], str(tmp_path / "out"), CleanOptions(show_progress=False))
     assert stats.duplicate_ids == 0 and stats.kept == 100
+
+
+def test_id_hashes_read_the_named_column_whatever_its_place(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from pretrain_clean.pipeline.ids import count_duplicates, id_hashes
+    pq.write_table(pa.table({"other": ["x", "x", "x"], "id": ["a", "b", "a"]}), tmp_path / "t.parquet")
+    hashes = id_hashes([str(tmp_path / "t.parquet")])
+    assert len(hashes) == 3 and hashes.dtype.name == "uint64"
+    assert hashes[0] == hashes[2] != hashes[1]
+    assert count_duplicates(hashes) == 1
+    assert count_duplicates(id_hashes([str(tmp_path / "t.parquet")], column="other")) == 2

@@ -8,6 +8,7 @@ import sys
 import pyarrow as pa
 import pytest
 
+from pretrain_clean.pipeline import writers
 from pretrain_clean.pipeline.writers import KEPT_SCHEMA, QUARANTINE_SCHEMA, int64_array, record_batch, string_array
 
 ALPHABET = ["a", "Z", " ", "\n", "é", "中", "😀", "\x00", "’", "\u2028"]
@@ -55,3 +56,49 @@ print("pandas" in sys.modules)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
     assert KEPT_SCHEMA.names[0] == "id"
+
+
+@pytest.mark.parametrize("values", [[None], [None, None], ["a", None], [None, "b"], ["", ""]])
+def test_null_and_empty_strings_stay_apart(values: list) -> None:
+    assert string_array(values).equals(pa.array(values, pa.string()))
+    assert string_array(values).to_pylist() == values
+    ints = [None if v is None else len(v) for v in values]
+    assert int64_array(ints).to_pylist() == ints
+
+
+@pytest.mark.parametrize(("limit", "ok"), [(5, True), (6, True), (4, False)])
+def test_a_batch_s_string_bytes_at_and_around_the_limit(limit: int, ok: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five bytes of strings pass a limit of 5 or 6 and are refused at 4, naming the size."""
+    monkeypatch.setattr(writers, "MAX_STRING_BYTES", limit)
+    if ok:
+        assert string_array(["ab", "cde"]).to_pylist() == ["ab", "cde"]
+    else:
+        with pytest.raises(ValueError, match=r"^a batch's strings hold 5 bytes, more than a parquet string column's 2 GiB"):
+            string_array(["ab", "cde"])
+
+
+def test_the_writer_counts_every_row_it_writes(tmp_path) -> None:
+    w = writers.AtomicParquetWriter(tmp_path / "q.parquet", QUARANTINE_SCHEMA)
+    for n in (2, 3):
+        w.write_rows({"source": ["a"] * n, "position": list(range(n)), "kind": ["k"] * n, "error": ["e"] * n,
+                      "raw": ["r"] * n})
+    w.write_rows({})
+    w.commit()
+    import pyarrow.parquet as pq
+    assert w.rows == 5 == pq.ParquetFile(tmp_path / "q.parquet").metadata.num_rows
+
+
+def test_meta_json_is_deterministic_utf8_and_never_fails() -> None:
+    """Sorted keys (the same text for the same meta on both engines), characters as written,
+    values JSON cannot hold written as their str."""
+    from pathlib import PurePosixPath
+    assert writers.meta_json({"b": 1, "a": "中文 é"}) == '{"a": "中文 é", "b": 1}'
+    assert writers.meta_json({"p": PurePosixPath("x/y")}) == '{"p": "x/y"}'
+
+
+def test_parts_are_written_with_zstd(tmp_path) -> None:
+    import pyarrow.parquet as pq
+    w = writers.AtomicParquetWriter(tmp_path / "k.parquet", QUARANTINE_SCHEMA)
+    w.write_rows({"source": ["a"], "position": [1], "kind": ["k"], "error": ["e"], "raw": ["r"]})
+    w.commit()
+    assert pq.ParquetFile(tmp_path / "k.parquet").metadata.row_group(0).column(0).compression == "ZSTD"

@@ -38,6 +38,10 @@ def meta_json(meta: dict[str, Any]) -> str:
     return json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
 
 
+MAX_STRING_BYTES = 2**31 - 1
+"""The most bytes one string column of a batch holds (its offsets are 32-bit)."""
+
+
 def _validity(values: list[Any]) -> pa.Buffer | None:
     """The validity bitmap of ``values`` (None: no nulls)."""
     if all(v is not None for v in values):
@@ -52,7 +56,7 @@ def string_array(values: list[str | None]) -> pa.Array:
     encoded = [b"" if v is None else v.encode("utf-8") for v in values]
     offsets = np.zeros(len(values) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
-    if offsets[-1] >= 2**31:
+    if offsets[-1] > MAX_STRING_BYTES:
         raise ValueError(f"a batch's strings hold {offsets[-1]:,} bytes, more than a parquet string column's "
                          "2 GiB: lower run.batch_size")
     buffers = [_validity(values), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(encoded))]
