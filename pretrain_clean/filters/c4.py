@@ -22,6 +22,7 @@ from itertools import compress, count as count_from
 from dataclasses import dataclass, fields
 from typing import ClassVar, NamedTuple
 
+from pretrain_clean import native
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.filters import text_features as tf
@@ -45,6 +46,7 @@ _LINE_PHRASES = ("lorem ipsum", "javascript", *POLICY_SUBSTRINGS)
 """What the line pass looks for in lower-cased lines."""
 _TEXT_LOOKS = tuple(dict.fromkeys("cookie" if "cookie" in p else p for p in _LINE_PHRASES))
 """What the lower-cased text is searched for first: every line phrase holds one of these."""
+_c4_keep = native.load("filters._lines", 1).c4_keep
 
 
 def _is_punct(token: str) -> bool:
@@ -118,12 +120,24 @@ class _C4LineRules(Stage):
         return doc.cached(f"c4_scan{self._line_key()}", self._scan)
 
     def _scan(self, doc: Document) -> LineScan:
-        kept: list[tuple[int, str]] = []
-        lorem = curly = False
         # A phrase looked for in a lower-cased line is in the lower-cased text too, unless
         # cutting a citation joined it: one look at the text spares most texts the per-line look.
-        whole = doc.text.lower()
-        look = "[" in doc.text or any(p in whole for p in _TEXT_LOOKS)
+        look = "[" in doc.text
+        if not look:
+            lower = doc.text.lower()
+            look = any(p in lower for p in _TEXT_LOOKS)
+        max_word, min_words = self.max_word_length, self.min_words_per_line
+        if not look and (max_word is None or max_word >= 0):
+            # nothing to cut or look for: the same checks in C (_lines.c), most texts
+            kept, curly = _c4_keep(tf.lines(doc), -1 if max_word is None else max_word, min_words or 0,
+                                   self.filter_no_terminal_punct)
+            return LineScan(kept, False, curly)
+        return self._scan_lines(doc, look)
+
+    def _scan_lines(self, doc: Document, look: bool) -> LineScan:
+        """The line pass in Python, for any text (``look``: a line may hold a phrase C4 looks for)."""
+        kept: list[tuple[int, str]] = []
+        lorem = curly = False
         max_word, min_words = self.max_word_length, self.min_words_per_line
         cut, punct, javascript, policy = (self.remove_citations, self.filter_no_terminal_punct,
                                           self.filter_javascript, self.filter_policy)

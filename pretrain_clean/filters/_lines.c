@@ -1,0 +1,224 @@
+/* Line passes of the C4 and FineWeb rules in C: pretrain_clean.filters._lines.
+ *
+ * c4_keep(lines, max_word, min_words, punct) -> (kept, curly)
+ *   C4's line pass over a text without "[" and without the phrases C4 looks for (the caller,
+ *   filters/c4.py, checks; its Python loop handles every other text). For each line i:
+ *   line = lines[i].strip(); dropped when max_word >= 0 and a whitespace-separated word is
+ *   longer than max_word; when punct and the line does not end with . ? ! " ' or ends with
+ *   "..."; when min_words > 0 and it has fewer whitespace-separated words. Otherwise
+ *   (i, line) is appended to kept, and curly is True once a kept line holds "{".
+ *
+ * fineweb_counts(text, stops, short_length) -> (lines, punctuated, short, duplicate_chars)
+ *   Over the non-blank lines of text.split("\n") (a line with a non-whitespace character),
+ *   as written: their number, those whose last character is in the frozenset stops, those of at
+ *   most short_length characters, and the characters of the lines equal to an earlier one
+ *   (filters/text_features.find_duplicates).
+ *
+ * Whitespace is str.strip()'s and str.split()'s (Py_UNICODE_ISSPACE); lengths are code
+ * points. tests/test_line_passes.py compares both with the plain Python on every code point
+ * at the line ends and at each threshold.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define READ(i) PyUnicode_READ(kind, data, (i))
+#define SPACE(i) Py_UNICODE_ISSPACE(READ(i))
+
+/* Longest whitespace-separated word of text[start:end], stopping once above `limit`. */
+static Py_ssize_t longest_word(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_ssize_t limit) {
+    Py_ssize_t longest = 0, i = start;
+    while (i < end) {
+        while (i < end && SPACE(i))
+            i++;
+        Py_ssize_t word = i;
+        while (i < end && !SPACE(i))
+            i++;
+        if (i - word > longest && (longest = i - word) > limit)
+            break;
+    }
+    return longest;
+}
+
+/* Whitespace-separated words of text[start:end], counting no further than `limit`. */
+static Py_ssize_t count_words(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_ssize_t limit) {
+    Py_ssize_t words = 0, i = start;
+    while (i < end && words < limit) {
+        while (i < end && SPACE(i))
+            i++;
+        if (i == end)
+            break;
+        words++;
+        while (i < end && !SPACE(i))
+            i++;
+    }
+    return words;
+}
+
+static int c4_ends_sentence(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    if (end == start)
+        return 0;
+    Py_UCS4 last = READ(end - 1);
+    if (last != '.' && last != '?' && last != '!' && last != '"' && last != '\'')
+        return 0;
+    return !(end - start >= 3 && last == '.' && READ(end - 2) == '.' && READ(end - 3) == '.');
+}
+
+static PyObject *c4_keep(PyObject *self, PyObject *args) {
+    PyObject *lines;
+    Py_ssize_t max_word, min_words;
+    int punct;
+    if (!PyArg_ParseTuple(args, "O!nnp:c4_keep", &PyList_Type, &lines, &max_word, &min_words, &punct))
+        return NULL;
+    PyObject *kept = PyList_New(0);
+    if (kept == NULL)
+        return NULL;
+    int curly = 0;
+    for (Py_ssize_t index = 0; index < PyList_GET_SIZE(lines); index++) {
+        PyObject *raw = PyList_GET_ITEM(lines, index);
+        if (!PyUnicode_Check(raw)) {
+            PyErr_Format(PyExc_TypeError, "c4_keep: line %zd is %.100s, not str", index, Py_TYPE(raw)->tp_name);
+            goto fail;
+        }
+        if (PyUnicode_READY(raw) < 0)
+            goto fail;
+        int kind = PyUnicode_KIND(raw);
+        const void *data = PyUnicode_DATA(raw);
+        Py_ssize_t start = 0, end = PyUnicode_GET_LENGTH(raw);
+        while (start < end && SPACE(start))
+            start++;
+        while (end > start && SPACE(end - 1))
+            end--;
+        if (max_word >= 0 && end - start > max_word && longest_word(kind, data, start, end, max_word) > max_word)
+            continue;
+        if (punct && !c4_ends_sentence(kind, data, start, end))
+            continue;
+        if (min_words > 0 && count_words(kind, data, start, end, min_words) < min_words)
+            continue;
+        if (!curly)
+            curly = PyUnicode_FindChar(raw, '{', start, end, 1) >= 0;
+        PyObject *line = PyUnicode_Substring(raw, start, end);
+        PyObject *pair = line == NULL ? NULL : Py_BuildValue("(nN)", index, line);
+        if (pair == NULL || PyList_Append(kept, pair) < 0) {
+            Py_XDECREF(pair);
+            goto fail;
+        }
+        Py_DECREF(pair);
+    }
+    return Py_BuildValue("(NO)", kept, curly ? Py_True : Py_False);
+fail:
+    Py_DECREF(kept);
+    return NULL;
+}
+
+typedef struct {
+    uint64_t hash;
+    Py_ssize_t start, end; /* end == -1: empty slot */
+} Seen;
+
+/* Hash of the bytes data[start:end] (a line, in its text's kind), 8 bytes at a time. */
+static uint64_t bytes_hash(const char *data, size_t start, size_t end) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (end - start);
+    size_t i = start;
+    for (; i + 8 <= end; i += 8) {
+        uint64_t word;
+        memcpy(&word, data + i, 8);
+        h = (h ^ word) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, data + i, end - i);
+    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 29);
+}
+
+/* 1 when bytes data[start:end] were seen before (else they are recorded); table has a free slot. */
+static int seen_before(Seen *table, size_t mask, const char *data, Py_ssize_t start, Py_ssize_t end) {
+    uint64_t h = bytes_hash(data, (size_t)start, (size_t)end);
+    size_t i = (size_t)h & mask;
+    for (; table[i].end >= 0; i = (i + 1) & mask) {
+        Seen *s = &table[i];
+        if (s->hash == h && s->end - s->start == end - start && memcmp(data + start, data + s->start, (size_t)(end - start)) == 0)
+            return 1;
+    }
+    table[i].hash = h;
+    table[i].start = start;
+    table[i].end = end;
+    return 0;
+}
+
+/* Index of the first "\n" in text[start:length], or length. */
+static Py_ssize_t find_newline(int kind, const void *data, Py_ssize_t start, Py_ssize_t length) {
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const char *found = memchr((const char *)data + start, '\n', (size_t)(length - start));
+        return found == NULL ? length : found - (const char *)data;
+    }
+    while (start < length && READ(start) != '\n')
+        start++;
+    return start;
+}
+
+static PyObject *fineweb_counts(PyObject *self, PyObject *args) {
+    PyObject *text, *stops;
+    Py_ssize_t short_length;
+    if (!PyArg_ParseTuple(args, "UO!n:fineweb_counts", &text, &PyFrozenSet_Type, &stops, &short_length)
+        || PyUnicode_READY(text) < 0)
+        return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    size_t size = 16;
+    for (Py_ssize_t i = find_newline(kind, data, 0, length); i < length; i = find_newline(kind, data, i + 1, length))
+        size += 2; /* at most newlines + 1 lines: a table at most half full */
+    size_t mask = 1;
+    while (mask < size)
+        mask <<= 1;
+    Seen *table = PyMem_Malloc(mask * sizeof(Seen));
+    if (table == NULL)
+        return PyErr_NoMemory();
+    mask -= 1;
+    for (size_t i = 0; i <= mask; i++)
+        table[i].end = -1;
+    Py_ssize_t lines = 0, punctuated = 0, short_lines = 0, duplicate_chars = 0, start = 0;
+    while (start <= length) {
+        Py_ssize_t end = find_newline(kind, data, start, length), first = start;
+        while (first < end && SPACE(first))
+            first++;
+        if (first < end) { /* not blank */
+            lines++;
+            PyObject *last = PyUnicode_FromOrdinal(READ(end - 1)); /* cached for Latin-1 */
+            int found = last == NULL ? -1 : PySet_Contains(stops, last);
+            Py_XDECREF(last);
+            if (found < 0) {
+                PyMem_Free(table);
+                return NULL;
+            }
+            punctuated += found;
+            if (end - start <= short_length)
+                short_lines++;
+            if (seen_before(table, mask, data, start * kind, end * kind))
+                duplicate_chars += end - start;
+        }
+        start = end + 1;
+    }
+    PyMem_Free(table);
+    return Py_BuildValue("(nnnn)", lines, punctuated, short_lines, duplicate_chars);
+}
+
+static PyMethodDef methods[] = {
+    {"c4_keep", c4_keep, METH_VARARGS,
+     "c4_keep(lines, max_word, min_words, punct) -> (kept, curly): C4's line pass for a text without '[' or C4's phrases."},
+    {"fineweb_counts", fineweb_counts, METH_VARARGS,
+     "fineweb_counts(text, stops, short_length) -> (lines, punctuated, short, duplicate_chars) over the non-blank lines."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "C4 and FineWeb line passes in C.", -1, methods};
+
+PyMODINIT_FUNC PyInit__lines(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 1) < 0)
+        Py_CLEAR(m);
+    return m;
+}
