@@ -130,11 +130,11 @@ def test_c4_keep_refuses_what_is_not_a_list_of_str() -> None:
 STOPS = tuple(TERMINAL_PUNCTUATION)
 
 
-def fineweb_plain(text: str, short_length: int = 30) -> tuple[int, int, int, int]:
-    """What filters/fineweb.py computed before the C pass, in plain Python."""
+def fineweb_plain(text: str, short_length: int = 30) -> tuple[int, int, int, int, int]:
+    """What filters/fineweb.py computed before the C pass, in plain Python, and the chunks."""
     lines = list(filter(str.strip, text.split("\n")))
     return (len(lines), sum(line.endswith(STOPS) for line in lines), sum(len(line) <= short_length for line in lines),
-            tf.find_duplicates(lines)[1])
+            tf.find_duplicates(lines)[1], len(text.split()))
 
 
 def test_fineweb_counts_equal_the_plain_lists_on_every_code_point_ending_a_line() -> None:
@@ -171,7 +171,7 @@ def test_fineweb_counts_on_random_texts_of_each_width() -> None:
 
 
 def test_fineweb_counts_takes_any_frozenset_of_stops_and_refuses_others() -> None:
-    assert fineweb_counts("a;\nb.\nc;", frozenset(";"), 30) == (3, 2, 3, 0)
+    assert fineweb_counts("a;\nb.\nc;", frozenset(";"), 30) == (3, 2, 3, 0, 3)
     with pytest.raises(TypeError):
         fineweb_counts("a.", set("."), 30)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
@@ -185,3 +185,39 @@ def test_fineweb_stage_still_drops_duplicate_lines_by_their_characters() -> None
     stage = FineWebQuality(char_duplicates_ratio=ratio)
     assert stage.apply(Document("a", text)) is None  # at the threshold: kept
     assert FineWebQuality(char_duplicates_ratio=ratio * 0.999).apply(Document("b", text)) == "duplicate_line_chars"
+
+
+def test_every_chunk_holds_a_word_so_the_chunk_bound_is_sound() -> None:
+    """fineweb counts words only when newlines per chunk exceed the threshold: sound because
+    the tokenizer gives every whitespace-free chunk at least one token (every code point alone,
+    and random chunks of the characters its rules look at)."""
+    assert [ch for ch in EVERY_CODE_POINT if not ch.isspace() and not tf.tokenize_chunk(ch)] == []
+    rng = random.Random(2)
+    alphabet = list("ab.,'’-:/@+#()[]{}…—中é\U0001F600ntN0123") + ["http://", "www.", "n't", "..."]
+    for _ in range(3000):
+        chunk = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+        assert tf.tokenize_chunk(chunk), chunk
+
+
+def newline_decision(text: str, threshold: float) -> str | None:
+    return FineWebQuality(line_punct_thr=None, short_line_thr=None, char_duplicates_ratio=None,
+                          new_line_ratio=threshold).apply(Document("d", text))
+
+
+@pytest.mark.parametrize("words_per_line", [1, 2, 3, 4])
+@pytest.mark.parametrize("threshold", [0.25, 0.3, 1 / 3, 0.5, 1.0])
+def test_newlines_per_word_at_and_around_the_threshold_with_and_without_the_chunk_bound(
+        words_per_line: int, threshold: float) -> None:
+    # "a b c" lines: chunks = words; "it's," lines: one chunk, three words (it 's ,)
+    for line in (" ".join(["word"] * words_per_line), " ".join(["it's,"] * words_per_line)):
+        text = "\n".join([line] * 10)
+        words = len(tf.tokenize(text))
+        expected = "too_many_newlines_per_word" if 9 / words > threshold else None
+        assert newline_decision(text, threshold) == expected, (line, threshold)
+
+
+def test_newlines_per_word_exactly_at_03_is_kept_and_just_over_is_dropped() -> None:
+    at = "\n".join(["one two three four five six seven eight nine ten"] + ["x y z"] * 10)  # 10 / (10 + 30) = 0.25
+    assert newline_decision(at, 0.25) is None and newline_decision(at, 0.2499) == "too_many_newlines_per_word"
+    glued = "\n".join(["it's,"] * 4)  # 3 newlines, 4 chunks (0.75), 12 words (0.25): the bound fails, words decide
+    assert newline_decision(glued, 0.25) is None and newline_decision(glued, 0.2499) == "too_many_newlines_per_word"

@@ -8,11 +8,11 @@
  *   "..."; when min_words > 0 and it has fewer whitespace-separated words. Otherwise
  *   (i, line) is appended to kept, and curly is True once a kept line holds "{".
  *
- * fineweb_counts(text, stops, short_length) -> (lines, punctuated, short, duplicate_chars)
+ * fineweb_counts(text, stops, short_length) -> (lines, punctuated, short, duplicate_chars, chunks)
  *   Over the non-blank lines of text.split("\n") (a line with a non-whitespace character),
  *   as written: their number, those whose last character is in the frozenset stops, those of at
- *   most short_length characters, and the characters of the lines equal to an earlier one
- *   (filters/text_features.find_duplicates).
+ *   most short_length characters, the characters of the lines equal to an earlier one
+ *   (filters/text_features.find_duplicates); and len(text.split()).
  *
  * Whitespace is str.strip()'s and str.split()'s (Py_UNICODE_ISSPACE); lengths are code
  * points. tests/test_line_passes.py compares both with the plain Python on every code point
@@ -180,13 +180,18 @@ static PyObject *fineweb_counts(PyObject *self, PyObject *args) {
     mask -= 1;
     for (size_t i = 0; i <= mask; i++)
         table[i].end = -1;
-    Py_ssize_t lines = 0, punctuated = 0, short_lines = 0, duplicate_chars = 0, start = 0;
+    Py_ssize_t lines = 0, punctuated = 0, short_lines = 0, duplicate_chars = 0, chunks = 0, start = 0;
     while (start <= length) {
         Py_ssize_t end = find_newline(kind, data, start, length), first = start;
         while (first < end && SPACE(first))
             first++;
         if (first < end) { /* not blank */
             lines++;
+            int space = 1; /* chunks: each non-space after a space or the line's start */
+            for (Py_ssize_t i = first; i < end; i++) {
+                chunks += space && !SPACE(i);
+                space = SPACE(i);
+            }
             PyObject *last = PyUnicode_FromOrdinal(READ(end - 1)); /* cached for Latin-1 */
             int found = last == NULL ? -1 : PySet_Contains(stops, last);
             Py_XDECREF(last);
@@ -203,14 +208,14 @@ static PyObject *fineweb_counts(PyObject *self, PyObject *args) {
         start = end + 1;
     }
     PyMem_Free(table);
-    return Py_BuildValue("(nnnn)", lines, punctuated, short_lines, duplicate_chars);
+    return Py_BuildValue("(nnnnn)", lines, punctuated, short_lines, duplicate_chars, chunks);
 }
 
 static PyMethodDef methods[] = {
     {"c4_keep", c4_keep, METH_VARARGS,
      "c4_keep(lines, max_word, min_words, punct) -> (kept, curly): C4's line pass for a text without '[' or C4's phrases."},
     {"fineweb_counts", fineweb_counts, METH_VARARGS,
-     "fineweb_counts(text, stops, short_length) -> (lines, punctuated, short, duplicate_chars) over the non-blank lines."},
+     "fineweb_counts(text, stops, short_length) -> (lines, punctuated, short, duplicate_chars, chunks): see the module doc."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -218,7 +223,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "C4 and Fin
 
 PyMODINIT_FUNC PyInit__lines(void) {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 1) < 0)
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 2) < 0)
         Py_CLEAR(m);
     return m;
 }

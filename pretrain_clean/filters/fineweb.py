@@ -18,7 +18,7 @@ from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.filters import text_features as tf
 
-_fineweb_counts = native.load("filters._lines", 1).fineweb_counts
+_fineweb_counts = native.load("filters._lines", 2).fineweb_counts
 
 
 @dataclass
@@ -45,8 +45,10 @@ class FineWebQuality(Stage):
             return None
         text = doc.text
         # over the non-blank lines of text.split("\n"), as written, in one pass in C (_lines.c):
-        # lines, those ending in terminal punctuation, short ones, characters of repeated ones
-        lines, punctuated, short, duplicate_chars = _fineweb_counts(text, TERMINAL_PUNCTUATION, self.short_line_length)
+        # lines, those ending in terminal punctuation, short ones, characters of repeated ones;
+        # and the whitespace-delimited chunks of the text
+        lines, punctuated, short, duplicate_chars, chunks = _fineweb_counts(
+            text, TERMINAL_PUNCTUATION, self.short_line_length)
         if not lines:
             return "empty"
         if self.line_punct_thr is not None:
@@ -62,7 +64,9 @@ class FineWebQuality(Stage):
             ratio = duplicate_chars / (len(text) - newlines)
             if ratio > self.char_duplicates_ratio:
                 return "duplicate_line_chars"
-        if self.new_line_ratio is not None:
+        # every chunk holds at least one word (tokens never cross whitespace), so when the ratio
+        # per chunk passes, the ratio per word does: the words are counted only when it does not
+        if self.new_line_ratio is not None and newlines / chunks > self.new_line_ratio:
             if newlines / len(tf.words(doc)) > self.new_line_ratio:
                 return "too_many_newlines_per_word"
         return None
