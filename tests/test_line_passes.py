@@ -1,10 +1,11 @@
-"""The C line passes of C4 and FineWeb (``filters/_lines.c``, issue 14, session 6) give what the
-plain Python gives: on every code point at a line's end and as its whitespace, at each
-threshold and on each side of it, and on random texts of the characters that matter.
+"""The C line passes of C4, FineWeb and Gopher (``filters/_lines.c``, issue 14, session 6) give
+what the plain Python gives: on every code point at a line's end and as its whitespace, at
+each threshold and on each side of it, and on random texts of the characters that matter.
 
 References: C4's per-line checks are ``_C4LineRules._scan_lines`` (the Python loop, which
-still handles texts with "[" or C4's phrases); FineWeb's are the plain list computations
-below, as ``filters/fineweb.py`` wrote them before the C pass.
+still handles texts with "[" or C4's phrases); FineWeb's and Gopher's are the plain list and
+regex computations below, as ``filters/fineweb.py`` and ``filters/gopher.py`` (through
+``text_features.paragraphs`` / ``newline_runs``) wrote them before the C passes.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import sys
 import pytest
 
 from pretrain_clean.filters import text_features as tf
-from pretrain_clean.filters._lines import c4_keep, fineweb_counts
+from pretrain_clean.filters._lines import c4_keep, fineweb_counts, gopher_duplicates
 from pretrain_clean.filters.c4 import C4Lines, C4Quality, LineScan
 from pretrain_clean.filters.fineweb import FineWebQuality
 from pretrain_clean.filters.punctuation import TERMINAL_PUNCTUATION
@@ -221,3 +222,40 @@ def test_newlines_per_word_exactly_at_03_is_kept_and_just_over_is_dropped() -> N
     assert newline_decision(at, 0.25) is None and newline_decision(at, 0.2499) == "too_many_newlines_per_word"
     glued = "\n".join(["it's,"] * 4)  # 3 newlines, 4 chunks (0.75), 12 words (0.25): the bound fails, words decide
     assert newline_decision(glued, 0.25) is None and newline_decision(glued, 0.2499) == "too_many_newlines_per_word"
+
+
+# --- gopher ----------------------------------------------------------------------------------
+
+def gopher_plain(text: str) -> tuple[int, int, int, int, int, int]:
+    """Gopher's paragraphs and lines as datatrove splits them, and their repeats."""
+    import re
+
+    paragraphs, lines = re.split(r"\n{2,}", text.strip()), re.split(r"\n+", text)
+    return (len(paragraphs), *tf.find_duplicates(paragraphs), len(lines), *tf.find_duplicates(lines))
+
+
+@pytest.mark.parametrize("text", ["", "\n", "\n\n", "a", "a\n", "\na\n", "a\n\na", "a\n\n\na\n", "\n\na\n\n\nb\n\n",
+                                  " a \n\n a ", "a\nb\n\na\nb", "a\r\n\r\na", "中\n\n中\n中", "\U0001F600\n\U0001F600",
+                                  "\u3000a\n\na\u3000", "x" * 17 + "\n\n" + "x" * 17, "ab\nab\nab\n\n\n\nab"])
+def test_gopher_duplicates_equal_the_regex_splits_on_edges(text: str) -> None:
+    assert gopher_duplicates(text) == gopher_plain(text)
+
+
+@pytest.mark.parametrize("space", SPACES)
+def test_gopher_paragraphs_strip_every_whitespace_character(space: str) -> None:
+    text = f"{space}a\n\nb{space}\n\n{space}a{space}\n\na{space}"
+    assert gopher_duplicates(text) == gopher_plain(text)
+
+
+def test_gopher_duplicates_on_random_texts_of_each_width() -> None:
+    rng = random.Random(3)
+    for extra in ("", "é", "中", "\U0001F600"):
+        alphabet = ["a", "b", "\n", "\n", "\n\n", " ", "\t", extra or "c"]
+        for _ in range(3000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+            assert gopher_duplicates(text) == gopher_plain(text), repr(text)
+
+
+def test_gopher_duplicates_over_every_code_point() -> None:
+    text = "\n".join(EVERY_CODE_POINT) + "\n\n" + "\n".join(EVERY_CODE_POINT[:1000])
+    assert gopher_duplicates(text) == gopher_plain(text)

@@ -14,6 +14,11 @@
  *   most short_length characters, the characters of the lines equal to an earlier one
  *   (filters/text_features.find_duplicates); and len(text.split()).
  *
+ * gopher_duplicates(text) -> (paragraphs, repeated, repeated_chars, lines, repeated, repeated_chars)
+ *   Gopher's duplicate paragraphs and lines: the items of re.split(r"\n{2,}", text.strip()) and of
+ *   re.split(r"\n+", text), each with how many items equal an earlier item and their characters
+ *   (filters/text_features.find_duplicates).
+ *
  * Whitespace is str.strip()'s and str.split()'s (Py_UNICODE_ISSPACE); lengths are code
  * points. tests/test_line_passes.py compares both with the plain Python on every code point
  * at the line ends and at each threshold.
@@ -211,7 +216,68 @@ static PyObject *fineweb_counts(PyObject *self, PyObject *args) {
     return Py_BuildValue("(nnnnn)", lines, punctuated, short_lines, duplicate_chars, chunks);
 }
 
+/* Items of text[start:end] split on runs of at least min_run "\n": their number, and how many
+ * (and how many characters) repeat an earlier item. `table` holds mask + 1 slots, more than
+ * twice the items. */
+typedef struct {
+    Py_ssize_t items, repeated, repeated_chars;
+} Split;
+
+static Split split_duplicates(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_ssize_t min_run,
+                              Seen *table, size_t mask) {
+    Split out = {0, 0, 0};
+    for (size_t i = 0; i <= mask; i++)
+        table[i].end = -1;
+    Py_ssize_t item = start, i = start;
+    for (;;) {
+        Py_ssize_t newline = find_newline(kind, data, i, end), run = newline;
+        while (run < end && READ(run) == '\n')
+            run++;
+        if (newline == end || run - newline >= min_run) { /* the item [item, newline) ends here */
+            out.items++;
+            if (seen_before(table, mask, data, item * kind, newline * kind)) {
+                out.repeated++;
+                out.repeated_chars += newline - item;
+            }
+            if (newline == end)
+                return out;
+            item = run;
+        }
+        i = run;
+    }
+}
+
+static PyObject *gopher_duplicates(PyObject *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U:gopher_duplicates", &text) || PyUnicode_READY(text) < 0)
+        return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), start = 0, end = length;
+    size_t size = 16;
+    for (Py_ssize_t i = find_newline(kind, data, 0, length); i < length; i = find_newline(kind, data, i + 1, length))
+        size += 2; /* at most newlines + 1 items: a table at most half full */
+    size_t mask = 1;
+    while (mask < size)
+        mask <<= 1;
+    Seen *table = PyMem_Malloc(mask * sizeof(Seen));
+    if (table == NULL)
+        return PyErr_NoMemory();
+    mask -= 1;
+    while (start < end && SPACE(start))
+        start++;
+    while (end > start && SPACE(end - 1))
+        end--;
+    Split paragraphs = split_duplicates(kind, data, start, end, 2, table, mask);
+    Split lines = split_duplicates(kind, data, 0, length, 1, table, mask);
+    PyMem_Free(table);
+    return Py_BuildValue("(nnnnnn)", paragraphs.items, paragraphs.repeated, paragraphs.repeated_chars, lines.items,
+                         lines.repeated, lines.repeated_chars);
+}
+
 static PyMethodDef methods[] = {
+    {"gopher_duplicates", gopher_duplicates, METH_VARARGS,
+     "gopher_duplicates(text) -> (paragraphs, repeated, chars, lines, repeated, chars): see the module doc."},
     {"c4_keep", c4_keep, METH_VARARGS,
      "c4_keep(lines, max_word, min_words, punct) -> (kept, curly): C4's line pass for a text without '[' or C4's phrases."},
     {"fineweb_counts", fineweb_counts, METH_VARARGS,
@@ -223,7 +289,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "C4 and Fin
 
 PyMODINIT_FUNC PyInit__lines(void) {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 2) < 0)
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 3) < 0)
         Py_CLEAR(m);
     return m;
 }

@@ -46,7 +46,7 @@ _LINE_PHRASES = ("lorem ipsum", "javascript", *POLICY_SUBSTRINGS)
 """What the line pass looks for in lower-cased lines."""
 _TEXT_LOOKS = tuple(dict.fromkeys("cookie" if "cookie" in p else p for p in _LINE_PHRASES))
 """What the lower-cased text is searched for first: every line phrase holds one of these."""
-_c4_keep = native.load("filters._lines", 2).c4_keep
+_c4_keep = native.load("filters._lines", 3).c4_keep
 
 
 def _is_punct(token: str) -> bool:
