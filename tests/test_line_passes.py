@@ -1,11 +1,12 @@
 """The C line passes of C4, FineWeb and Gopher (``filters/_lines.c``, issue 14, session 6) give
-what the plain Python gives: on every code point at a line's end and as its whitespace, at
-each threshold and on each side of it, and on random texts of the characters that matter.
+what the plain Python gives: on every code point at a line's end, as its whitespace, inside a
+citation and inside a phrase; at each threshold and on each side of it; and on random texts
+of the characters that matter.
 
-References: C4's per-line checks are ``_C4LineRules._scan_lines`` (the Python loop, which
-still handles texts with "[" or C4's phrases); FineWeb's and Gopher's are the plain list and
+References: :func:`c4_plain` is the Python loop ``filters/c4.py`` ran before the C pass
+(datatrove's ``C4QualityFilter`` line loop); FineWeb's and Gopher's are the plain list and
 regex computations below, as ``filters/fineweb.py`` and ``filters/gopher.py`` (through
-``text_features.paragraphs`` / ``newline_runs``) wrote them before the C passes.
+``text_features.paragraphs`` / ``newline_runs``) wrote them before.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 
 from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters._lines import c4_keep, fineweb_counts, gopher_duplicates
-from pretrain_clean.filters.c4 import C4Lines, C4Quality, LineScan
+from pretrain_clean.filters.c4 import CITATION_RE, END_PUNCTUATION, POLICY_SUBSTRINGS, C4Lines, C4Quality, LineScan
 from pretrain_clean.filters.fineweb import FineWebQuality
 from pretrain_clean.filters.punctuation import TERMINAL_PUNCTUATION
 from pretrain_clean.pipeline.document import Document
@@ -25,41 +26,114 @@ SPACES = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
 EVERY_CODE_POINT = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
 
 
-def c4_both(text: str, look_too: bool = True, **keys: object) -> tuple[LineScan, LineScan]:
-    """C4's line pass on ``text`` by the C path and by the Python loop; with ``look_too``,
-    asserts the Python loop with the per-line phrase look agrees."""
-    stage = C4Lines(**keys)  # type: ignore[arg-type]
-    doc = Document("d", text)
-    plain = stage._scan_lines(doc, False)
-    if look_too:
-        assert stage._scan_lines(doc, True) == plain
+def c4_plain(stage: C4Lines, text: str) -> LineScan:
+    """C4's line pass in plain Python, in datatrove's order of checks (the reference)."""
+    kept: list[tuple[int, str]] = []
+    lorem = curly = False
     max_word, min_words = stage.max_word_length, stage.min_words_per_line
-    kept, curly = c4_keep(tf.lines(doc), -1 if max_word is None else max_word, min_words or 0,
-                          stage.filter_no_terminal_punct)
-    return LineScan(kept, False, curly), plain
+    for index, raw in enumerate(text.splitlines()):
+        line = raw.strip()
+        before_cut = line
+        if max_word is not None and len(line) > max_word and max(map(len, line.split())) > max_word:
+            continue
+        if stage.remove_citations:
+            line = CITATION_RE.sub("", line)
+        if stage.filter_no_terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith("...")):
+            continue
+        if min_words is not None and len(before_cut.split(None, min_words - 1)) < min_words:
+            continue
+        lower = line.lower()
+        lorem = lorem or "lorem ipsum" in lower
+        if stage.filter_javascript and "javascript" in lower:
+            continue
+        curly = curly or "{" in line
+        if stage.filter_policy and any(p in lower for p in POLICY_SUBSTRINGS):
+            continue
+        kept.append((index, line))
+    return LineScan(kept, lorem, curly)
+
+
+def c4_both(text: str, **keys: object) -> tuple[LineScan, LineScan]:
+    """C4's line pass on ``text`` by the stage (C) and by the reference."""
+    stage = C4Lines(**keys)  # type: ignore[arg-type]
+    return stage.scan(Document("d", text)), c4_plain(stage, text)
 
 
 def test_c4_pass_equals_the_python_loop_on_every_code_point_ending_a_line() -> None:
     text = "\n".join(f"one two three{ch}" for ch in EVERY_CODE_POINT)
-    fast, plain = c4_both(text, look_too=False)
+    fast, plain = c4_both(text)
     assert fast == plain
     assert [line[-1] for _, line in plain.kept] == ["!", '"', "'", ".", "?"]
     text = "\n".join(f"one two three.{ch}" for ch in EVERY_CODE_POINT)
-    fast, plain = c4_both(text, look_too=False)
+    fast, plain = c4_both(text)
     assert fast == plain
     # kept: a second dot (".." is not "..."), ! " ' ?, and every whitespace (stripped, or a line break)
     assert len(plain.kept) == 5 + len(SPACES)
 
 
+def test_c4_phrases_are_found_in_the_lower_case_of_every_code_point() -> None:
+    # only A-Z, the Kelvin sign and U+0130 lower to something with an ASCII letter; each line
+    # is a policy line exactly when its code point lowers to "k"
+    chars = [ch for ch in EVERY_CODE_POINT if len(f"x{ch}x".splitlines()) == 1]  # not a line break
+    text = "\n".join(f"We use coo{ch}ies here." for ch in chars)
+    fast, plain = c4_both(text)
+    assert fast == plain
+    kept = {index for index, _ in plain.kept}
+    assert [ch for i, ch in enumerate(chars) if i not in kept] == ["K", "k", "\u212a"]
+    cased = [ch for ch in chars if ch.lower() != ch or ch.upper() != ch]  # the rest lower to themselves
+    text = "\n".join(f"Our polic{ch} javascrip{ch} lorem ipsu{ch} one." for ch in cased)
+    fast, plain = c4_both(text)
+    assert fast == plain
+
+
+@pytest.mark.parametrize("text", ["We use cookies.", "WE USE COOKIES.", "We use Coo\u212aies.", "Enable JavaScript – please.",
+                                  "javascr\u0130pt is off.", "Lorem Ipsum dolor sit.", "LOREM \u0130PSUM dolor sit.",
+                                  "lorem\u00a0ipsum dolor sit.", "Privacy [1]policy applies.", "Priv[2]acy policy holds.",
+                                  "coo[edit]kie policy is here.", "The TERMS OF USE apply.", "use cookie{s} here.",
+                                  "{ javascript } here now.", "{ lorem ipsum } a javascript b.", "Java script is fine."])
+@pytest.mark.parametrize("javascript", [True, False])
+@pytest.mark.parametrize("policy", [True, False])
+def test_c4_phrase_rules_on_and_off(text: str, javascript: bool, policy: bool) -> None:
+    fast, plain = c4_both(f"{text}\nA plain line here.", filter_javascript=javascript, filter_policy=policy)
+    assert fast == plain
+
+
+@pytest.mark.parametrize("citation", ["[1]", "[12]", "[]", "[edit]", "[citation needed]", "[Edit]", "[12a]", "[[1]]", "[1",
+                                      "[edit", "[citation]", "[١٢]", "[𝟙]", "[²]", "[½]", "[1][2]", "[ 1]", "[citation needed"])
+@pytest.mark.parametrize("cut", [True, False])
+def test_c4_citations_cut_as_the_regex_cuts_them(citation: str, cut: bool) -> None:
+    lines = [f"One two three{citation}.", f"One two three.{citation}", f"{citation} one two three.", f"a {citation} b.",
+             f"Ünïcode wörds here{citation}.", f"中文 字 here{citation}.", f"Emoji \U0001F600 here{citation}."]
+    fast, plain = c4_both("\n".join(lines), remove_citations=cut)
+    assert fast == plain
+    assert all(type(line) is str and line == line.encode().decode() for _, line in fast.kept)
+
+
+def test_c4_citation_cut_gives_the_narrowest_string_as_re_sub_does() -> None:
+    fast, plain = c4_both("Ascii words here[١].\nWide 中 here[١].")
+    assert fast == plain and [line for _, line in fast.kept] == ["Ascii words here.", "Wide 中 here."]
+    assert fast.kept[0][1].isascii() and {fast.kept[0][1]: 1}.get("Ascii words here.") == 1  # hashes and compares
+
+
+def test_c4_citations_with_every_decimal_digit() -> None:
+    digits = [ch for ch in EVERY_CODE_POINT if ch.isdecimal()]
+    text = "\n".join(f"One two three[{d}{d}]." for d in digits) + "\n" + "\n".join(f"One two[{ch}] three." for ch in EVERY_CODE_POINT[:5000])
+    fast, plain = c4_both(text)
+    assert fast == plain
+    assert len(fast.kept) >= len(digits)
+
+
 @pytest.mark.parametrize("space", SPACES)
 def test_c4_pass_strips_and_splits_on_every_whitespace_character(space: str) -> None:
-    lines = [f"{space}one{space}two{space}three.{space}", f"one{space}two.", f"{space * 3}", f"a{space}b{space}{{c}}."]
+    lines = [f"{space}one{space}two{space}three.{space}", f"one{space}two.", f"{space * 3}", f"a{space}b{space}{{c}}.",
+             f"{space}one two[1]{space}three.{space}"]
     for text in ("\n".join(lines), "\r\n".join(lines)):
         fast, plain = c4_both(text)
         assert fast == plain
 
 
-@pytest.mark.parametrize("ending", [".", "?", "!", '"', "'", "...", "..", "....", ". ..", "x...", "…", ",", "", " .", ".\u3000"])
+@pytest.mark.parametrize("ending", [".", "?", "!", '"', "'", "...", "..", "....", ". ..", "x...", "…", ",", "", " .", ".\u3000",
+                                    ".[1]", "..[2].", "[edit]."])
 @pytest.mark.parametrize("punct", [True, False])
 def test_c4_pass_on_each_line_ending(ending: str, punct: bool) -> None:
     fast, plain = c4_both(f"one two three{ending}\n{ending}\n  {ending}  ", filter_no_terminal_punct=punct)
@@ -70,7 +144,7 @@ def test_c4_pass_on_each_line_ending(ending: str, punct: bool) -> None:
 @pytest.mark.parametrize("size", [0, 1, 4, 5, 6, 999, 1000, 1001])
 def test_c4_pass_at_and_around_the_longest_word(max_word: int | None, size: int) -> None:
     word = "w" * size
-    text = f"{word} two three four.\nfour {word} six.\n{word}.\n  {word}  "
+    text = f"{word} two three four.\nfour {word} six.\n{word}.\n  {word}  \n{word}[1] x y."
     fast, plain = c4_both(text, max_word_length=max_word)
     assert fast == plain
     if max_word == 1000:  # the threshold C4 ships: a word of exactly 1000 characters is kept
@@ -78,7 +152,8 @@ def test_c4_pass_at_and_around_the_longest_word(max_word: int | None, size: int)
 
 
 @pytest.mark.parametrize("min_words", [None, -1, 0, 1, 2, 3, 4])
-@pytest.mark.parametrize("line", ["", ".", "one.", "one two.", "one two three.", "one  two\tthree four.", " a b . "])
+@pytest.mark.parametrize("line", ["", ".", "one.", "one two.", "one two three.", "one  two\tthree four.", " a b . ",
+                                  "one [1] two.", "one[1] two."])
 def test_c4_pass_at_and_around_the_word_count(min_words: int | None, line: str) -> None:
     fast, plain = c4_both(f"{line}\n{line}x.", min_words_per_line=min_words)
     assert fast == plain
@@ -89,41 +164,42 @@ def test_c4_pass_curly_bracket_counts_only_in_kept_lines() -> None:
     assert fast == plain and fast.curly_bracket is False
     fast, plain = c4_both("a {b} c.\nd e f.")
     assert fast == plain and fast.curly_bracket is True
+    fast, plain = c4_both("a {b} javascript.\nd e f.")  # dropped for javascript before the brace is looked at
+    assert fast == plain and fast.curly_bracket is False
+    fast, plain = c4_both("a {b} cookie policy.\nd e f.")  # the brace counts, then the policy line goes
+    assert fast == plain and fast.curly_bracket is True and len(fast.kept) == 1
 
 
 def test_c4_pass_on_random_texts_of_the_characters_that_matter() -> None:
     rng = random.Random(0)
-    alphabet = [*SPACES, "\n", ".", "?", "!", '"', "'", "{", "a", "bb", "中", "é", "\U0001F600", "…"]
+    alphabet = [*SPACES, "\n", ".", "?", "!", '"', "'", "{", "a", "bb", "中", "é", "\U0001F600", "…", "[", "]", "1", "[1]",
+                "[edit]", "K", "\u212a", "\u0130", "cookie", "Java", "script", "lorem ", "ipsum"]
     for _ in range(4000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         keys = {"max_word_length": rng.choice([None, 0, 1, 2, 3]), "min_words_per_line": rng.choice([None, 0, 1, 2, 3]),
-                "filter_no_terminal_punct": rng.random() < 0.7}
+                "filter_no_terminal_punct": rng.random() < 0.7, "remove_citations": rng.random() < 0.7,
+                "filter_javascript": rng.random() < 0.7, "filter_policy": rng.random() < 0.7}
         fast, plain = c4_both(text, **keys)
         assert fast == plain, (text, keys)
 
 
-@pytest.mark.parametrize("text", ["We use cookies. One two three.", "See [1] here. One two three.", "Plain one two three."])
-def test_c4_scan_takes_the_c_path_only_without_brackets_or_phrases(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pretrain_clean.filters import c4
-
-    calls: list[int] = []
-    monkeypatch.setattr(c4, "_c4_keep", lambda *args: calls.append(1) or c4_keep(*args))
-    C4Quality().scan(Document("d", text))
-    assert calls == ([1] if text.startswith("Plain") else [])
+def test_c4_max_word_length_below_zero_is_a_config_error() -> None:
+    with pytest.raises(ValueError, match="max_word_length: a length >= 0"):
+        C4Quality(max_word_length=-1)
 
 
-def test_c4_scan_with_a_negative_max_word_length_keeps_the_python_behaviour() -> None:
-    stage = C4Lines(max_word_length=-1)
-    assert stage.scan(Document("d", "one two three.\nfour five six.")).kept == []
-    with pytest.raises(ValueError):  # max() of no words, as before: the cascade quarantines the document
-        stage.scan(Document("e", "one two three.\n\nfour five six."))
-
-
-def test_c4_keep_refuses_what_is_not_a_list_of_str() -> None:
+def test_c4_keep_refuses_bad_arguments() -> None:
+    ok = (b"lorem ipsum",), (b"javascript",), ()
     with pytest.raises(TypeError, match="line 1 is bytes, not str"):
-        c4_keep(["a b c.", b"d e f."], 1000, 3, True)
+        c4_keep(["a b c.", b"d e f."], 1000, 3, True, True, *ok)
     with pytest.raises(TypeError):
-        c4_keep(("a b c.",), 1000, 3, True)
+        c4_keep(("a b c.",), 1000, 3, True, True, *ok)
+    with pytest.raises(ValueError, match="ASCII lower case"):
+        c4_keep(["a b c."], 1000, 3, True, True, (b"Lorem",), (), ())
+    with pytest.raises(TypeError, match="tuple of bytes"):
+        c4_keep(["a b c."], 1000, 3, True, True, ("lorem",), (), ())
+    with pytest.raises(ValueError, match="max_word is -1"):
+        c4_keep(["a b c."], -2, 3, True, True, *ok)
 
 
 # --- fineweb ---------------------------------------------------------------------------------

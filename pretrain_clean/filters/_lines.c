@@ -1,12 +1,14 @@
 /* Line passes of the C4 and FineWeb rules in C: pretrain_clean.filters._lines.
  *
- * c4_keep(lines, max_word, min_words, punct) -> (kept, curly)
- *   C4's line pass over a text without "[" and without the phrases C4 looks for (the caller,
- *   filters/c4.py, checks; its Python loop handles every other text). For each line i:
- *   line = lines[i].strip(); dropped when max_word >= 0 and a whitespace-separated word is
- *   longer than max_word; when punct and the line does not end with . ? ! " ' or ends with
- *   "..."; when min_words > 0 and it has fewer whitespace-separated words. Otherwise
- *   (i, line) is appended to kept, and curly is True once a kept line holds "{".
+ * c4_keep(lines, max_word, min_words, punct, cut, lorem, javascript, policies) -> (kept, lorem, curly)
+ *   C4's line pass, in datatrove's order of checks. For each line i: line = lines[i].strip();
+ *   dropped when max_word >= 0 and a whitespace-separated word is longer than max_word; with
+ *   cut, citations ("[12]", "[edit]", "[citation needed]") are cut from it; dropped when punct
+ *   and it does not end with . ? ! " ' or ends with "..."; when min_words > 0 and it had fewer
+ *   whitespace-separated words before the cut. Then lorem is True once such a line's lower
+ *   case holds one of the phrases of the tuple lorem (ASCII lower-case bytes); it is dropped
+ *   when it holds one of javascript's; curly is True once such a line holds "{"; it is dropped
+ *   when it holds one of policies'; else (i, line) is appended to kept.
  *
  * fineweb_counts(text, stops, short_length) -> (lines, punctuated, short, duplicate_chars, chunks)
  *   Over the non-blank lines of text.split("\n") (a line with a non-whitespace character),
@@ -70,16 +72,146 @@ static int c4_ends_sentence(int kind, const void *data, Py_ssize_t start, Py_ssi
     return !(end - start >= 3 && last == '.' && READ(end - 2) == '.' && READ(end - 3) == '.');
 }
 
-static PyObject *c4_keep(PyObject *self, PyObject *args) {
-    PyObject *lines;
-    Py_ssize_t max_word, min_words;
-    int punct;
-    if (!PyArg_ParseTuple(args, "O!nnp:c4_keep", &PyList_Type, &lines, &max_word, &min_words, &punct))
+/* A code point as it reads in str.lower() when looking for ASCII phrases: A-Z lower-cased and the
+ * Kelvin sign K as "k" (the only other code points whose lower case holds an ASCII character
+ * are these and U+0130, which lowers to "i" + U+0307: see `phrase_at`); others as they are. */
+static Py_UCS4 fold(Py_UCS4 ch) {
+    if (ch >= 'A' && ch <= 'Z')
+        return ch + 32;
+    return ch == 0x212A ? 'k' : ch;
+}
+
+/* 1 when the lower-cased text[i:end] starts with the ASCII lower-case `phrase`. */
+static int phrase_at(int kind, const void *data, Py_ssize_t i, Py_ssize_t end, const char *phrase, Py_ssize_t size) {
+    if (end - i < size)
+        return 0;
+    for (Py_ssize_t k = 0; k < size; k++) {
+        Py_UCS4 ch = READ(i + k);
+        if (ch == 0x130) { /* U+0130 lowers to "i" + U+0307: it matches an "i" only at the phrase's end */
+            if (phrase[k] != 'i' || k != size - 1)
+                return 0;
+        } else if (fold(ch) != (Py_UCS4)(unsigned char)phrase[k]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* 1 when `phrase` (an ASCII lower-case bytes object) is in str.lower() of text[start:end]. */
+static int contains_lower(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, PyObject *phrase) {
+    const char *p = PyBytes_AS_STRING(phrase);
+    Py_ssize_t size = PyBytes_GET_SIZE(phrase);
+    if (size == 0)
+        return 1;
+    for (Py_ssize_t i = start; i + size <= end; i++)
+        if (phrase_at(kind, data, i, end, p, size))
+            return 1;
+    return 0;
+}
+
+/* A citation C4 cuts at text[i] ("[" digits* "]", "[edit]", "[citation needed]", as the regex
+ * \[\d*]|\[edit]|\[citation needed] tries them): its length, or 0. */
+static Py_ssize_t citation_at(int kind, const void *data, Py_ssize_t i, Py_ssize_t end) {
+    if (READ(i) != '[')
+        return 0;
+    Py_ssize_t k = i + 1;
+    while (k < end && Py_UNICODE_ISDECIMAL(READ(k)))
+        k++;
+    if (k < end && READ(k) == ']')
+        return k + 1 - i;
+    static const char *words[] = {"edit]", "citation needed]"};
+    for (int w = 0; w < 2; w++) {
+        Py_ssize_t size = (Py_ssize_t)strlen(words[w]);
+        if (end - i - 1 >= size) {
+            Py_ssize_t j = 0;
+            while (j < size && READ(i + 1 + j) == (Py_UCS4)words[w][j])
+                j++;
+            if (j == size)
+                return size + 1;
+        }
+    }
+    return 0;
+}
+
+/* text[start:end] with C4's citations cut (a new reference), as CITATION_RE.sub("", ...). */
+static PyObject *cut_citations(PyObject *text, int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    PyObject *parts = PyList_New(0);
+    if (parts == NULL)
         return NULL;
+    Py_ssize_t kept = start, i = start;
+    while (i < end) {
+        Py_ssize_t size = citation_at(kind, data, i, end);
+        if (size == 0) {
+            i++;
+            continue;
+        }
+        PyObject *part = PyUnicode_Substring(text, kept, i);
+        if (part == NULL || PyList_Append(parts, part) < 0) {
+            Py_XDECREF(part);
+            Py_DECREF(parts);
+            return NULL;
+        }
+        Py_DECREF(part);
+        i += size;
+        kept = i;
+    }
+    PyObject *part = PyUnicode_Substring(text, kept, end);
+    if (part == NULL || PyList_Append(parts, part) < 0) {
+        Py_XDECREF(part);
+        Py_DECREF(parts);
+        return NULL;
+    }
+    Py_DECREF(part);
+    PyObject *empty = PyUnicode_New(0, 0);
+    PyObject *joined = empty == NULL ? NULL : PyUnicode_Join(empty, parts); /* the narrowest kind, as re.sub gives */
+    Py_XDECREF(empty);
+    Py_DECREF(parts);
+    return joined;
+}
+
+/* Any of the bytes objects of the tuple `phrases` in str.lower() of text[start:end]. */
+static int contains_any(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, PyObject *phrases) {
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(phrases); k++)
+        if (contains_lower(kind, data, start, end, PyTuple_GET_ITEM(phrases, k)))
+            return 1;
+    return 0;
+}
+
+static int check_phrases(PyObject *phrases, const char *what) {
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(phrases); k++) {
+        PyObject *p = PyTuple_GET_ITEM(phrases, k);
+        if (!PyBytes_Check(p)) {
+            PyErr_Format(PyExc_TypeError, "c4_keep: %s must be a tuple of bytes", what);
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(p); i++) {
+            unsigned char ch = (unsigned char)PyBytes_AS_STRING(p)[i];
+            if (ch > 127 || (ch >= 'A' && ch <= 'Z')) {
+                PyErr_Format(PyExc_ValueError, "c4_keep: %s must be ASCII lower case", what);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static PyObject *c4_keep(PyObject *self, PyObject *args) {
+    PyObject *lines, *lorem, *javascript, *policies;
+    Py_ssize_t max_word, min_words;
+    int punct, cut;
+    if (!PyArg_ParseTuple(args, "O!nnppO!O!O!:c4_keep", &PyList_Type, &lines, &max_word, &min_words, &punct, &cut,
+                          &PyTuple_Type, &lorem, &PyTuple_Type, &javascript, &PyTuple_Type, &policies)
+        || check_phrases(lorem, "lorem") < 0 || check_phrases(javascript, "javascript") < 0
+        || check_phrases(policies, "policies") < 0)
+        return NULL;
+    if (max_word < -1) {
+        PyErr_SetString(PyExc_ValueError, "c4_keep: max_word is -1 (off) or at least 0");
+        return NULL;
+    }
     PyObject *kept = PyList_New(0);
     if (kept == NULL)
         return NULL;
-    int curly = 0;
+    int found_lorem = 0, curly = 0;
     for (Py_ssize_t index = 0; index < PyList_GET_SIZE(lines); index++) {
         PyObject *raw = PyList_GET_ITEM(lines, index);
         if (!PyUnicode_Check(raw)) {
@@ -97,21 +229,38 @@ static PyObject *c4_keep(PyObject *self, PyObject *args) {
             end--;
         if (max_word >= 0 && end - start > max_word && longest_word(kind, data, start, end, max_word) > max_word)
             continue;
-        if (punct && !c4_ends_sentence(kind, data, start, end))
-            continue;
-        if (min_words > 0 && count_words(kind, data, start, end, min_words) < min_words)
-            continue;
-        if (!curly)
-            curly = PyUnicode_FindChar(raw, '{', start, end, 1) >= 0;
-        PyObject *line = PyUnicode_Substring(raw, start, end);
-        PyObject *pair = line == NULL ? NULL : Py_BuildValue("(nN)", index, line);
-        if (pair == NULL || PyList_Append(kept, pair) < 0) {
-            Py_XDECREF(pair);
+        PyObject *line; /* the stripped line, citations cut */
+        if (cut && PyUnicode_FindChar(raw, '[', start, end, 1) >= 0)
+            line = cut_citations(raw, kind, data, start, end);
+        else
+            line = PyUnicode_Substring(raw, start, end);
+        if (line == NULL)
             goto fail;
+        int lkind = PyUnicode_KIND(line);
+        const void *ldata = PyUnicode_DATA(line);
+        Py_ssize_t length = PyUnicode_GET_LENGTH(line);
+        int keep = !(punct && !c4_ends_sentence(lkind, ldata, 0, length))
+                   && !(min_words > 0 && count_words(kind, data, start, end, min_words) < min_words); /* before the cut */
+        if (keep) {
+            found_lorem = found_lorem || contains_any(lkind, ldata, 0, length, lorem);
+            keep = !contains_any(lkind, ldata, 0, length, javascript);
         }
-        Py_DECREF(pair);
+        if (keep) {
+            curly = curly || PyUnicode_FindChar(line, '{', 0, length, 1) >= 0;
+            keep = !contains_any(lkind, ldata, 0, length, policies);
+        }
+        if (keep) {
+            PyObject *pair = Py_BuildValue("(nO)", index, line);
+            if (pair == NULL || PyList_Append(kept, pair) < 0) {
+                Py_XDECREF(pair);
+                Py_DECREF(line);
+                goto fail;
+            }
+            Py_DECREF(pair);
+        }
+        Py_DECREF(line);
     }
-    return Py_BuildValue("(NO)", kept, curly ? Py_True : Py_False);
+    return Py_BuildValue("(NOO)", kept, found_lorem ? Py_True : Py_False, curly ? Py_True : Py_False);
 fail:
     Py_DECREF(kept);
     return NULL;
@@ -279,7 +428,7 @@ static PyMethodDef methods[] = {
     {"gopher_duplicates", gopher_duplicates, METH_VARARGS,
      "gopher_duplicates(text) -> (paragraphs, repeated, chars, lines, repeated, chars): see the module doc."},
     {"c4_keep", c4_keep, METH_VARARGS,
-     "c4_keep(lines, max_word, min_words, punct) -> (kept, curly): C4's line pass for a text without '[' or C4's phrases."},
+     "c4_keep(lines, max_word, min_words, punct, cut, lorem, javascript, policies) -> (kept, lorem, curly): see the module doc."},
     {"fineweb_counts", fineweb_counts, METH_VARARGS,
      "fineweb_counts(text, stops, short_length) -> (lines, punctuated, short, duplicate_chars, chunks): see the module doc."},
     {NULL, NULL, 0, NULL},
@@ -289,7 +438,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "C4 and Fin
 
 PyMODINIT_FUNC PyInit__lines(void) {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 3) < 0)
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 4) < 0)
         Py_CLEAR(m);
     return m;
 }
