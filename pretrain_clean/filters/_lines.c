@@ -26,6 +26,7 @@
  * at the line ends and at each threshold.
  */
 #define PY_SSIZE_T_CLEAN
+#define _GNU_SOURCE /* memmem */
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
@@ -169,15 +170,86 @@ static PyObject *cut_citations(PyObject *text, int kind, const void *data, Py_ss
     return joined;
 }
 
-/* Any of the bytes objects of the tuple `phrases` in str.lower() of text[start:end]. */
-static int contains_any(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, PyObject *phrases) {
-    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(phrases); k++)
-        if (contains_lower(kind, data, start, end, PyTuple_GET_ITEM(phrases, k)))
+/* A line as the phrase search reads it: str.lower() of the line as bytes, each non-ASCII
+ * character as the byte 0xFF (no ASCII phrase holds it), built on first use (see `fold`). */
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t length;
+    unsigned char *folded; /* NULL until needed, or when out of memory: then read in place */
+    size_t size;
+    unsigned char small[2048];
+} Line;
+
+static void fold_line(Line *line) {
+    size_t most = 2 * (size_t)line->length; /* U+0130 lowers to two characters */
+    line->folded = most <= sizeof(line->small) ? line->small : PyMem_Malloc(most ? most : 1);
+    if (line->folded == NULL)
+        return;
+    size_t out = 0;
+    for (Py_ssize_t i = 0; i < line->length; i++) {
+        Py_UCS4 ch = PyUnicode_READ(line->kind, line->data, i);
+        if (ch == 0x130) { /* "i" + U+0307 */
+            line->folded[out++] = 'i';
+            line->folded[out++] = 0xFF;
+        } else {
+            ch = fold(ch);
+            line->folded[out++] = ch < 128 ? (unsigned char)ch : 0xFF;
+        }
+    }
+    line->size = out;
+}
+
+#define MAX_PHRASES 8
+
+/* An ASCII lower-case phrase with its Horspool shifts (a byte not in the phrase skips its length). */
+typedef struct {
+    PyObject *bytes;
+    const unsigned char *text;
+    size_t size;
+    unsigned char shift[256];
+} Needle;
+
+static void needle_init(Needle *n, PyObject *bytes) {
+    n->bytes = bytes;
+    n->text = (const unsigned char *)PyBytes_AS_STRING(bytes);
+    n->size = (size_t)PyBytes_GET_SIZE(bytes);
+    size_t far = n->size < 255 ? n->size : 255;
+    memset(n->shift, (int)(far ? far : 1), sizeof(n->shift));
+    for (size_t i = 0; i + 1 < n->size; i++)
+        n->shift[n->text[i]] = (unsigned char)(n->size - 1 - i < far ? n->size - 1 - i : far);
+}
+
+static int horspool(const unsigned char *hay, size_t length, const Needle *n) {
+    size_t m = n->size;
+    if (m == 0)
+        return 1;
+    for (size_t i = 0; i + m <= length; i += n->shift[hay[i + m - 1]])
+        if (hay[i + m - 1] == n->text[m - 1] && memcmp(hay + i, n->text, m - 1) == 0)
             return 1;
     return 0;
 }
 
-static int check_phrases(PyObject *phrases, const char *what) {
+/* 1 when one of `count` needles is in str.lower() of the line. */
+static int contains_any(Line *line, const Needle *needles, int count) {
+    if (count == 0)
+        return 0;
+    if (line->folded == NULL)
+        fold_line(line);
+    for (int k = 0; k < count; k++) {
+        if (line->folded != NULL ? horspool(line->folded, line->size, &needles[k])
+                                 : contains_lower(line->kind, line->data, 0, line->length, needles[k].bytes))
+            return 1;
+    }
+    return 0;
+}
+
+/* The tuple `phrases` checked (at most MAX_PHRASES ASCII lower-case bytes) into `needles`; -1 on error. */
+static int check_phrases(PyObject *phrases, const char *what, Needle *needles) {
+    if (PyTuple_GET_SIZE(phrases) > MAX_PHRASES) {
+        PyErr_Format(PyExc_ValueError, "c4_keep: %s: at most %d phrases", what, MAX_PHRASES);
+        return -1;
+    }
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(phrases); k++) {
         PyObject *p = PyTuple_GET_ITEM(phrases, k);
         if (!PyBytes_Check(p)) {
@@ -191,6 +263,7 @@ static int check_phrases(PyObject *phrases, const char *what) {
                 return -1;
             }
         }
+        needle_init(&needles[k], p);
     }
     return 0;
 }
@@ -199,11 +272,14 @@ static PyObject *c4_keep(PyObject *self, PyObject *args) {
     PyObject *lines, *lorem, *javascript, *policies;
     Py_ssize_t max_word, min_words;
     int punct, cut;
+    Needle lorem_n[MAX_PHRASES], javascript_n[MAX_PHRASES], policies_n[MAX_PHRASES];
     if (!PyArg_ParseTuple(args, "O!nnppO!O!O!:c4_keep", &PyList_Type, &lines, &max_word, &min_words, &punct, &cut,
                           &PyTuple_Type, &lorem, &PyTuple_Type, &javascript, &PyTuple_Type, &policies)
-        || check_phrases(lorem, "lorem") < 0 || check_phrases(javascript, "javascript") < 0
-        || check_phrases(policies, "policies") < 0)
+        || check_phrases(lorem, "lorem", lorem_n) < 0 || check_phrases(javascript, "javascript", javascript_n) < 0
+        || check_phrases(policies, "policies", policies_n) < 0)
         return NULL;
+    int lorem_count = (int)PyTuple_GET_SIZE(lorem), javascript_count = (int)PyTuple_GET_SIZE(javascript),
+        policies_count = (int)PyTuple_GET_SIZE(policies);
     if (max_word < -1) {
         PyErr_SetString(PyExc_ValueError, "c4_keep: max_word is -1 (off) or at least 0");
         return NULL;
@@ -236,19 +312,23 @@ static PyObject *c4_keep(PyObject *self, PyObject *args) {
             line = PyUnicode_Substring(raw, start, end);
         if (line == NULL)
             goto fail;
-        int lkind = PyUnicode_KIND(line);
-        const void *ldata = PyUnicode_DATA(line);
-        Py_ssize_t length = PyUnicode_GET_LENGTH(line);
-        int keep = !(punct && !c4_ends_sentence(lkind, ldata, 0, length))
+        Line read; /* `small` is written only as needed */
+        read.kind = PyUnicode_KIND(line);
+        read.data = PyUnicode_DATA(line);
+        read.length = PyUnicode_GET_LENGTH(line);
+        read.folded = NULL;
+        int keep = !(punct && !c4_ends_sentence(read.kind, read.data, 0, read.length))
                    && !(min_words > 0 && count_words(kind, data, start, end, min_words) < min_words); /* before the cut */
         if (keep) {
-            found_lorem = found_lorem || contains_any(lkind, ldata, 0, length, lorem);
-            keep = !contains_any(lkind, ldata, 0, length, javascript);
+            found_lorem = found_lorem || contains_any(&read, lorem_n, lorem_count);
+            keep = !contains_any(&read, javascript_n, javascript_count);
         }
         if (keep) {
-            curly = curly || PyUnicode_FindChar(line, '{', 0, length, 1) >= 0;
-            keep = !contains_any(lkind, ldata, 0, length, policies);
+            curly = curly || PyUnicode_FindChar(line, '{', 0, read.length, 1) >= 0;
+            keep = !contains_any(&read, policies_n, policies_count);
         }
+        if (read.folded != NULL && read.folded != read.small)
+            PyMem_Free(read.folded);
         if (keep) {
             PyObject *pair = Py_BuildValue("(nO)", index, line);
             if (pair == NULL || PyList_Append(kept, pair) < 0) {
@@ -438,7 +518,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "C4 and Fin
 
 PyMODINIT_FUNC PyInit__lines(void) {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 4) < 0)
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 5) < 0)
         Py_CLEAR(m);
     return m;
 }

@@ -44,7 +44,9 @@ SENTENCE_END_CHARS = frozenset(
 """Sentence-final characters of spaCy's rule-based sentencizer (what datatrove counts with)."""
 _LOREM, _JAVASCRIPT, _POLICIES = (b"lorem ipsum",), (b"javascript",), tuple(p.encode() for p in POLICY_SUBSTRINGS)
 """What the line pass looks for in lower-cased lines (``_lines.c4_keep`` takes ASCII bytes)."""
-_c4_keep = native.load("filters._lines", 4).c4_keep
+_TEXT_LOOKS = ("lorem ipsum", "javascript", "terms of use", "privacy policy", "cookie")
+"""What the lower-cased text is searched for first: every line phrase holds one of these."""
+_c4_keep = native.load("filters._lines", 5).c4_keep
 
 
 def _is_punct(token: str) -> bool:
@@ -122,12 +124,19 @@ class _C4LineRules(Stage):
             raise ValueError(f"max_word_length: a length >= 0, or none to turn the rule off; got {self.max_word_length}")
 
     def _scan(self, doc: Document) -> LineScan:
-        # in C (_lines.c), the checks in datatrove's order; CITATION_RE and the phrases say what it looks for
+        # A phrase looked for in a lower-cased line is in the lower-cased text too, unless cutting
+        # a citation joined it: one look at the text (at C speed in Python) spares most texts the
+        # per-line look. The line pass is C (_lines.c), in datatrove's order of checks; CITATION_RE,
+        # END_PUNCTUATION and the phrases say what it looks for.
+        look = "[" in doc.text
+        if not look:
+            lower = doc.text.lower()
+            look = any(p in lower for p in _TEXT_LOOKS)
         max_word, min_words = self.max_word_length, self.min_words_per_line
         kept, lorem, curly = _c4_keep(
             tf.lines(doc), -1 if max_word is None else max_word, min_words or 0, self.filter_no_terminal_punct,
-            self.remove_citations, _LOREM, _JAVASCRIPT if self.filter_javascript else (),
-            _POLICIES if self.filter_policy else ())
+            self.remove_citations, _LOREM if look else (), _JAVASCRIPT if look and self.filter_javascript else (),
+            _POLICIES if look and self.filter_policy else ())
         return LineScan(kept, lorem, curly)
 
 
