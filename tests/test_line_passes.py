@@ -1,4 +1,4 @@
-"""The C line passes of C4, FineWeb and Gopher (``filters/_lines.c``, issue 14, session 6) give
+"""The C line passes of C4, FineWeb and Gopher (``filters/_c4.c``, ``_lines.c``; issue 14, session 6) give
 what the plain Python gives: on every code point at a line's end, as its whitespace, inside a
 citation and inside a phrase; at each threshold and on each side of it; and on random texts
 of the characters that matter.
@@ -16,7 +16,8 @@ import sys
 import pytest
 
 from pretrain_clean.filters import text_features as tf
-from pretrain_clean.filters._lines import c4_keep, fineweb_counts, gopher_duplicates
+from pretrain_clean.filters._c4 import c4_keep
+from pretrain_clean.filters._lines import fineweb_counts, gopher_duplicates
 from pretrain_clean.filters.c4 import CITATION_RE, END_PUNCTUATION, POLICY_SUBSTRINGS, C4Lines, C4Quality, LineScan
 from pretrain_clean.filters.fineweb import FineWebQuality
 from pretrain_clean.filters.punctuation import TERMINAL_PUNCTUATION

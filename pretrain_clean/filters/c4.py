@@ -43,10 +43,10 @@ SENTENCE_END_CHARS = frozenset(
 )
 """Sentence-final characters of spaCy's rule-based sentencizer (what datatrove counts with)."""
 _LOREM, _JAVASCRIPT, _POLICIES = (b"lorem ipsum",), (b"javascript",), tuple(p.encode() for p in POLICY_SUBSTRINGS)
-"""What the line pass looks for in lower-cased lines (``_lines.c4_keep`` takes ASCII bytes)."""
+"""What the line pass looks for in lower-cased lines (``_c4.c4_keep`` takes ASCII bytes)."""
 _TEXT_LOOKS = ("lorem ipsum", "javascript", "terms of use", "privacy policy", "cookie")
 """What the lower-cased text is searched for first: every line phrase holds one of these."""
-_c4_keep = native.load("filters._lines", 5).c4_keep
+_c4_keep = native.load("filters._c4", 1).c4_keep
 
 
 def _is_punct(token: str) -> bool:
@@ -126,7 +126,7 @@ class _C4LineRules(Stage):
     def _scan(self, doc: Document) -> LineScan:
         # A phrase looked for in a lower-cased line is in the lower-cased text too, unless cutting
         # a citation joined it: one look at the text (at C speed in Python) spares most texts the
-        # per-line look. The line pass is C (_lines.c), in datatrove's order of checks; CITATION_RE,
+        # per-line look. The line pass is C (_c4.c), in datatrove's order of checks; CITATION_RE,
         # END_PUNCTUATION and the phrases say what it looks for.
         look = "[" in doc.text
         if not look:

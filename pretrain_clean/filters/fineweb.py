@@ -18,7 +18,7 @@ from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.filters import text_features as tf
 
-_fineweb_counts = native.load("filters._lines", 5).fineweb_counts
+_fineweb_counts = native.load("filters._lines", 1).fineweb_counts
 
 
 @dataclass

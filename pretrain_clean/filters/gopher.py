@@ -27,7 +27,7 @@ from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.segment import check_unit, segmenter
 
 
-_gopher_duplicates = native.load("filters._lines", 5).gopher_duplicates
+_gopher_duplicates = native.load("filters._lines", 1).gopher_duplicates
 
 STOP_WORD_PREFIX = 64
 """Words looked at first for ``min_stop_words`` (distinct stop words among them count toward it)."""
