@@ -185,8 +185,15 @@ def test_c4_pass_on_random_texts_of_the_characters_that_matter() -> None:
 
 
 def test_c4_max_word_length_below_zero_is_a_config_error() -> None:
+    from conftest import ROOT
+    from pretrain_clean.errors import UserError
+    from pretrain_clean.pipeline.config import load_config
+
     with pytest.raises(ValueError, match="max_word_length: a length >= 0"):
         C4Quality(max_word_length=-1)
+    assert C4Quality(max_word_length=0).max_word_length == 0  # 0 is a length: every line with a word goes
+    with pytest.raises(UserError, match=r"\(c4_lines\): max_word_length: a length >= 0, or none .* got -1"):
+        load_config(ROOT / "pretrain_clean" / "configs" / "default.toml", ["stages.c4_lines.max_word_length=-1"])
 
 
 def test_c4_keep_refuses_bad_arguments() -> None:
