@@ -11,6 +11,7 @@ the peer's input and asserts OUR outcome, and says why.
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import replace
@@ -308,6 +309,33 @@ def test_train_from_iterator(tmp_path: Path) -> None:
     opts = BpeOptions(vocab_size=1000, reserved=0, added_tokens=(), min_frequency=2)
     path = train_bpe(texts, tmp_path, opts)
     assert Tokenizer.from_file(str(path)).encode("A sentence").tokens == ["A", "Ġsentence"]
+
+
+# tokenizers/src/models/bpe/trainer.rs ``test_train``: word counts, min_frequency=2
+PEER_WORD_COUNTS = {"roses": 1, "are": 2, "red": 1, "voilets": 1, "blue": 1, "BERT": 1, "is": 2,
+                    "big": 1, "and": 1, "so": 1, "GPT-2": 1}
+
+
+@pytest.mark.parametrize(("min_frequency", "merges"), [
+    (1, None),  # below: pairs seen once merge too
+    (2, [["r", "e"], ["a", "re"], ["i", "s"]]),  # the peer's case: 're' (3), 'are' (2), 'is' (2)
+    (3, [["r", "e"]]),  # above: only 're', seen exactly 3 times
+    (4, []),
+])
+def test_min_frequency_decides_the_merges(
+    tmp_path: Path, min_frequency: int, merges: list[list[str]] | None
+) -> None:
+    """tokenizers tokenizers/src/models/bpe/trainer.rs ``test_train``: with min_frequency=2
+    these word counts give exactly three merges, in order: 'r'+'e', 'a'+'re', 'i'+'s'. Our
+    trainer, each word a document (so no 'Ġ' is involved; 'GPT-2' is split by our
+    pre-tokenizer, which changes no pair seen twice), at the threshold and on each side."""
+    texts = [w for w, n in PEER_WORD_COUNTS.items() for _ in range(n)]
+    opts = BpeOptions(vocab_size=1000, reserved=0, added_tokens=(), min_frequency=min_frequency)
+    learned = json.loads(train_bpe(texts, tmp_path, opts).read_text(encoding="utf-8"))["model"]["merges"]
+    if merges is None:
+        assert learned[:3] == [["r", "e"], ["a", "re"], ["i", "s"]] and len(learned) > 3
+    else:
+        assert learned == merges
 
 
 def test_special_tokens_skipped_added_tokens_kept_on_decode(trained: dict[str, Path]) -> None:
