@@ -26,6 +26,7 @@ from pretrain_clean.tokenizer.encode import open_tokenizer
 from pretrain_clean.tokenizer.special import BPE_BOS, BPE_EOS, reserved_tokens
 from pretrain_clean.tokenizer.train import train_tokenizer
 from pretrain_clean.tokenizer.train_bpe import BpeOptions, train_bpe
+from pretrain_clean.tokenizer.train_spm import SpmOptions, train_spm
 
 pytest.importorskip("sentencepiece")
 pytest.importorskip("tokenizers")
@@ -117,6 +118,29 @@ def test_split_digits_examples(trained: dict[str, Path], text: str) -> None:
         assert len(digits) == len(re.findall(r"\d", text)), pieces
     assert sp.decode(sp.encode(text)) == text
     assert hf_model(trained, "spm").encode(text).ids == sp.encode(text)
+
+
+@pytest.mark.parametrize(("lines", "user", "expected"), [
+    (["abracadabra"], (), "ab ra abra ad cad abracad abracadabra ac br a b r c d"),
+    (["pen", "pineapple", "apple"], (), "ap le app apple en in ine pen p e a l n i"),
+    (["hellohe"], (), "he ll llo hello hellohe el lo oh hel ohe e h l o"),
+    (["pen", "pineapple", "apple"], ("app",), "app le en in ine pen pine ne pe e l n p i"),
+])
+def test_bpe_trainer_basic(tmp_path: Path, lines: list[str], user: tuple[str, ...], expected: str) -> None:
+    """bpe_model_trainer_test.cc ``BPETrainerTest.BasicTest`` (identity normalization, no dummy
+    prefix, as ours): 17 pieces, listed after <unk> <s> </s>. Ours has the 256 byte pieces on
+    top (byte fallback), so vocab_size is 3 + 256 + 14; the other pieces and their order are
+    the peer's. The tokenizer.json gives sentencepiece's ids on the training words."""
+    import sentencepiece as spm
+
+    opts = SpmOptions(vocab_size=3 + 256 + 14, num_threads=1, user_defined_symbols=user)
+    model = train_spm(["\n".join(lines)], tmp_path, opts)
+    sp = spm.SentencePieceProcessor(model_file=str(model))
+    pieces = [sp.id_to_piece(i) for i in range(3, sp.get_piece_size()) if not sp.is_byte(i)]
+    assert " ".join(pieces) == expected
+    hf = hf_model({"m": tmp_path}, "m")
+    for word in lines + ["".join(lines), "cabbage"]:
+        assert hf.encode(word).ids == sp.encode(word) and hf.decode(sp.encode(word)) == word
 
 
 def test_meta_pieces_then_bytes(models: dict[str, Path]) -> None:
