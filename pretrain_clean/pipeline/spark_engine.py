@@ -85,7 +85,7 @@ def spark_context(app_name: str = "pretrain-clean", master: str | None = None): 
     """The active context; else a new one on ``master`` if given; else with spark-submit's
     settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores.
     A driver JVM started here for a local master gets :data:`LOCAL_DRIVER_JAVA_OPTIONS` (and
-    the opt-in class-data-sharing archive, :mod:`pipeline.spark_cds`), and any JVM started
+    the class-data-sharing archive, :mod:`pipeline.spark_cds`), and any JVM started
     here no console progress bar (:func:`console_progress_off`); a local master's Python
     workers fork from :mod:`pipeline.spark_daemon`. No ``SparkSession``."""
     from pyspark import SparkConf, SparkContext
