@@ -17,8 +17,10 @@ the same documents. ``--submit-args '--properties-file jobs/spark-local.conf'`` 
 Spark side with the driver JVM options recommended for ``local[N]``. ``--spark-cli`` adds
 ``pretrain-clean clean --engine spark``; ``--baseline DIR`` adds the same command with the
 package of another checkout (``git archive COMMIT | tar -x -C DIR``, C modules built there)
-first on ``PYTHONPATH``: before/after a change, in the same interleaved rounds; ``--cds`` adds
-it with the opt-in class-data-sharing archive (``PRETRAIN_CLEAN_SPARK_CDS``).
+first on ``PYTHONPATH`` (and ``PRETRAIN_CLEAN_SPARK_CDS=0``, the default before session 6):
+before/after a change, in the same interleaved rounds. The ``--spark-cli`` side maps the
+class-data-sharing archive it uses by default (``pipeline/spark_cds.py``), kept in a temp
+folder and dumped by one unmeasured run first; ``--no-cds`` adds the same command without it.
 
 Prints per-side medians, documents/s per core (CPU of the process tree), the median ratio of
 CPU and wall time, and peak memory (PSS of the tree).
@@ -80,7 +82,7 @@ def kept_ids(folder: Path) -> list[str]:
 
 
 def spark_vs_local(docs: int, rounds: int, workers: int, submit_args: list[str], cli: bool = False,
-                   baseline: str | None = None, cds: bool = False) -> None:
+                   baseline: str | None = None, no_cds: bool = False) -> None:
     """The default config on both engines, interleaved; dedup seconds from ``stats.json``.
 
     ``submit_args`` go to ``spark-submit`` before the job (e.g. ``--driver-java-options ...``).
@@ -92,7 +94,7 @@ def spark_vs_local(docs: int, rounds: int, workers: int, submit_args: list[str],
     from bench_cascade import write_corpus
 
     names = {SPARK.replace("[2]", f"[{workers}]"): "spark", LOCAL: "local", SPARK_CLI: "spark_cli",
-             f"{SPARK_CLI} (baseline)": "spark_baseline", f"{SPARK_CLI} (CDS)": "spark_cds"}
+             f"{SPARK_CLI} (baseline)": "spark_baseline", f"{SPARK_CLI} (no CDS)": "spark_no_cds"}
     spark_name = next(iter(names))
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -107,17 +109,20 @@ def spark_vs_local(docs: int, rounds: int, workers: int, submit_args: list[str],
         if cli:
             if workers != os.cpu_count():
                 raise SystemExit(f"--spark-cli runs local[*]: use --workers {os.cpu_count()}")
-            sides[SPARK_CLI] = [sys.executable, "-m", "pretrain_clean", "clean", "--engine", "spark", *common,
-                                "--output", f"{tmp}/spark_cli"]
-            if cds:  # the opt-in archive (pipeline/spark_cds.py), dumped by one unmeasured run first
-                env = ["env", f"PRETRAIN_CLEAN_SPARK_CDS={tmp}/cds"]
-                subprocess.run([*env, *sides[SPARK_CLI][:-1], f"{tmp}/cds_dump"], check=True)
-                sides[f"{SPARK_CLI} (CDS)"] = [*env, *sides[SPARK_CLI][:-1], f"{tmp}/spark_cds"]
+            cli_side = [sys.executable, "-m", "pretrain_clean", "clean", "--engine", "spark", *common]
+            # the archive the command maps by default (pipeline/spark_cds.py), dumped by one unmeasured run
+            cds = ["env", f"PRETRAIN_CLEAN_SPARK_CDS={tmp}/cds"]
+            subprocess.run([*cds, *cli_side, "--output", f"{tmp}/cds_dump"], check=True)
+            sides[SPARK_CLI] = [*cds, *cli_side, "--output", f"{tmp}/spark_cli"]
+            if no_cds:
+                sides[f"{SPARK_CLI} (no CDS)"] = ["env", "PRETRAIN_CLEAN_SPARK_CDS=0", *cli_side, "--output",
+                                                  f"{tmp}/spark_no_cds"]
             if baseline:
                 path = os.pathsep.join([str(Path(baseline).resolve()), os.environ.get("PYTHONPATH", "")])
                 # run from there too: `python -m` puts the current folder first on sys.path
                 sides[f"{SPARK_CLI} (baseline)"] = ["env", "-C", str(Path(baseline).resolve()), f"PYTHONPATH={path}",
-                                                    *sides[SPARK_CLI][:-1], f"{tmp}/spark_baseline"]
+                                                    "PRETRAIN_CLEAN_SPARK_CDS=0", *cli_side, "--output",
+                                                    f"{tmp}/spark_baseline"]
         dedup: dict[str, list[float]] = {name: [] for name in sides}
 
         def collect(name: str) -> None:
@@ -154,14 +159,14 @@ def main() -> None:
                         "(e.g. '--driver-java-options \"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC\"')")
     parser.add_argument("--spark-cli", action="store_true", help="--spark: also `pretrain-clean clean --engine "
                         "spark` (our code starts the driver JVM, with its local-master options)")
-    parser.add_argument("--cds", action="store_true", help="--spark-cli: also that command with the opt-in "
-                        "class-data-sharing archive (PRETRAIN_CLEAN_SPARK_CDS; dumped by one run first)")
+    parser.add_argument("--no-cds", action="store_true", help="--spark-cli: also that command without its "
+                        "class-data-sharing archive (PRETRAIN_CLEAN_SPARK_CDS=0)")
     parser.add_argument("--baseline", help="--spark-cli: also that command with the package from this folder "
                         "(another checkout) first on PYTHONPATH")
     args = parser.parse_args()
     if args.spark:
         spark_vs_local(args.docs or 20_000, args.rounds, args.workers, shlex.split(args.submit_args), args.spark_cli,
-                       args.baseline, args.cds)
+                       args.baseline, args.no_cds)
         return
     args.docs = args.docs or 40_000
     with tempfile.TemporaryDirectory() as tmp:

@@ -88,7 +88,7 @@ def main() -> None:
                 if cfg is None:
                     result = run_dedup_local(DedupConfig(), files, str(out / "kept"), str(out / "rej"), str(out / "w"), workers=2)
                 else:
-                    result = run_dedup_spark(spark, cfg, files, str(out / "kept"), str(out / "rej"), str(out / "w"))
+                    result = run_dedup_spark(spark.sparkContext, cfg, files, str(out / "kept"), str(out / "rej"), str(out / "w"))
                 wall[name].append(time.perf_counter() - t0)
                 done.set()
                 sampler.join()

@@ -40,7 +40,7 @@ def run_engine(engine: str, request: pytest.FixtureRequest, tmp_path: Path, docs
     else:
         from pretrain_clean.dedup.spark import run_dedup_spark
 
-        run_dedup_spark(request.getfixturevalue("spark"), cfg, files, *dirs)
+        run_dedup_spark(request.getfixturevalue("spark").sparkContext, cfg, files, *dirs)
     read = lambda d: {r["id"]: r for f in sorted(Path(d).iterdir()) for r in pq.read_table(f).to_pylist()}  # noqa: E731
     return read(dirs[0]), read(dirs[1])
 

@@ -34,8 +34,8 @@ def test_spark_and_local_outputs_identical(tmp_path: Path, capsys: pytest.Captur
         .getOrCreate()
     )
     try:
-        with PhaseProgress("spark dedup", task_status(spark)) as progress:
-            remote = run_dedup_spark(spark, cfg, files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"),
+        with PhaseProgress("spark dedup", task_status(spark.sparkContext)) as progress:
+            remote = run_dedup_spark(spark.sparkContext, cfg, files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"),
                                      str(tmp_path / "s/work"), progress=progress)
     finally:
         spark.stop()
@@ -85,7 +85,7 @@ def test_star_components_when_edges_exceed_the_driver_limit(tmp_path: Path) -> N
     local = run_dedup_local(cfg, files, str(tmp_path / "l/kept"), str(tmp_path / "l/rej"), str(tmp_path / "l/work"))
     spark = SparkSession.builder.master("local[2]").config("spark.sql.shuffle.partitions", "2").getOrCreate()
     try:
-        remote = run_dedup_spark(spark, cfg, files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"),
+        remote = run_dedup_spark(spark.sparkContext, cfg, files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"),
                                  str(tmp_path / "s/work"), driver_edges=0)
     finally:
         spark.stop()

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -65,7 +66,7 @@ def test_driver_and_distributed_paths_equal_the_local_engine(tmp_path: Path, spa
     for name, limit in (("driver", bound), ("distributed", bound - 1)):
         cfg = DedupConfig(spark_driver_bytes=limit)
         with jobs(spark) as counted:
-            results[name] = run_dedup_spark(spark, cfg, files, str(tmp_path / name / "kept"), str(tmp_path / name / "rej"),
+            results[name] = run_dedup_spark(spark.sparkContext, cfg, files, str(tmp_path / name / "kept"), str(tmp_path / name / "rej"),
                                             str(tmp_path / name / "w"))
         counts[name] = counted[0]
     assert counts["driver"] == 2  # read and hash; write
@@ -106,7 +107,7 @@ def test_driver_edges_limit_at_under_and_over(tmp_path: Path, spark, monkeypatch
         elif name == "under":
             limit = seen[0] - 1
         before = (len(seen), len(joins))
-        spark_dedup.run_dedup_spark(spark, cfg, files, str(tmp_path / name / "kept"), str(tmp_path / name / "rej"),
+        spark_dedup.run_dedup_spark(spark.sparkContext, cfg, files, str(tmp_path / name / "kept"), str(tmp_path / name / "rej"),
                                     str(tmp_path / name / "w"), driver_edges=limit)
         on_driver = len(seen) > before[0]
         assert on_driver == (name != "under"), name
@@ -211,8 +212,13 @@ def test_driver_path_refuses_missing_feature_rows(tmp_path: Path, spark, monkeyp
     from pretrain_clean.dedup.spark import run_dedup_spark
 
     files = write_parts_input(tmp_path)
-    read = spark_driver.read_features
-    monkeypatch.setattr(spark_driver, "read_features", lambda *a: read(*a).where("key != 1"))
+    read = spark_driver.read_feature_table
+
+    def without_key_1(*args):  # noqa: ANN002, ANN202
+        table = read(*args)
+        return table.filter(pc.not_equal(table.column("key"), 1))
+
+    monkeypatch.setattr(spark_driver, "read_feature_table", without_key_1)
     with pytest.raises(RuntimeError, match="dedup read 3 documents, the parquet metadata says 4"):
-        run_dedup_spark(spark, DedupConfig(), files, str(tmp_path / "kept"), str(tmp_path / "rej"), str(tmp_path / "w"))
+        run_dedup_spark(spark.sparkContext, DedupConfig(), files, str(tmp_path / "kept"), str(tmp_path / "rej"), str(tmp_path / "w"))
     assert not (tmp_path / "kept").exists() or not any((tmp_path / "kept").iterdir())

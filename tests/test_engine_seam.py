@@ -17,7 +17,7 @@ def test_engine_for_picks_each_engine_and_names_the_choices() -> None:
     assert ENGINES == ("local", "spark")
     assert isinstance(engine_for("local"), LocalEngine)
     spark = engine_for("spark", EngineOptions(master="local[1]"))
-    assert isinstance(spark, SparkEngine) and spark._spark is None  # no session until a job runs
+    assert isinstance(spark, SparkEngine) and spark._context is None  # no Spark until a job runs
     with pytest.raises(UsageError, match="unknown engine 'ray'; choose one of: local, spark"):
         engine_for("ray")
 

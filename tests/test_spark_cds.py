@@ -1,5 +1,6 @@
-"""The opt-in class-data-sharing archive of the driver JVM (pipeline/spark_cds.py): where it
-lives, its key, dump then publish (never a partial file), stale dumps removed."""
+"""The class-data-sharing archive of the driver JVM (pipeline/spark_cds.py): where it lives,
+its key, dump then publish (never a partial file), a damaged archive never mapped, stale
+dumps removed."""
 from __future__ import annotations
 
 import os
@@ -9,17 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from pretrain_clean.pipeline.spark_cds import CDS_ENV, archive_dir, cds_options, publish, runtime_key
+from pretrain_clean.pipeline.spark_cds import CDS_ENV, archive_dir, cds_options, file_digest, publish, runtime_key
 
 
-@pytest.mark.parametrize("value", [None, "", "0", " "])
-def test_off_unless_asked_for(value: str | None) -> None:
-    assert archive_dir({} if value is None else {CDS_ENV: value}) is None
-
-
-def test_cache_folder_or_the_given_one(tmp_path: Path) -> None:
-    assert archive_dir({CDS_ENV: "1", "XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "pretrain-clean" / "spark-cds"
+def test_on_by_default_off_with_0(tmp_path: Path) -> None:
+    cache = tmp_path / "pretrain-clean" / "spark-cds"
+    for value in (None, "", " ", "1"):
+        environ = {"XDG_CACHE_HOME": str(tmp_path)} | ({} if value is None else {CDS_ENV: value})
+        assert archive_dir(environ) == cache
+    assert archive_dir({CDS_ENV: "0", "XDG_CACHE_HOME": str(tmp_path)}) is None
     assert archive_dir({CDS_ENV: str(tmp_path / "a")}) == tmp_path / "a"
+    home = Path(os.path.expanduser("~"))
+    assert archive_dir({}) == home / ".cache" / "pretrain-clean" / "spark-cds"
 
 
 def test_key_changes_with_the_jars_and_the_runtime(tmp_path: Path) -> None:
@@ -48,19 +50,43 @@ def test_dump_when_absent_map_when_present(tmp_path: Path) -> None:
     assert "-Xlog:cds=off" in options
     assert not (tmp_path / f".k.jsa.tmp-{dead.pid}").exists()
     assert (tmp_path / f".k.jsa.tmp-{os.getppid()}").exists()
-    (tmp_path / "k.jsa").write_bytes(b"archive")
+    dump.write_bytes(b"archive")
+    final = publish(dump, "k", 0)
+    assert final == tmp_path / f"k-{file_digest(final)}.jsa"
     options, dump = cds_options(tmp_path, "k", 123)
-    assert dump is None and options.startswith(f"-XX:SharedArchiveFile={tmp_path / 'k.jsa'} ")
+    assert dump is None and options.startswith(f"-XX:SharedArchiveFile={final} ")
+    assert cds_options(tmp_path, "other", 123)[1] is not None  # another runtime's key: its own dump
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[:-1], lambda b: b + b"x", lambda b: b"y" + b[1:], lambda b: b""])
+def test_a_damaged_archive_is_removed_never_mapped(tmp_path: Path, damage) -> None:  # noqa: ANN001
+    """A truncated archive would crash the JVM (SIGBUS): one whose bytes do not match the
+    digest in its name is removed and the run dumps a new one."""
+    dump = tmp_path / ".k.jsa.tmp-1"
+    dump.write_bytes(b"archive bytes")
+    final = publish(dump, "k", 0)
+    final.write_bytes(damage(final.read_bytes()))
+    options, dump = cds_options(tmp_path, "k", 123)
+    assert dump is not None and "SharedArchiveFile" not in options
+    assert not final.exists()
+
+
+def test_file_digest_reads_every_block(tmp_path: Path) -> None:
+    path = tmp_path / "big"
+    path.write_bytes(b"a" * (8 << 20) + b"b")
+    other = tmp_path / "big2"
+    other.write_bytes(b"a" * (8 << 20) + b"c")
+    assert file_digest(path) != file_digest(other) and len(file_digest(path)) == 32
 
 
 @pytest.mark.parametrize("returncode, content, published", [(0, b"archive", True), (1, b"archive", False),
                                                              (None, b"archive", False), (0, b"", False)])
 def test_publish_only_a_finished_dump(tmp_path: Path, returncode: int | None, content: bytes, published: bool) -> None:
-    dump, final = tmp_path / ".k.jsa.tmp-1", tmp_path / "k.jsa"
+    dump = tmp_path / ".k.jsa.tmp-1"
     dump.write_bytes(content)
-    assert publish(dump, final, returncode) is published
-    assert final.exists() is published
-    assert not dump.exists()
+    final = publish(dump, "k", returncode)
+    assert (final is not None) is published
+    assert [p.name for p in tmp_path.iterdir()] == ([f"k-{file_digest(final)}.jsa"] if published else [])
 
 
 RUN = """
@@ -73,7 +99,7 @@ print("COUNT", spark.range(10).count())
 
 
 @pytest.mark.slow
-def test_first_run_dumps_the_next_maps(tmp_path: Path) -> None:
+def test_first_run_dumps_the_next_maps_a_truncated_one_is_not_mapped(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYSPARK_SUBMIT_ARGS", "JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS")}
     env[CDS_ENV] = str(tmp_path / "cds")
     first = subprocess.run([sys.executable, "-c", RUN], capture_output=True, text=True, timeout=600, env=env)
@@ -86,3 +112,12 @@ def test_first_run_dumps_the_next_maps(tmp_path: Path) -> None:
     second = subprocess.run([sys.executable, "-c", RUN], capture_output=True, text=True, timeout=600, env=env)
     assert "COUNT 10" in second.stdout, second.stderr[-2000:]
     assert f"SharedArchiveFile={archives[0]}" in second.stdout
+    # what crashed the JVM with SIGBUS when mapped: the first 60% of a real archive
+    archives[0].chmod(0o644)
+    with open(archives[0], "r+b") as fh:
+        fh.truncate(archives[0].stat().st_size * 6 // 10)
+    third = subprocess.run([sys.executable, "-c", RUN], capture_output=True, text=True, timeout=600, env=env)
+    assert third.returncode == 0 and "COUNT 10" in third.stdout, third.stderr[-2000:]
+    assert "ArchiveClassesAtExit=" in third.stdout  # not mapped: dumped again
+    republished = list((tmp_path / "cds").iterdir())
+    assert len(republished) == 1 and republished[0].stem.partition("-")[2] == file_digest(republished[0])

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from pretrain_clean.pipeline.spark_engine import LOCAL_DRIVER_JAVA_OPTIONS, console_progress_off, local_driver_java_options
@@ -118,3 +119,35 @@ def test_no_console_progress_bar_from_a_jvm_we_start(submit_args: str | None, ba
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"CONF {'true' if bar else 'false'}" in result.stdout
     assert ("[Stage " in result.stderr) is bar, result.stderr[-2000:]
+
+
+NO_SESSION = """
+import sys
+from pyspark.sql import session
+
+
+def refuse(self):
+    raise AssertionError("a SparkSession was made")
+
+
+session.SparkSession.Builder.getOrCreate = refuse
+from pretrain_clean.cli.main import main
+
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_clean_and_dedup_on_spark_make_no_session(tmp_path: Path) -> None:
+    """The clean job's Spark tasks and a small input's dedup run on the ``SparkContext``
+    alone: Spark SQL's session costs the driver JVM about 3 CPU-s at start-up."""
+    docs = Path(__file__).resolve().parent.parent / "data" / "sample" / "web_en" / "demos_data_mixture_data_redpajama-c4-refined.jsonl"
+    env = {k: v for k, v in os.environ.items() if k != "PYSPARK_SUBMIT_ARGS"}
+    result = subprocess.run([sys.executable, "-c", NO_SESSION, "clean", "--engine", "spark", "--config", "default",
+                             "--input", str(docs), "--output", str(tmp_path / "out"), "--quiet"],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {d: sum(pq.read_metadata(f).num_rows for f in (tmp_path / "out" / d).glob("*.parquet"))
+            for d in ("kept", "rejected", "quarantine")}
+    assert (tmp_path / "out" / "dedup_report.json").is_file()
+    assert rows["kept"] >= 1 and sum(rows.values()) == len(docs.read_text().splitlines())

@@ -44,9 +44,10 @@ from pretrain_clean.dedup.spark_driver import Phases, feature_bytes, run_on_driv
 from pretrain_clean.dedup.local_parts import add_written
 from pretrain_clean.dedup.spark_io import ROW_BITS, read_features, write_parts
 from pretrain_clean.pipeline import storage
-from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions, small_input_settings
+from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions, small_input_settings, spark_session
 
 if TYPE_CHECKING:
+    from pyspark import SparkContext
     from pyspark.sql import DataFrame, SparkSession
 
 DRIVER_EDGES = 5_000_000
@@ -63,7 +64,7 @@ class _Silent:
 
 
 def run_dedup_spark(
-    spark: "SparkSession",
+    context: "SparkContext",
     cfg: DedupConfig,
     input_files: list[str],
     kept_dir: str,
@@ -77,9 +78,10 @@ def run_dedup_spark(
     ``cfg.spark_driver_bytes`` are decided on the driver (:mod:`dedup.spark_driver`)."""
     names = output_names(input_files)
     if feature_bytes(cfg, input_files) <= cfg.spark_driver_bytes:
-        result = run_on_driver(spark, cfg, input_files, names, kept_dir, rejected_dir, progress or _Silent())
+        result = run_on_driver(context, cfg, input_files, names, kept_dir, rejected_dir, progress or _Silent())
         write_report(result, work_dir)
         return result
+    spark = spark_session()  # on ``context``, the active one
     input_bytes = sum(storage.size(p) for p in input_files)
     set_shuffle_partitions(spark, input_bytes)
     with small_input_settings(spark, input_bytes):

@@ -4,8 +4,8 @@ Spark's distributed dedup (:mod:`dedup.spark`) runs about a dozen Spark jobs wha
 input size, each planned and scheduled by the driver JVM; on a small input that fixed cost is
 most of the dedup's time. Below :attr:`DedupConfig.spark_driver_bytes` of estimated features
 (:func:`feature_bytes`), the Spark engine instead runs two jobs: one pass of Python tasks
-reads and hashes every part (:func:`dedup.spark_io.read_features`, as the distributed path)
-and the features (never text) come to the driver with one ``toArrow()``; the driver makes
+reads and hashes every part (:func:`dedup.spark_io.file_features`, as the distributed path)
+and the features (never text) come to the driver as Arrow tables; the driver makes
 the decisions with the local engine's own code (:mod:`dedup.decide`) over numbers
 ``0..n-1`` in (file, row) order; one pass of Python tasks writes every part with the local
 engine's writer (:func:`dedup.local_parts.apply_decisions`), each task getting its part's
@@ -29,12 +29,12 @@ from pretrain_clean.dedup.local_parts import (
     KEY_DOC, KEY_DOC_UNIT, STATE_ARRAYS, WriteJob, WriteResult, add_written, apply_decisions, structured,
 )
 from pretrain_clean.dedup.report import DedupResult
-from pretrain_clean.dedup.spark_io import ROW_BITS, read_features
+from pretrain_clean.dedup.spark_io import ROW_BITS, batch_features, check_columns, file_features
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.spark_engine import spark_map
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark import SparkContext
 
 UNIT_TEXT_BYTES = 64
 """Text bytes per paragraph/sentence unit assumed by :func:`feature_bytes`: a third of what
@@ -89,7 +89,23 @@ def write_one(part: PartDecisions) -> WriteResult:
     return apply_decisions(part.job, part.state, part.removals)
 
 
-def run_on_driver(spark: "SparkSession", cfg: DedupConfig, input_files: list[str], names: list[tuple[str, str]],
+def read_feature_table(context: "SparkContext", cfg: DedupConfig, hasher: NearDupHasher | None,
+                       input_files: list[str]) -> pa.Table:
+    """Every input document's features, one Spark task per part, collected on the driver."""
+    check_columns(input_files)
+
+    def read(index: int) -> pa.Table | None:
+        batches = list(file_features(cfg, hasher, input_files, index))
+        return pa.Table.from_batches(batches) if batches else None
+
+    tables = [t for t in spark_map(read, list(range(len(input_files))), context) if t is not None]
+    if not tables:  # no documents: the columns all the same
+        empty = pa.record_batch({"id": pa.array([], pa.string()), "text": pa.array([], pa.string())})
+        tables = [pa.Table.from_batches([batch_features(cfg, hasher, empty, 0)])]
+    return pa.concat_tables(tables)
+
+
+def run_on_driver(context: "SparkContext", cfg: DedupConfig, input_files: list[str], names: list[tuple[str, str]],
                   kept_dir: str, rejected_dir: str, progress: Phases) -> DedupResult:
     """The dedup in two Spark jobs (read and hash; write), decisions on the driver."""
     result = DedupResult()
@@ -99,7 +115,7 @@ def run_on_driver(spark: "SparkSession", cfg: DedupConfig, input_files: list[str
     n = int(starts[-1])
     progress.start(f"read and hash ({n:,} documents)")
     t0 = time.perf_counter()
-    feats = read_features(spark, cfg, hasher, input_files).toArrow()
+    feats = read_feature_table(context, cfg, hasher, input_files)
     keys = feats.column("key").to_numpy()
     docs = starts[keys >> ROW_BITS] + (keys & ((1 << ROW_BITS) - 1))
     order = np.argsort(docs, kind="stable")
@@ -155,7 +171,7 @@ def run_on_driver(spark: "SparkSession", cfg: DedupConfig, input_files: list[str
                        {r: rep_ids[r] for r in refs}, frozenset(m for m in example_docs if lo <= m < hi))
         parts.append(PartDecisions(job, part_state, {d: u for d, u in removals.items() if lo <= d < hi}))
     del feats
-    written = spark_map(write_one, parts, spark)
+    written = spark_map(write_one, parts, context)
     texts, _ = add_written(result, written)
     result.seconds["write"] = time.perf_counter() - t0
     progress.end(f"kept {result.kept:,} of {n:,}")

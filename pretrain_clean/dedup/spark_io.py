@@ -20,7 +20,6 @@ from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.local_parts import STATE_ARRAYS, WriteJob, WriteResult, apply_decisions
 from pretrain_clean.dedup.paragraph import paragraph_hashes_batch, unit_hashes
 from pretrain_clean.pipeline import storage
-from pretrain_clean.pipeline.spark_engine import one_row_per_task
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -70,24 +69,37 @@ def batch_features(cfg: DedupConfig, hasher: NearDupHasher | None, batch: pa.Rec
                                       names=["key", "id", "nbytes", "ekey", "bkeys", "sig", "units"])
 
 
-def read_features(spark: "SparkSession", cfg: DedupConfig, hasher: NearDupHasher | None,
-                  input_files: list[str]) -> "DataFrame":
-    """Every input document's features, one task per part."""
+def check_columns(input_files: list[str]) -> None:
+    """Fail on the driver, before any task, when a part lacks the columns dedup reads."""
     for path in input_files:
         names = storage.parquet_file(path).schema_arrow.names
         if "text" not in names or "id" not in names:
             raise ValueError(f"{path}: dedup needs 'id' and 'text' columns (columns: {names})")
 
+
+def file_features(cfg: DedupConfig, hasher: NearDupHasher | None, input_files: list[str],
+                  index: int) -> Iterator[pa.RecordBatch]:
+    """The features of every document of part ``index``, keyed from ``index << ROW_BITS``."""
+    key = index << ROW_BITS
+    for part in storage.parquet_file(input_files[index]).iter_batches(batch_size=cfg.batch_size, columns=["id", "text"]):
+        yield batch_features(cfg, hasher, part, key)
+        key += part.num_rows
+
+
+def read_features(spark: "SparkSession", cfg: DedupConfig, hasher: NearDupHasher | None,
+                  input_files: list[str]) -> "DataFrame":
+    """Every input document's features as a DataFrame, one task per part."""
+    check_columns(input_files)
+
     def read(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            for idx in batch.column("id").to_pylist():
-                path = input_files[idx]
-                key = idx << ROW_BITS
-                for part in storage.parquet_file(path).iter_batches(batch_size=cfg.batch_size, columns=["id", "text"]):
-                    yield batch_features(cfg, hasher, part, key)
-                    key += part.num_rows
+            for index in batch.column("id").to_pylist():
+                yield from file_features(cfg, hasher, input_files, index)
 
-    return one_row_per_task(spark, len(input_files)).mapInArrow(read, FEATURES)
+    # one row per partition (so one task each), made in the JVM; tasks look their part up by
+    # position in the list pickled with the function (paths stay exact, never through Java)
+    parts = spark.range(0, len(input_files), 1, max(1, len(input_files)))
+    return parts.mapInArrow(read, FEATURES)
 
 
 def _job(cfg: DedupConfig, input_files: list[str], names: list[tuple[str, str]], kept_dir: str, rejected_dir: str,

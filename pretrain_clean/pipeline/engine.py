@@ -4,7 +4,7 @@ An engine only moves data; every decision (the cascade, dedup's decisions in
 ``dedup/decisions.py``, the shard plan) is the same function on both sides. One method per job:
 
 * ``clean_parts(spec, tasks, ...)``: :func:`pipeline.parts.process_part` over every input part
-  (locally: datatrove's executor with its ranks and progress lines; Spark: ``mapInArrow``).
+  (locally: datatrove's executor with its ranks and progress lines; Spark: one RDD task each).
 * ``dedup(cfg, files, ...)``: the corpus-wide dedup passes (locally: spill buckets sorted per
   bucket; Spark: ``groupBy``/window over DataFrames), deciding through ``dedup.decisions``.
 * ``shards(tokenizer, input_dir, ...)``: the encode phase over the input files and the write
@@ -52,7 +52,7 @@ class EngineOptions:
     app_name: str = "pretrain-clean"
     """spark: the application's name."""
     spark: Any = None  # noqa: ANN401 - a pyspark SparkSession
-    """spark: an existing session to use (tests); default: the shared session rules."""
+    """spark: an existing session whose context to use (tests); default: the shared rules."""
 
 
 class Engine(Protocol):
@@ -133,32 +133,33 @@ class LocalEngine:
 
 
 class SparkEngine:
-    """A Spark session (the active one, spark-submit's, or ``local[*]``), started on first use."""
+    """A Spark context (the active one, spark-submit's, or ``local[*]``), started on first use;
+    a session on it only for the DataFrame work that needs one (large dedup inputs, shards)."""
 
     name = "spark"
 
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
-        self._spark = options.spark
+        self._context = options.spark.sparkContext if options.spark is not None else None
 
     @property
-    def spark(self) -> Any:  # noqa: ANN401 - a pyspark SparkSession
-        """The session, started on first use."""
-        if self._spark is None:
-            from pretrain_clean.pipeline.spark_engine import spark_session
+    def context(self) -> Any:  # noqa: ANN401 - a pyspark SparkContext
+        """The context, started on first use."""
+        if self._context is None:
+            from pretrain_clean.pipeline.spark_engine import spark_context
 
-            self._spark = spark_session(self.options.app_name, self.options.master)
-        return self._spark
+            self._context = spark_context(self.options.app_name, self.options.master)
+        return self._context
 
     def map_parts(self, fn: Callable[[T], R], items: list[T], cpu_bound: bool = False) -> list[R]:
         from pretrain_clean.pipeline.spark_engine import spark_map
 
-        return spark_map(fn, items, spark=self.spark)
+        return spark_map(fn, items, self.context)
 
     def clean_parts(self, spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str) -> list[Stats]:
         from pretrain_clean.pipeline.spark_engine import run_spark
 
-        return run_spark(spec, tasks, out_dir, kept_subdir, spark=self.spark, show_progress=self.options.show_progress)
+        return run_spark(spec, tasks, out_dir, kept_subdir, self.context, show_progress=self.options.show_progress)
 
     def dedup(self, cfg: DedupConfig, files: list[str], kept_dir: str, rejected_dir: str,
               work_dir: str) -> DedupResult:
@@ -166,18 +167,20 @@ class SparkEngine:
         from pretrain_clean.pipeline.progress import PhaseProgress
         from pretrain_clean.pipeline.spark_engine import task_status
 
-        with PhaseProgress("spark dedup", task_status(self.spark), enabled=self.options.show_progress) as progress:
-            return run_dedup_spark(self.spark, cfg, files, kept_dir, rejected_dir, work_dir, progress=progress)
+        with PhaseProgress("spark dedup", task_status(self.context), enabled=self.options.show_progress) as progress:
+            return run_dedup_spark(self.context, cfg, files, kept_dir, rejected_dir, work_dir, progress=progress)
 
     def shards(self, tokenizer: str | Path, input_dir: str | Path, output_dir: str | Path,
                cfg: ShardConfig, overwrite: bool = False) -> dict[str, Any]:
         from pretrain_clean.tokenizer.shards_spark import tokenize_with_spark
 
-        # without a session of ours, shards_spark starts its own (one row per Arrow batch)
+        # a session on our context, or on a new one by the shared rules (one row per Arrow batch)
         return tokenize_with_spark(tokenizer, input_dir, output_dir, cfg, overwrite=overwrite,
-                                   master=self.options.master, spark=self._spark)
+                                   master=self.options.master, spark=self.options.spark)
 
     def close(self) -> None:
-        if self._spark is not None:
-            self._spark.stop()
-            self._spark = None
+        if self._context is not None:
+            from pretrain_clean.pipeline.spark_engine import stop_spark
+
+            stop_spark(self._context)
+            self._context = None

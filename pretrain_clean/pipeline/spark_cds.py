@@ -1,16 +1,18 @@
-"""Opt-in class-data-sharing (CDS) archive for the driver JVM our code starts for a local master.
+"""Class-data-sharing (CDS) archive for the driver JVM our code starts for a local master.
 
 Most of Spark's fixed cost in ``local[N]`` is the driver JVM loading and linking Spark's
 classes; a dynamic CDS archive of them (JDK 13+: ``-XX:ArchiveClassesAtExit`` once, then
-``-XX:SharedArchiveFile``) cut a 100-document run's CPU by a third (docs/cluster.md). With
-``PRETRAIN_CLEAN_SPARK_CDS=1`` (or a folder) the first run dumps an archive into the cache
-and later runs map it. Off by default: a truncated archive crashes the JVM (SIGBUS), the
-archive is ~150 MB per JDK build and Spark jar set, and the dump costs the first run's exit
-a few seconds. Made safe for opt-in use here: the archive is named by a key of the Java
-runtime and Spark's jars (another JDK or Spark version gets its own), dumped to a file of
-this process's own and published by an atomic rename only after the JVM exited cleanly
-(the JVM writes it at exit, after Spark stopped: :func:`finish_dump` waits for that at
-Python exit), so no run ever maps a partial file; dumps left by killed runs are removed.
+``-XX:SharedArchiveFile``) cuts that by about a third (docs/cluster.md). On by default: the
+first run dumps an archive (~70 MB) into the user cache as its JVM exits, later runs map it;
+``PRETRAIN_CLEAN_SPARK_CDS=0`` turns it off, ``=FOLDER`` keeps it there.
+
+A truncated or damaged archive crashes the JVM (SIGBUS), so no run maps one: the archive is
+dumped to a file of this process's own and published by an atomic rename only after the JVM
+exited cleanly (the JVM writes it at exit, after Spark stopped: :func:`finish_dump` waits for
+that at Python exit), named by a key of the Java runtime and Spark's jars (another JDK or
+Spark version gets its own) and by the digest of its bytes, which every run checks before
+mapping it (a file that fails is removed, and the run dumps a new one). Dumps left by killed
+runs are removed.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Mapping
 
+import xxhash
+
 from pretrain_clean.pipeline.uri_lock import pid_alive
 
 CDS_ENV = "PRETRAIN_CLEAN_SPARK_CDS"
@@ -29,16 +33,24 @@ QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 
 
 def archive_dir(environ: Mapping[str, str]) -> Path | None:
-    """The archive folder :data:`CDS_ENV` asks for: ``1`` the user cache
-    (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``pretrain-clean/spark-cds``), a path that
-    folder; unset, empty or ``0``: no archive."""
+    """The archive folder: unset, empty or ``1``: the user cache (``$XDG_CACHE_HOME`` or
+    ``~/.cache``, then ``pretrain-clean/spark-cds``); ``0``: no archive; else that folder."""
     value = environ.get(CDS_ENV, "").strip()
-    if value in ("", "0"):
+    if value == "0":
         return None
-    if value == "1":
+    if value in ("", "1"):
         cache = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         return Path(cache) / "pretrain-clean" / "spark-cds"
     return Path(value)
+
+
+def file_digest(path: Path) -> str:
+    """xxh3-128 of the file's bytes, read in blocks (about 10 ms for a 70 MB archive)."""
+    digest = xxhash.xxh3_128()
+    with open(path, "rb") as fh:
+        while block := fh.read(8 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def runtime_key(java_home: Path, jars: Path) -> str:
@@ -62,11 +74,13 @@ def java_home(environ: Mapping[str, str]) -> Path | None:
 
 
 def cds_options(directory: Path, key: str, pid: int) -> tuple[str, Path | None]:
-    """JVM options: map ``<key>.jsa`` when it exists; else dump to ``.<key>.jsa.tmp-<pid>``
+    """JVM options: map a published ``<key>-<digest>.jsa`` whose bytes match its digest
+    (one that does not is removed, never mapped); else dump to ``.<key>.jsa.tmp-<pid>``
     (returned, to publish after the JVM exits). Dumps of dead processes are removed."""
-    final = directory / f"{key}.jsa"
-    if final.is_file():
-        return f"-XX:SharedArchiveFile={final} {QUIET}", None
+    for archive in sorted(directory.glob(f"{key}-*.jsa")):
+        if archive.stem.partition("-")[2] == file_digest(archive):
+            return f"-XX:SharedArchiveFile={archive} {QUIET}", None
+        archive.unlink(missing_ok=True)
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob(".*.jsa.tmp-*"):
         owner = stale.name.rsplit("-", 1)[1]
@@ -76,17 +90,18 @@ def cds_options(directory: Path, key: str, pid: int) -> tuple[str, Path | None]:
     return f"-XX:ArchiveClassesAtExit={dump} {QUIET}", dump
 
 
-def publish(dump: Path, final: Path, returncode: int | None) -> bool:
-    """Rename a finished dump into place (atomic: readers see the whole file or none); a
-    JVM that did not exit cleanly leaves nothing."""
+def publish(dump: Path, key: str, returncode: int | None) -> Path | None:
+    """Rename a finished dump into place as ``<key>-<digest>.jsa`` (atomic: readers see the
+    whole file or none) and return it; a JVM that did not exit cleanly leaves nothing."""
     if returncode == 0 and dump.is_file() and dump.stat().st_size > 0:
+        final = dump.with_name(f"{key}-{file_digest(dump)}.jsa")
         os.replace(dump, final)
-        return True
+        return final
     dump.unlink(missing_ok=True)
-    return False
+    return None
 
 
-def finish_dump(dump: Path, final: Path, timeout: float = 300.0) -> None:
+def finish_dump(dump: Path, key: str, timeout: float = 300.0) -> None:
     """At Python exit: stop Spark, let the driver JVM exit (its stdin closes), wait for it
     to write the archive, then publish it."""
     from pyspark import SparkContext
@@ -104,12 +119,12 @@ def finish_dump(dump: Path, final: Path, timeout: float = 300.0) -> None:
         code = proc.wait(timeout)
     except Exception:  # noqa: BLE001 - a JVM still writing after the timeout: no archive this time
         code = None
-    publish(dump, final, code)
+    publish(dump, key, code)
 
 
 def driver_cds_options(environ: Mapping[str, str]) -> str:
-    """The CDS options for the JVM about to start ("" when not asked for); registers the
-    publication of a dump at exit."""
+    """The CDS options for the JVM about to start ("" when turned off, or when the folder
+    cannot be written); registers the publication of a dump at exit."""
     directory = archive_dir(environ)
     home = java_home(environ)
     if directory is None or home is None:
@@ -117,7 +132,10 @@ def driver_cds_options(environ: Mapping[str, str]) -> str:
     from pyspark.find_spark_home import _find_spark_home
 
     key = runtime_key(home, Path(_find_spark_home()) / "jars")
-    options, dump = cds_options(directory, key, os.getpid())
+    try:
+        options, dump = cds_options(directory, key, os.getpid())
+    except OSError:  # a read-only cache: run without an archive
+        return ""
     if dump is not None:
-        atexit.register(finish_dump, dump, directory / f"{key}.jsa")
+        atexit.register(finish_dump, dump, key)
     return options

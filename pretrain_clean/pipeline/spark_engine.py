@@ -1,32 +1,30 @@
-"""Spark engine: the same part function mapped over input files with ``mapInArrow``.
+"""Spark engine: the same part function mapped over input files as plain RDD tasks.
 
-Each input file is one row (its task index; one partition) of a small DataFrame; executors run
+Each input file is one element (one partition, so one task) of a small RDD; executors run
 :func:`pipeline.parts.process_part` on it, writing the same part files as the local
-engine, and return the part's stats as one Arrow row. The driver only collects those
-stats rows, never documents. Inputs, outputs and models are local paths made absolute on the
-driver, or URIs (``s3://``...) every executor opens through :mod:`pipeline.storage`: no shared
-filesystem is needed. A retried task redoes its part (a part without its marker is not
-complete) and writes the same files.
+engine, and return the part's stats. The driver only collects those stats, never documents.
+Inputs, outputs and models are local paths made absolute on the driver, or URIs (``s3://``...)
+every executor opens through :mod:`pipeline.storage`: no shared filesystem is needed. A
+retried task redoes its part (a part without its marker is not complete) and writes the same
+files.
+
+The engine needs only a ``SparkContext`` (:func:`spark_context`): a ``SparkSession`` and Spark
+SQL's planner cost the driver JVM about 3 CPU-s at start-up (docs/cluster.md), so a session is
+made (:func:`spark_session`) only for the DataFrame work of large dedup inputs and shards.
 """
 from __future__ import annotations
 
 import os
-import pickle
 import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
-
-import pyarrow as pa
 
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.parts import PartTask, process_part
 from pretrain_clean.pipeline.spark_cds import driver_cds_options
 from pretrain_clean.pipeline.progress import PartsProgress
 from pretrain_clean.pipeline.stats import Stats
-
-STATS_SCHEMA = "index long, stats string"
-
 
 LOCAL_DRIVER_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 """Driver JVM options when our code starts the JVM for a ``local[N]`` master: in local mode the
@@ -80,20 +78,17 @@ def _spark_defaults_file() -> Path | None:
     return Path(conf_dir) / "spark-defaults.conf"
 
 
-def spark_session(app_name: str = "pretrain-clean", master: str | None = None):  # noqa: ANN201
-    """The active session; else a new one on ``master`` if given; else with spark-submit's
+def spark_context(app_name: str = "pretrain-clean", master: str | None = None):  # noqa: ANN201
+    """The active context; else a new one on ``master`` if given; else with spark-submit's
     settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores.
     A driver JVM started here for a local master gets :data:`LOCAL_DRIVER_JAVA_OPTIONS` (and
-    the opt-in class-data-sharing archive, :mod:`pipeline.spark_cds`), and
-    any JVM started here no console progress bar (:func:`console_progress_off`)."""
-    from pyspark.sql import SparkSession
-
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
+    the opt-in class-data-sharing archive, :mod:`pipeline.spark_cds`), and any JVM started
+    here no console progress bar (:func:`console_progress_off`). No ``SparkSession``."""
     from pyspark import SparkConf, SparkContext
 
-    builder = SparkSession.builder.appName(app_name)
+    active = SparkContext._active_spark_context
+    if active is not None:
+        return active
     launch = SparkConf(loadDefaults=False)
     if SparkContext._gateway is None and "PYSPARK_GATEWAY_PORT" not in os.environ:  # we start the JVM
         defaults = _spark_defaults_file()
@@ -102,14 +97,39 @@ def spark_session(app_name: str = "pretrain-clean", master: str | None = None): 
             launch.set("spark.driver.extraJavaOptions", f"{options} {driver_cds_options(os.environ)}".strip())
         if console_progress_off(os.environ, defaults):
             launch.set(CONSOLE_PROGRESS, "false")
-    SparkContext._ensure_initialized(conf=launch)  # under spark-submit: SparkConf() then holds its --conf values
-    if not SparkConf().contains("spark.log.level"):  # Spark's own INFO lines only when asked for
-        builder = builder.config("spark.log.level", "WARN")
+    SparkContext._ensure_initialized(conf=launch)
+    conf = SparkConf().setAppName(app_name)  # under spark-submit: holds its --conf values
+    if not conf.contains("spark.log.level"):  # Spark's own INFO lines only when asked for
+        conf.set("spark.log.level", "WARN")
     if master:
-        builder = builder.master(master)
+        conf.setMaster(master)
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
-        builder = builder.master("local[*]").config("spark.ui.enabled", "false")
-    return builder.getOrCreate()
+        conf.setMaster("local[*]").set("spark.ui.enabled", "false")
+    return SparkContext.getOrCreate(conf)
+
+
+def spark_session(app_name: str = "pretrain-clean", master: str | None = None):  # noqa: ANN201
+    """The active session; else one on :func:`spark_context` (the active context, or one
+    started by its rules)."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    spark_context(app_name, master)
+    return SparkSession.builder.getOrCreate()
+
+
+def stop_spark(context) -> None:  # noqa: ANN001
+    """Stop ``context``, through the session made on it if there is one (pyspark then
+    forgets the session too)."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession._instantiatedSession  # set once a session is made in this process
+    if session is not None and session.sparkContext is context:
+        session.stop()
+    else:
+        context.stop()
 
 
 SHUFFLE_BYTES_PER_PARTITION = 128 << 20
@@ -152,12 +172,12 @@ def small_input_settings(spark, input_bytes: int) -> Iterator[None]:  # noqa: AN
         spark.conf.set(key, before)
 
 
-def task_status(spark) -> Callable[[], str]:  # noqa: ANN001
+def task_status(context) -> Callable[[], str]:  # noqa: ANN001
     """A function giving the tasks done / total of the stages running now (Spark's status
-    tracker, no job): the detail of the driver's progress lines."""
+    tracker of ``context``, no job): the detail of the driver's progress lines."""
     from py4j.protocol import Py4JError
 
-    tracker = spark.sparkContext.statusTracker()
+    tracker = context.statusTracker()
 
     def status() -> str:
         try:
@@ -172,53 +192,36 @@ def task_status(spark) -> Callable[[], str]:  # noqa: ANN001
     return status
 
 
-def spark_map(function, items: list, spark=None) -> list:  # noqa: ANN001
+def spark_map(function, items: list, context=None) -> list:  # noqa: ANN001
     """``function`` over ``items`` as Spark tasks (one per item), results in order: the
-    line-counting pass of split files (:mod:`pipeline.line_split`) and the annotate pass run
-    on the executors. Through ``mapInArrow`` like every other Python task of ours, so they
-    share one Python worker pool (a Python RDD job would start a second one)."""
-    spark = spark or spark_session()
-
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            for position in batch.column("id").to_pylist():
-                result = pickle.dumps(function(items[position]))
-                yield pa.RecordBatch.from_pydict({"id": [position], "result": [result]})
-
-    rows = one_row_per_task(spark, len(items)).mapInArrow(run, "id long, result binary").collect()
-    results = {row["id"]: pickle.loads(row["result"]) for row in rows}
-    return [results[i] for i in range(len(items))]
+    line-counting pass of split files (:mod:`pipeline.line_split`), the annotate pass and
+    dedup's driver path run on the executors. Each item is pickled into its own partition
+    (paths stay exact, never through Java); the results are pickled back."""
+    context = context or spark_context()
+    if not items:
+        return []
+    return context.parallelize(list(items), len(items)).map(function).collect()
 
 
-def one_row_per_task(spark, n: int):  # noqa: ANN001, ANN201 - pyspark types
-    """A DataFrame of positions ``id`` 0..n-1, one row per partition (so one task each), made
-    in the JVM: a Python RDD (``parallelize`` + ``createDataFrame``) would start a Python
-    worker pool of its own just to turn tuples into rows. Tasks look their item up by
-    position in a list pickled with their function (paths stay exact, never through Java)."""
-    return spark.range(0, n, 1, max(1, n))
-
-
-def _part_runner(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str):  # noqa: ANN202
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _part_runner(spec: RunSpec, out_dir: str, kept_subdir: str):  # noqa: ANN202
+    def run(tasks: Iterator[PartTask]) -> Iterator[tuple[int, str]]:
         from pretrain_clean.pipeline.worker import worker_cascade
 
         cascade = worker_cascade(spec)
-        for batch in batches:
-            for position in batch.column("id").to_pylist():
-                task = tasks[position]  # pickled with the function: paths stay exact
-                stats = process_part(task, spec, cascade, out_dir, kept_subdir)
-                yield pa.RecordBatch.from_pydict({"index": [task.index], "stats": [stats.to_json()]})
+        for task in tasks:
+            yield task.index, process_part(task, spec, cascade, out_dir, kept_subdir).to_json()
 
     return run
 
 
 def run_spark(spec: RunSpec, tasks: list[PartTask], out_dir: str, kept_subdir: str = "kept",
-              spark=None, show_progress: bool = False) -> list[Stats]:  # noqa: ANN001
-    """Run every part on Spark; returns the parts' stats in task order. With
+              context=None, show_progress: bool = False) -> list[Stats]:  # noqa: ANN001
+    """Run every part on Spark, one task each; returns the parts' stats in task order. With
     ``show_progress`` the driver prints parts done / total and documents/s while it waits."""
-    spark = spark or spark_session()
-    frame = one_row_per_task(spark, len(tasks))
+    context = context or spark_context()
+    if not tasks:
+        return []
     with PartsProgress("spark", out_dir, tasks, enabled=show_progress):
-        results = frame.mapInArrow(_part_runner(spec, tasks, out_dir, kept_subdir), STATS_SCHEMA).collect()
-    by_index = {row["index"]: Stats.from_json(row["stats"]) for row in results}
-    return [by_index[t.index] for t in tasks]
+        rdd = context.parallelize(list(tasks), len(tasks)).mapPartitions(_part_runner(spec, out_dir, kept_subdir))
+        results = dict(rdd.collect())
+    return [Stats.from_json(results[t.index]) for t in tasks]
