@@ -22,6 +22,7 @@ from itertools import compress, count as count_from
 from dataclasses import dataclass, fields
 from typing import ClassVar, NamedTuple
 
+from pretrain_clean import native
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.filters import text_features as tf
@@ -41,10 +42,11 @@ SENTENCE_END_CHARS = frozenset(
     "𐩖𐩗𑁇𑁈𑂾𑂿𑃀𑃁𑅁𑅂𑅃𑇅𑇆𑇍𑇞𑇟𑈸𑈹𑈻𑈼𑊩𑑋𑑌𑗂𑗃𑗉𑗊𑗋𑗌𑗍𑗎𑗏𑗐𑗑𑗒𑗓𑗔𑗕𑗖𑗗𑙁𑙂𑜼𑜽𑜾𑩂𑩃𑪛𑪜𑱁𑱂𖩮𖩯𖫵𖬷𖬸𖭄𛲟𝪈｡。"
 )
 """Sentence-final characters of spaCy's rule-based sentencizer (what datatrove counts with)."""
-_LINE_PHRASES = ("lorem ipsum", "javascript", *POLICY_SUBSTRINGS)
-"""What the line pass looks for in lower-cased lines."""
-_TEXT_LOOKS = tuple(dict.fromkeys("cookie" if "cookie" in p else p for p in _LINE_PHRASES))
+_LOREM, _JAVASCRIPT, _POLICIES = (b"lorem ipsum",), (b"javascript",), tuple(p.encode() for p in POLICY_SUBSTRINGS)
+"""What the line pass looks for in lower-cased lines (``_c4.c4_keep`` takes ASCII bytes)."""
+_TEXT_LOOKS = ("lorem ipsum", "javascript", "terms of use", "privacy policy", "cookie")
 """What the lower-cased text is searched for first: every line phrase holds one of these."""
+_c4_keep = native.load("filters._c4", 1).c4_keep
 
 
 def _is_punct(token: str) -> bool:
@@ -117,41 +119,24 @@ class _C4LineRules(Stage):
         """C4's line pass (datatrove's order of checks), cached per document and keys."""
         return doc.cached(f"c4_scan{self._line_key()}", self._scan)
 
+    def __post_init__(self) -> None:
+        if self.max_word_length is not None and self.max_word_length < 0:
+            raise ValueError(f"max_word_length: a length >= 0, or none to turn the rule off; got {self.max_word_length}")
+
     def _scan(self, doc: Document) -> LineScan:
-        kept: list[tuple[int, str]] = []
-        lorem = curly = False
-        # A phrase looked for in a lower-cased line is in the lower-cased text too, unless
-        # cutting a citation joined it: one look at the text spares most texts the per-line look.
-        whole = doc.text.lower()
-        look = "[" in doc.text or any(p in whole for p in _TEXT_LOOKS)
+        # A phrase looked for in a lower-cased line is in the lower-cased text too, unless cutting
+        # a citation joined it: one look at the text (at C speed in Python) spares most texts the
+        # per-line look. The line pass is C (_c4.c), in datatrove's order of checks; CITATION_RE,
+        # END_PUNCTUATION and the phrases say what it looks for.
+        look = "[" in doc.text
+        if not look:
+            lower = doc.text.lower()
+            look = any(p in lower for p in _TEXT_LOOKS)
         max_word, min_words = self.max_word_length, self.min_words_per_line
-        cut, punct, javascript, policy = (self.remove_citations, self.filter_no_terminal_punct,
-                                          self.filter_javascript, self.filter_policy)
-        for index, raw in enumerate(tf.lines(doc)):
-            line = raw.strip()
-            before_cut = line
-            if (max_word is not None and len(line) > max_word
-                    and max(map(len, line.split())) > max_word):  # only a long line can have a long word
-                continue
-            if cut and "[" in line:
-                line = CITATION_RE.sub("", line)
-            if punct and (not line.endswith(END_PUNCTUATION) or line.endswith("...")):
-                continue
-            if (min_words is not None  # words before the cut; split no further than needed
-                    and len(before_cut.split(None, min_words - 1)) < min_words):
-                continue
-            if not look:
-                curly = curly or "{" in line
-                kept.append((index, line))
-                continue
-            lower = line.lower()
-            lorem = lorem or "lorem ipsum" in lower
-            if javascript and "javascript" in lower:
-                continue
-            curly = curly or "{" in line
-            if policy and any(p in lower for p in POLICY_SUBSTRINGS):
-                continue
-            kept.append((index, line))
+        kept, lorem, curly = _c4_keep(
+            tf.lines(doc), -1 if max_word is None else max_word, min_words or 0, self.filter_no_terminal_punct,
+            self.remove_citations, _LOREM if look else (), _JAVASCRIPT if look and self.filter_javascript else (),
+            _POLICIES if look and self.filter_policy else ())
         return LineScan(kept, lorem, curly)
 
 

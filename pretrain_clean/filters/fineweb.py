@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pretrain_clean import native
 from pretrain_clean.filters.punctuation import TERMINAL_PUNCTUATION
 
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.filters import text_features as tf
 
-_STOP_CHARS = tuple(TERMINAL_PUNCTUATION)
+_fineweb_counts = native.load("filters._lines", 1).fineweb_counts
 
 
 @dataclass
@@ -43,24 +44,29 @@ class FineWebQuality(Stage):
         if self.skip_chinese and tf.is_chinese(doc):
             return None
         text = doc.text
-        lines = list(filter(str.strip, text.split("\n")))  # the non-blank lines, as written
+        # over the non-blank lines of text.split("\n"), as written, in one pass in C (_lines.c):
+        # lines, those ending in terminal punctuation, short ones, characters of repeated ones;
+        # and the whitespace-delimited chunks of the text
+        lines, punctuated, short, duplicate_chars, chunks = _fineweb_counts(
+            text, TERMINAL_PUNCTUATION, self.short_line_length)
         if not lines:
             return "empty"
         if self.line_punct_thr is not None:
-            ratio = sum([line.endswith(_STOP_CHARS) for line in lines]) / len(lines)
+            ratio = punctuated / lines
             if ratio < self.line_punct_thr and not (ratio == 0 and self.line_punct_exclude_zero):
                 return "few_punctuated_lines"
         if self.short_line_thr is not None:
-            short = self.short_line_length
-            ratio = sum([len(line) <= short for line in lines]) / len(lines)
+            ratio = short / lines
             if ratio > self.short_line_thr:
                 return "too_many_short_lines"
         newlines = text.count("\n")
         if self.char_duplicates_ratio is not None:
-            ratio = tf.find_duplicates(lines)[1] / (len(text) - newlines)
+            ratio = duplicate_chars / (len(text) - newlines)
             if ratio > self.char_duplicates_ratio:
                 return "duplicate_line_chars"
-        if self.new_line_ratio is not None:
+        # every chunk holds at least one word (tokens never cross whitespace), so when the ratio
+        # per chunk passes, the ratio per word does: the words are counted only when it does not
+        if self.new_line_ratio is not None and newlines / chunks > self.new_line_ratio:
             if newlines / len(tf.words(doc)) > self.new_line_ratio:
                 return "too_many_newlines_per_word"
         return None

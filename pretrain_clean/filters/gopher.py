@@ -19,12 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from pretrain_clean import native
 from pretrain_clean.filters.model_files import load_word_list
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.stage import ModelPath, Stage, StageNotSetUp
 from pretrain_clean.filters import text_features as tf
 from pretrain_clean.filters.segment import check_unit, segmenter
 
+
+_gopher_duplicates = native.load("filters._lines", 1).gopher_duplicates
 
 STOP_WORD_PREFIX = 64
 """Words looked at first for ``min_stop_words`` (distinct stop words among them count toward it)."""
@@ -140,17 +143,16 @@ class GopherRepetition(Stage):
         if not text:
             return "empty"
         size = len(text)
-        paras = tf.paragraphs(doc)
-        dup, dup_chars = tf.find_duplicates(paras)
-        if self.dup_para_frac is not None and dup / len(paras) > self.dup_para_frac:
+        # paragraphs: re.split(r"\n{2,}", text.strip()); lines: re.split(r"\n+", text); each with
+        # the items repeating an earlier one and their characters, in one pass in C (_lines.c)
+        paras, dup, dup_chars, lines, line_dup, line_dup_chars = _gopher_duplicates(text)
+        if self.dup_para_frac is not None and dup / paras > self.dup_para_frac:
             return "duplicate_paragraphs"
         if self.dup_para_char_frac is not None and dup_chars / size > self.dup_para_char_frac:
             return "duplicate_paragraph_chars"
-        lines = tf.newline_runs(doc)
-        dup, dup_chars = tf.find_duplicates(lines)
-        if self.dup_line_frac is not None and dup / len(lines) > self.dup_line_frac:
+        if self.dup_line_frac is not None and line_dup / lines > self.dup_line_frac:
             return "duplicate_lines"
-        if self.dup_line_char_frac is not None and dup_chars / size > self.dup_line_char_frac:
+        if self.dup_line_char_frac is not None and line_dup_chars / size > self.dup_line_char_frac:
             return "duplicate_line_chars"
         max_n = int(max((n for n, _ in self.top_ngrams + self.dup_ngrams), default=1))
         if max_n < 2:

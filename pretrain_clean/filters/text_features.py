@@ -291,43 +291,6 @@ def alpha_word_count(doc: Document) -> int:
     return _counted_words(doc)[1][2]
 
 
-def newline_runs(doc: Document) -> list[str]:
-    r"""``re.split(r"\n+", text)``, by ``str.split`` (4x faster), cached.
-
-    >>> newline_runs(Document("a", "\na\n\n\nb\n")), newline_runs(Document("b", "a\n\nb"))
-    (['', 'a', 'b', ''], ['a', 'b'])
-    """
-
-    def compute(d: Document) -> list[str]:
-        parts = d.text.split("\n")
-        if len(parts) < 3:
-            return parts
-        return [parts[0], *filter(None, parts[1:-1]), parts[-1]]
-
-    return doc.cached("newline_runs", compute)
-
-
-_PARAGRAPH_BREAK_RE = re.compile(r"\n{2,}")
-
-
-def paragraphs(doc: Document) -> list[str]:
-    r"""Paragraphs: the stripped text split on runs of two or more newlines (Gopher), cached.
-
-    ``str.split`` where every run is exactly two newlines (most pages have none), else the regex.
-
-    >>> paragraphs(Document("a", " a\n\nb\n\n\n\nc\nd\n")), paragraphs(Document("b", "a\n\nb"))
-    (['a', 'b', 'c\nd'], ['a', 'b'])
-    """
-
-    def compute(d: Document) -> list[str]:
-        text = d.text.strip()
-        if "\n\n\n" in text:
-            return _PARAGRAPH_BREAK_RE.split(text)
-        return text.split("\n\n")
-
-    return doc.cached("paragraphs", compute)
-
-
 def word_counts(doc: Document, unit: str = "char") -> Counter[str]:
     """How often each token occurs, cached (per-word checks then run once per distinct word)."""
     if unit == "char" or not has_han(doc):

@@ -87,27 +87,39 @@ def train_spm(texts: Iterable[str], out_dir: str | Path, opts: SpmOptions) -> Pa
         spm.SentencePieceTrainer.train(input=str(lines), model_prefix=str(out / "tokenizer"), **spm_trainer_args(opts))
     (out / "tokenizer.vocab").unlink(missing_ok=True)
     release_freed_memory()  # the trainer's freed heap would otherwise add to the export's peak
-    spm_to_tokenizer_json(out / "tokenizer.model", out / "tokenizer.json")
+    spm_to_tokenizer_json(out / "tokenizer.model", out / "tokenizer.json", opts.user_defined_symbols)
     write_special_map(out, bos=SPM_BOS, eos=SPM_EOS, pad=None, unk=SPM_UNK)
     return out / "tokenizer.model"
 
 
-def spm_to_tokenizer_json(model_path: str | Path, json_path: str | Path) -> None:
+def spm_to_tokenizer_json(
+    model_path: str | Path, json_path: str | Path, user_defined: Iterable[str] = ()
+) -> None:
     """Convert a SentencePiece BPE model (no dummy prefix, byte fallback) to ``tokenizer.json``.
 
     Same recipe as transformers' Llama converter: the vocabulary is the piece list; merges are
     every split of a normal piece into two pieces, ranked by the merged piece's score, which
     reproduces sentencepiece's greedy highest-score merging. Tests compare ids with
-    sentencepiece itself.
+    sentencepiece itself. ``user_defined`` are the trainer's ``user_defined_symbols`` (the
+    Python API cannot tell a user-defined piece from a learned one); they become added tokens,
+    except those holding a space, which sentencepiece never matches (it matches pieces after
+    turning spaces into ``▁``) and so stay unreachable here too.
+    Byte pieces follow the control and user-defined pieces (sentencepiece's
+    ``trainer_interface_test.cc`` ``BytePiecesTest``), so their ids are looked up, not assumed.
     """
     import sentencepiece as spm
     from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers
 
     sp = spm.SentencePieceProcessor(model_file=str(model_path))
-    if sp.id_to_piece(3) != "<0x00>":
-        raise ValueError(f"{model_path}: expected a byte-fallback model (piece 3 = <0x00>), got {sp.id_to_piece(3)!r}")
+    n_bytes = sum(1 for i in range(sp.get_piece_size()) if sp.is_byte(i))
+    if n_bytes != 256:
+        raise ValueError(f"{model_path}: expected a byte-fallback model (256 byte pieces), found {n_bytes}")
     vocab = {sp.id_to_piece(i): i for i in range(sp.get_piece_size())}
-    normal = {p: i for p, i in vocab.items() if sp.is_unknown(i) is False and not sp.is_control(i) and not sp.is_byte(i)}
+    user = [u for u in dict.fromkeys(user_defined) if u in vocab and " " not in u]
+    normal = {
+        p: i for p, i in vocab.items()
+        if not (sp.is_unknown(i) or sp.is_control(i) or sp.is_byte(i)) and p not in user
+    }
     merges: list[tuple[str, str, int]] = []
     for piece, pid in normal.items():
         for k in range(1, len(piece)):
@@ -123,7 +135,6 @@ def spm_to_tokenizer_json(model_path: str | Path, json_path: str | Path) -> None
     tok.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()])
     specials = [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if sp.is_control(i) or sp.is_unknown(i)]
     tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
-    user = [p for p, i in vocab.items() if sp.IsUserDefined(i)] if hasattr(sp, "IsUserDefined") else []
     if user:
         tok.add_tokens([AddedToken(u, special=False, normalized=False) for u in user])
     tok.save(str(json_path))
