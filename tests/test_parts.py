@@ -122,8 +122,9 @@ def test_every_record_is_kept_rejected_or_quarantined(tmp_path: Path, monkeypatc
     assert dict(stats.removed) == {"input.not_html": 2, "parts_test_drop_marked.marked": 1}
     assert dict(stats.quarantine_errors) == {"malformed_json": 2, "invalid_utf8": 1, "stage_error": 2}
     doc_bytes = len("keep one") + len("drop one") + len("keep two") + 1504 + 4
-    assert stats.bytes_in == doc_bytes + 7 + 11 + 7  # documents' text and quarantined records' raw size
+    assert stats.bytes_in == doc_bytes + 7 + 11 + 7 + 50 + 50  # text; quarantined and skipped records' raw size
     assert stats.bytes_quarantined == 7 + 11 + 7 + 1504 + 4
+    assert stats.bytes_skipped == 50 + 50
     assert stats.bytes_kept == len("keep one") + len("keep two")
     assert stats.examples["input.not_html"] == [{"id": "s3", "text": "https://example.com/s3"},
                                                 {"id": "s9", "text": ""}]  # no URL: no text

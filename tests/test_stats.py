@@ -188,3 +188,28 @@ def test_from_dict_accepts_files_written_before_the_newer_fields() -> None:
     assert (back.dedup_seconds, back.flagged, back.duplicate_ids) == ({}, Counter(), 0)
     back.flagged["x.y"] += 1  # still a Counter
     assert back.flagged == Counter({"x.y": 1})
+
+
+def test_bytes_skipped_adds_round_trips_and_defaults_to_zero() -> None:
+    a, b = part(), part()
+    a.bytes_skipped, b.bytes_skipped = 40, 2
+    assert (a + b).bytes_skipped == 42 and a.bytes_skipped == 40
+    data = json.loads(a.to_json())
+    assert data["bytes_skipped"] == 40
+    assert Stats.from_json(a.to_json()).bytes_skipped == 40
+    del data["bytes_skipped"]  # a part marker written before the field
+    assert Stats.from_dict(data).bytes_skipped == 0
+
+
+def test_summary_and_funnel_show_the_bytes_skipped_while_reading() -> None:
+    from pretrain_clean.pipeline.report import funnel_rows, summary_table
+
+    stats = part()  # 6 in, 100 bytes in, 1 quarantined (5 bytes)
+    stats.documents_in += 2
+    stats.removed["input.http_error_page"] = 2
+    stats.bytes_in += 30
+    stats.bytes_skipped = 30
+    assert funnel_rows(stats)[:2] == [("input", 8, 130), ("readable", 5, 95)]
+    lines = summary_table(stats).splitlines()
+    assert lines[3] == "  while reading         2   bytes                  30"
+    assert lines[4] == "quarantined             1   bytes                   5"

@@ -169,6 +169,8 @@ def _run_part(
 def _count_skipped(stats: Stats, record: Skipped) -> None:
     key = f"{INPUT_STAGE}.{record.reason}"
     stats.removed[key] += 1
+    stats.bytes_in += record.raw_bytes
+    stats.bytes_skipped += record.raw_bytes
     stats.add_example(key, record.doc.id, record.doc.meta.get("url") or "")
 
 

@@ -8,11 +8,15 @@ from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline import storage
 
 
+def skipped_while_reading(stats: Stats) -> int:
+    """Records removed while reading (reasons ``input.*``: readable, but not text)."""
+    return sum(n for r, n in stats.removed.items() if r.split(".", 1)[0] == INPUT_STAGE)
+
+
 def funnel_rows(stats: Stats) -> list[tuple[str, int, int]]:
     """(step, documents left, bytes left) after reading and after each stage, in order."""
-    read_removed = sum(n for r, n in stats.removed.items() if r.split(".", 1)[0] == INPUT_STAGE)
-    readable_docs = stats.documents_in - stats.quarantined - read_removed  # "input.*": not text
-    readable_bytes = stats.bytes_in - stats.bytes_quarantined
+    readable_docs = stats.documents_in - stats.quarantined - skipped_while_reading(stats)
+    readable_bytes = stats.bytes_in - stats.bytes_quarantined - stats.bytes_skipped
     rows = [("input", stats.documents_in, stats.bytes_in), ("readable", readable_docs, readable_bytes)]
     for name, stage in stats.stages.items():
         docs_left = stage.documents_in - stage.removed - stage.failed
@@ -107,7 +111,8 @@ def summary_table(stats: Stats) -> str:
         f"documents in   {stats.documents_in:>10,}   bytes in   {stats.bytes_in:>14,}",
         f"kept           {stats.kept:>10,}   bytes kept {stats.bytes_kept:>14,}",
         f"removed        {stats.removed_total:>10,}",
-        f"quarantined    {stats.quarantined:>10,}",
+        f"  while reading{skipped_while_reading(stats):>10,}   bytes      {stats.bytes_skipped:>14,}",
+        f"quarantined    {stats.quarantined:>10,}   bytes      {stats.bytes_quarantined:>14,}",
         "",
         f"{'stage':<22}{'in':>10}{'removed':>10}{'seconds':>10}{'docs/s':>12}",
     ]

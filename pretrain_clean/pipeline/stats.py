@@ -64,6 +64,10 @@ class Stats:
     """``stage.reason`` -> kept documents flagged by a reason the config only annotates."""
     duplicate_ids: int = 0
     """Documents whose input ``id`` an earlier document already had (see :mod:`pipeline.ids`)."""
+    bytes_skipped: int = 0
+    """Raw bytes of the records removed while reading (stage ``input``: a WARC request, a PDF, a
+    404 page), part of ``bytes_in`` as ``bytes_quarantined`` is; 0 in ``stats.json`` files older
+    than the field."""
 
     def stage(self, name: str) -> StageStats:
         """The stats of stage ``name``, created in order of first use."""
@@ -102,6 +106,7 @@ class Stats:
             dict(Counter(self.dedup_seconds) + Counter(other.dedup_seconds)),
             self.flagged + other.flagged,
             self.duplicate_ids + other.duplicate_ids,
+            self.bytes_skipped + other.bytes_skipped,
         )
 
     @property
@@ -128,6 +133,7 @@ class Stats:
             "removed_total": self.removed_total,
             "quarantined": self.quarantined,
             "bytes_quarantined": self.bytes_quarantined,
+            "bytes_skipped": self.bytes_skipped,
             "quarantine_errors": dict(sorted(self.quarantine_errors.items())),
             "stages": {name: s.to_dict() for name, s in self.stages.items()},
             "examples": dict(sorted(self.examples.items())),
@@ -151,6 +157,7 @@ class Stats:
             dict(data.get("dedup_seconds", {})),
             Counter(data.get("flagged", {})),
             data.get("duplicate_ids", 0),
+            data.get("bytes_skipped", 0),
         )
 
     def to_json(self) -> str:
