@@ -37,6 +37,11 @@ def test_key_changes_with_the_jars_and_the_runtime(tmp_path: Path) -> None:
     key = runtime_key(home, jars)
     (home / "lib" / "server" / "libjvm.so").write_bytes(b"xy")  # another JDK build
     assert runtime_key(home, jars) != key
+    key = runtime_key(home, jars)
+    other = tmp_path / "venv2" / "jars"  # the same jars in another virtual environment
+    other.mkdir(parents=True)
+    (other / "spark-core.jar").write_bytes(b"abcd")
+    assert runtime_key(home, other) != key
 
 
 def test_dump_when_absent_map_when_present(tmp_path: Path) -> None:

@@ -55,8 +55,10 @@ def file_digest(path: Path) -> str:
 
 def runtime_key(java_home: Path, jars: Path) -> str:
     """A key of the Java runtime (its ``libjvm.so``: path, size, time) and Spark's jars
-    (names, sizes): an archive is valid only for the build and class path that dumped it."""
-    digest = hashlib.sha256()
+    (their folder, names, sizes): an archive is valid only for the build and class path that
+    dumped it (another virtual environment's jars are another class path, which the JVM
+    would refuse silently)."""
+    digest = hashlib.sha256(f"{jars.resolve()}\n".encode())
     for lib in sorted(java_home.glob("**/libjvm.so")):
         stat = lib.stat()
         digest.update(f"{lib.resolve()}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
