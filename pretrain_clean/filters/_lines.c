@@ -70,6 +70,26 @@ static Py_ssize_t find_newline(int kind, const void *data, Py_ssize_t start, Py_
     return start;
 }
 
+/* An empty table for the lines (or paragraphs) of text, at most half full once they are in;
+ * its size - 1 goes to *mask. NULL with MemoryError set when out of memory. */
+static Seen *line_table(int kind, const void *data, Py_ssize_t length, size_t *mask) {
+    size_t size = 16;
+    for (Py_ssize_t i = find_newline(kind, data, 0, length); i < length; i = find_newline(kind, data, i + 1, length))
+        size += 2; /* at most newlines + 1 items */
+    size_t slots = 1;
+    while (slots < size)
+        slots <<= 1;
+    Seen *table = PyMem_Malloc(slots * sizeof(Seen));
+    if (table == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (size_t i = 0; i < slots; i++)
+        table[i].end = -1;
+    *mask = slots - 1;
+    return table;
+}
+
 static PyObject *fineweb_counts(PyObject *self, PyObject *args) {
     PyObject *text, *stops;
     Py_ssize_t short_length;
@@ -79,18 +99,10 @@ static PyObject *fineweb_counts(PyObject *self, PyObject *args) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-    size_t size = 16;
-    for (Py_ssize_t i = find_newline(kind, data, 0, length); i < length; i = find_newline(kind, data, i + 1, length))
-        size += 2; /* at most newlines + 1 lines: a table at most half full */
-    size_t mask = 1;
-    while (mask < size)
-        mask <<= 1;
-    Seen *table = PyMem_Malloc(mask * sizeof(Seen));
+    size_t mask;
+    Seen *table = line_table(kind, data, length, &mask);
     if (table == NULL)
-        return PyErr_NoMemory();
-    mask -= 1;
-    for (size_t i = 0; i <= mask; i++)
-        table[i].end = -1;
+        return NULL;
     Py_ssize_t lines = 0, punctuated = 0, short_lines = 0, duplicate_chars = 0, chunks = 0, start = 0;
     while (start <= length) {
         Py_ssize_t end = find_newline(kind, data, start, length), first = start;
@@ -160,16 +172,10 @@ static PyObject *gopher_duplicates(PyObject *self, PyObject *args) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), start = 0, end = length;
-    size_t size = 16;
-    for (Py_ssize_t i = find_newline(kind, data, 0, length); i < length; i = find_newline(kind, data, i + 1, length))
-        size += 2; /* at most newlines + 1 items: a table at most half full */
-    size_t mask = 1;
-    while (mask < size)
-        mask <<= 1;
-    Seen *table = PyMem_Malloc(mask * sizeof(Seen));
+    size_t mask;
+    Seen *table = line_table(kind, data, length, &mask);
     if (table == NULL)
-        return PyErr_NoMemory();
-    mask -= 1;
+        return NULL;
     while (start < end && SPACE(start))
         start++;
     while (end > start && SPACE(end - 1))
