@@ -58,9 +58,6 @@ def local_driver_java_options(master: str | None, environ: Mapping[str, str], de
 
 
 CONSOLE_PROGRESS = "spark.ui.showConsoleProgress"
-DAEMON_MODULE = "spark.python.daemon.module"
-"""Set to :mod:`pipeline.spark_daemon` for local masters (where the workers run this
-machine's Python environment), unless the user set it."""
 
 
 def console_progress_off(environ: Mapping[str, str], defaults_file: Path | None) -> bool:
@@ -86,8 +83,7 @@ def spark_context(app_name: str = "pretrain-clean", master: str | None = None): 
     settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores.
     A driver JVM started here for a local master gets :data:`LOCAL_DRIVER_JAVA_OPTIONS` (and
     the class-data-sharing archive, :mod:`pipeline.spark_cds`), and any JVM started
-    here no console progress bar (:func:`console_progress_off`); a local master's Python
-    workers fork from :mod:`pipeline.spark_daemon`. No ``SparkSession``."""
+    here no console progress bar (:func:`console_progress_off`). No ``SparkSession``."""
     from pyspark import SparkConf, SparkContext
 
     active = SparkContext._active_spark_context
@@ -109,8 +105,6 @@ def spark_context(app_name: str = "pretrain-clean", master: str | None = None): 
         conf.setMaster(master)
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
         conf.setMaster("local[*]").set("spark.ui.enabled", "false")
-    if conf.get("spark.master", "").startswith("local") and not conf.contains(DAEMON_MODULE):
-        conf.set(DAEMON_MODULE, "pretrain_clean.pipeline.spark_daemon")  # workers fork with our modules imported
     return SparkContext.getOrCreate(conf)
 
 
