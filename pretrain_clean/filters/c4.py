@@ -44,7 +44,7 @@ SENTENCE_END_CHARS = frozenset(
 """Sentence-final characters of spaCy's rule-based sentencizer (what datatrove counts with)."""
 _LOREM, _JAVASCRIPT, _POLICIES = (b"lorem ipsum",), (b"javascript",), tuple(p.encode() for p in POLICY_SUBSTRINGS)
 """What the line pass looks for in lower-cased lines (``_c4.c4_keep`` takes ASCII bytes)."""
-_TEXT_LOOKS = ("lorem ipsum", "javascript", "terms of use", "privacy policy", "cookie")
+_TEXT_LOOKS = tuple(dict.fromkeys("cookie" if "cookie" in p else p for p in ("lorem ipsum", "javascript", *POLICY_SUBSTRINGS)))
 """What the lower-cased text is searched for first: every line phrase holds one of these."""
 _c4_keep = native.load("filters._c4", 1).c4_keep
 
