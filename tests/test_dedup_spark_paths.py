@@ -222,3 +222,19 @@ def test_driver_path_refuses_missing_feature_rows(tmp_path: Path, spark, monkeyp
     with pytest.raises(RuntimeError, match="dedup read 3 documents, the parquet metadata says 4"):
         run_dedup_spark(spark.sparkContext, DedupConfig(), files, str(tmp_path / "kept"), str(tmp_path / "rej"), str(tmp_path / "w"))
     assert not (tmp_path / "kept").exists() or not any((tmp_path / "kept").iterdir())
+
+
+@pytest.mark.slow
+def test_driver_path_on_empty_parts_only(tmp_path: Path, spark) -> None:  # noqa: ANN001
+    """Every part empty: no feature table comes back, and each part still gets its (empty)
+    kept and rejected files, as on the local engine."""
+    from pretrain_clean.dedup.spark import run_dedup_spark
+
+    files = write_parts(tmp_path / "in", [[], []])
+    local = run_dedup_local(DedupConfig(), files, str(tmp_path / "l/kept"), str(tmp_path / "l/rej"), str(tmp_path / "l/w"))
+    remote = run_dedup_spark(spark.sparkContext, DedupConfig(), files, str(tmp_path / "s/kept"), str(tmp_path / "s/rej"),
+                             str(tmp_path / "s/w"))
+    assert remote.documents_in == local.documents_in == 0 and remote.kept == 0
+    for engine in ("l", "s"):
+        outputs = sorted((tmp_path / engine / "kept").iterdir()) + sorted((tmp_path / engine / "rej").iterdir())
+        assert len(outputs) == 4 and sum(pq.read_metadata(f).num_rows for f in outputs) == 0
