@@ -58,6 +58,10 @@ def local_driver_java_options(master: str | None, environ: Mapping[str, str], de
 
 
 CONSOLE_PROGRESS = "spark.ui.showConsoleProgress"
+DAEMON_MODULE = "spark.python.daemon.module"
+DAEMON = "pretrain_clean.pipeline.spark_daemon"
+"""Our Python worker daemon (pyspark's, without re-compiling pyspark from Spark's zip: see
+:mod:`pipeline.spark_daemon`), set on every context we make unless the user set one."""
 
 
 def console_progress_off(environ: Mapping[str, str], defaults_file: Path | None) -> bool:
@@ -83,7 +87,9 @@ def spark_context(app_name: str = "pretrain-clean", master: str | None = None): 
     settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores.
     A driver JVM started here for a local master gets :data:`LOCAL_DRIVER_JAVA_OPTIONS` (and
     the class-data-sharing archive, :mod:`pipeline.spark_cds`), and any JVM started
-    here no console progress bar (:func:`console_progress_off`). No ``SparkSession``."""
+    here no console progress bar (:func:`console_progress_off`). Any context made here runs
+    :data:`DAEMON` as its Python worker daemon unless ``spark.python.daemon.module`` is set.
+    No ``SparkSession``."""
     from pyspark import SparkConf, SparkContext
 
     active = SparkContext._active_spark_context
@@ -101,6 +107,8 @@ def spark_context(app_name: str = "pretrain-clean", master: str | None = None): 
     conf = SparkConf().setAppName(app_name)  # under spark-submit: holds its --conf values
     if not conf.contains("spark.log.level"):  # Spark's own INFO lines only when asked for
         conf.set("spark.log.level", "WARN")
+    if not conf.contains(DAEMON_MODULE):
+        conf.set(DAEMON_MODULE, DAEMON)
     if master:
         conf.setMaster(master)
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
