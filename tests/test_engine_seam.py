@@ -25,7 +25,7 @@ def test_engine_for_picks_each_engine_and_names_the_choices() -> None:
 @pytest.mark.parametrize("kind", [LocalEngine, SparkEngine])
 def test_every_engine_implements_every_job(kind: type) -> None:
     jobs = [name for name in vars(Engine) if not name.startswith("_") and callable(getattr(Engine, name))]
-    assert sorted(jobs) == ["clean_parts", "close", "dedup", "map_parts", "shards"]
+    assert sorted(jobs) == ["clean_parts", "close", "dedup", "map_parts", "shards", "start"]
     assert all(callable(getattr(kind, job, None)) for job in jobs)
 
 

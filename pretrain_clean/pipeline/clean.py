@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import suppress
 from dataclasses import dataclass
 
 from pretrain_clean.pipeline import storage
@@ -48,16 +49,22 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions)
     """
     check_locations(inputs, out_dir)
     given, out_dir = out_dir, storage.absolute(out_dir)  # tasks must mean the same place on every executor
-    worker_cascade(spec)  # load every model now: a bad model fails before any output exists
-    with output_lock(given):  # messages name the output as the user gave it
-        if options.overwrite:
-            clear_output(given)
-        files = expand_inputs(inputs, follow_symlinks=options.follow_symlinks, refuse_run_outputs=True)
-        check_environment(files)  # e.g. HTML extraction broken: fail before any work
-        engine = engine_for(options.engine, engine_options(options))
-        tasks = split_tasks(plan_tasks(files), spec.run.part_bytes, spec.input, engine.map_parts)
-        prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=False)  # cleared above, keeping the lock
-        return _run(spec, tasks, out_dir, engine, options.show_progress)
+    engine = engine_for(options.engine, engine_options(options))
+    engine.start()  # Spark: the JVM starts while the models load and the inputs are listed
+    try:
+        worker_cascade(spec)  # load every model now: a bad model fails before any output exists
+        with output_lock(given):  # messages name the output as the user gave it
+            if options.overwrite:
+                clear_output(given)
+            files = expand_inputs(inputs, follow_symlinks=options.follow_symlinks, refuse_run_outputs=True)
+            check_environment(files)  # e.g. HTML extraction broken: fail before any work
+            tasks = split_tasks(plan_tasks(files), spec.run.part_bytes, spec.input, engine.map_parts)
+            prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=False)  # cleared above, keeping the lock
+            return _run(spec, tasks, out_dir, engine, options.show_progress)
+    except BaseException:
+        with suppress(Exception):  # the run's own error is the one to see
+            engine.close()  # a context started for this run (not one that was active) is stopped
+        raise
 
 
 def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, engine: Engine, show_progress: bool) -> Stats:

@@ -79,8 +79,14 @@ class Engine(Protocol):
         """Tokenize ``input_dir`` into resumable parquet shards in ``output_dir``; the manifest."""
         ...
 
+    def start(self) -> None:
+        """Begin, in the background, what the engine needs before its first job (Spark: the
+        context, so that the JVM starts while the driver loads the models); optional."""
+        ...
+
     def close(self) -> None:
-        """Release what the engine started (a Spark session)."""
+        """Release what the engine started (a Spark context or session; not one it was given
+        or found active)."""
         ...
 
 
@@ -128,6 +134,9 @@ class LocalEngine:
 
         return tokenize_to_shards(tokenizer, input_dir, output_dir, cfg, overwrite=overwrite)
 
+    def start(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -141,15 +150,30 @@ class SparkEngine:
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
         self._context = options.spark.sparkContext if options.spark is not None else None
+        self._start: Any = None  # a spark_engine.ContextStart until the context is taken
+        self._owned = False  # whether this engine made the context (close() stops only that)
+
+    def start(self) -> None:
+        """Start the context in a background thread (:class:`spark_engine.ContextStart`),
+        unless one was given, is active or is started already."""
+        if self._context is None and self._start is None:
+            self._begin(background=True)
 
     @property
     def context(self) -> Any:  # noqa: ANN401 - a pyspark SparkContext
-        """The context, started on first use."""
+        """The context: the one started by :meth:`start`, else started now."""
         if self._context is None:
-            from pretrain_clean.pipeline.spark_engine import spark_context
-
-            self._context = spark_context(self.options.app_name, self.options.master)
+            if self._start is None:
+                self._begin(background=False)
+            start, self._start = self._start, None
+            self._owned = start.started_here
+            self._context = start.result()
         return self._context
+
+    def _begin(self, background: bool) -> None:
+        from pretrain_clean.pipeline.spark_engine import ContextStart
+
+        self._start = ContextStart(self.options.app_name, self.options.master, background=background)
 
     def map_parts(self, fn: Callable[[T], R], items: list[T], cpu_bound: bool = False) -> list[R]:
         from pretrain_clean.pipeline.spark_engine import spark_map
@@ -179,8 +203,14 @@ class SparkEngine:
                                    master=self.options.master, spark=self.options.spark)
 
     def close(self) -> None:
-        if self._context is not None:
+        """Stop the context if this engine made it (waiting for a start begun by :meth:`start`)."""
+        if self._start is not None:
+            try:
+                self.context  # noqa: B018 - wait for the start
+            except Exception:  # noqa: BLE001, S110 - it never started: nothing to stop
+                pass
+        if self._context is not None and self._owned:
             from pretrain_clean.pipeline.spark_engine import stop_spark
 
             stop_spark(self._context)
-            self._context = None
+        self._context, self._owned = None, False

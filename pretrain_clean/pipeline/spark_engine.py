@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -114,6 +116,65 @@ def spark_context(app_name: str = "pretrain-clean", master: str | None = None): 
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
         conf.setMaster("local[*]").set("spark.ui.enabled", "false")
     return SparkContext.getOrCreate(conf)
+
+
+class ContextStart:
+    """:func:`spark_context`, begun now and taken with :meth:`result`. When no context is
+    active, a new one starts in a background thread: the driver JVM's start (about a second)
+    then overlaps the driver's own set-up (loading the models, listing the inputs).
+
+    pyspark is imported in the calling thread, and there too, while the JVM starts, what the
+    first call into the JVM imports (pyspark's ``NumpyArrayConverter`` imports
+    ``pyspark.testing.utils``, and with it pandas): the thread then imports nothing while the
+    caller goes on to import the stages' modules (two threads importing the same packages at
+    once can deadlock on their import locks).
+    """
+
+    def __init__(self, app_name: str = "pretrain-clean", master: str | None = None, background: bool = True) -> None:
+        from pyspark import SparkContext
+
+        self.started_here = SparkContext._active_spark_context is None
+        """Whether this start made the context (else it is the one that was active)."""
+        self._context = None
+        self._error: BaseException | None = None
+        self._thread = None
+        if self.started_here and background:
+            self._thread = threading.Thread(target=self._start, args=(app_name, master), daemon=True,
+                                            name="spark-context-start")
+            self._thread.start()
+            import pyspark.testing.utils  # noqa: F401 - while the JVM starts: see the class docstring
+        else:
+            self._start(app_name, master)
+
+    def _start(self, app_name: str, master: str | None) -> None:
+        try:
+            self._context = spark_context(app_name, master)
+        except BaseException as error:  # noqa: BLE001 - raised by result(), in the caller's thread
+            self._error = error
+
+    def result(self):  # noqa: ANN201
+        """The context, once started (its start's error raised here). pyspark makes Ctrl-C
+        cancel the running jobs only for a context made in the main thread: a context started
+        in the background gets the same handler here when this runs in the main thread."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+            if self._error is None and threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, _cancel_jobs_handler(self._context))
+        if self._error is not None:
+            raise self._error
+        return self._context
+
+
+def _cancel_jobs_handler(context):  # noqa: ANN001, ANN202
+    """pyspark's own SIGINT handler of ``context``: cancel its jobs, then raise KeyboardInterrupt."""
+    def handler(signum: int, frame: object) -> None:
+        try:
+            context.cancelAllJobs()
+        finally:
+            raise KeyboardInterrupt()
+
+    return handler
 
 
 def spark_session(app_name: str = "pretrain-clean", master: str | None = None):  # noqa: ANN201
