@@ -155,7 +155,7 @@ def test_standalone_cluster_s3_to_s3_equals_local_despite_kills(tmp_path: Path) 
 @pytest.mark.parametrize("conf, level", [([], "WARN"), (["--conf", "spark.log.level=INFO"], "INFO")])
 def test_spark_logs_at_warn_unless_asked(tmp_path: Path, conf: list[str], level: str) -> None:
     script = tmp_path / "level.py"
-    script.write_text("from pretrain_clean.pipeline.spark_engine import spark_session\n"
+    script.write_text("from pretrain_clean.pipeline.spark_start import spark_session\n"
                       "print('LEVEL', spark_session().sparkContext.getConf().get('spark.log.level'))\n")
     done = subprocess.run([spark_bin("spark-submit"), "--master", "local[1]", *conf, str(script)],
                           capture_output=True, text=True, timeout=300, env={**os.environ, "PYSPARK_PYTHON": sys.executable})

@@ -87,7 +87,7 @@ def test_spark_submit_master_is_not_overridden(tmp_path: Path) -> None:
 
     script = tmp_path / "which_master.py"
     script.write_text(
-        "from pretrain_clean.pipeline.spark_engine import spark_session\n"
+        "from pretrain_clean.pipeline.spark_start import spark_session\n"
         "print('MASTER', spark_session().sparkContext.master)\n"
     )
     submit = shutil.which("spark-submit", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])

@@ -95,7 +95,7 @@ def test_publish_only_a_finished_dump(tmp_path: Path, returncode: int | None, co
 
 
 RUN = """
-from pretrain_clean.pipeline.spark_engine import spark_session
+from pretrain_clean.pipeline.spark_start import spark_session
 spark = spark_session(master="local[1]")
 args = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
 print("ARGS", [a for a in args if "Archive" in a])

@@ -1,4 +1,4 @@
-"""The Spark context started in the background (``spark_engine.ContextStart``, ``SparkEngine.start``):
+"""The Spark context started in the background (``spark_start.ContextStart``, ``SparkEngine.start``):
 the JVM starts while the driver loads the models; errors reach the caller; only a context the
 engine made is stopped; Ctrl-C still cancels the jobs."""
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pytest
 
 pyspark = pytest.importorskip("pyspark")
 
-from pretrain_clean.pipeline import spark_engine  # noqa: E402
+from pretrain_clean.pipeline import spark_start  # noqa: E402
 from pretrain_clean.pipeline.engine import EngineOptions, SparkEngine  # noqa: E402
-from pretrain_clean.pipeline.spark_engine import ContextStart  # noqa: E402
+from pretrain_clean.pipeline.spark_start import ContextStart  # noqa: E402
 
 
 class FakeContext:
@@ -48,7 +48,7 @@ def test_a_new_context_starts_in_a_background_thread(no_active_context: None, ke
         assert release.wait(10)
         return context
 
-    monkeypatch.setattr(spark_engine, "spark_context", slow_start)
+    monkeypatch.setattr(spark_start, "spark_context", slow_start)
     start = ContextStart("app", "local[1]")  # returns while the context is still starting
     assert start.started_here
     release.set()
@@ -60,7 +60,7 @@ def test_its_error_is_raised_by_result(no_active_context: None, monkeypatch: pyt
     def fail(app_name: str, master: str | None) -> None:
         raise RuntimeError("Java gateway process exited")
 
-    monkeypatch.setattr(spark_engine, "spark_context", fail)
+    monkeypatch.setattr(spark_start, "spark_context", fail)
     start = ContextStart("app", None)
     for _ in range(2):  # every time it is asked
         with pytest.raises(RuntimeError, match="Java gateway process exited"):
@@ -71,7 +71,7 @@ def test_ctrl_c_cancels_the_jobs_of_a_context_started_in_the_background(no_activ
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """pyspark installs this handler only for a context made in the main thread."""
     context = FakeContext()
-    monkeypatch.setattr(spark_engine, "spark_context", lambda app_name, master: context)
+    monkeypatch.setattr(spark_start, "spark_context", lambda app_name, master: context)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     ContextStart("app", None).result()
     handler = signal.getsignal(signal.SIGINT)
@@ -84,7 +84,7 @@ def test_ctrl_c_cancels_the_jobs_of_a_context_started_in_the_background(no_activ
 def test_an_active_context_is_taken_as_it_is(keep_sigint: None, monkeypatch: pytest.MonkeyPatch) -> None:
     active = FakeContext()
     monkeypatch.setattr(pyspark.SparkContext, "_active_spark_context", active)
-    monkeypatch.setattr(spark_engine, "spark_context", lambda app_name, master: active)
+    monkeypatch.setattr(spark_start, "spark_context", lambda app_name, master: active)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     start = ContextStart("app", None)
     assert not start.started_here and start._thread is None
@@ -98,8 +98,8 @@ def test_close_stops_only_a_context_the_engine_made(keep_sigint: None, monkeypat
                                                     active: bool, background: bool) -> None:
     context, stopped = FakeContext(), []
     monkeypatch.setattr(pyspark.SparkContext, "_active_spark_context", context if active else None)
-    monkeypatch.setattr(spark_engine, "spark_context", lambda app_name, master: context)
-    monkeypatch.setattr(spark_engine, "stop_spark", stopped.append)
+    monkeypatch.setattr(spark_start, "spark_context", lambda app_name, master: context)
+    monkeypatch.setattr(spark_start, "stop_spark", stopped.append)
     engine = SparkEngine(EngineOptions())
     if background:
         engine.start()
@@ -113,8 +113,8 @@ def test_close_stops_only_a_context_the_engine_made(keep_sigint: None, monkeypat
 def test_close_waits_for_a_start_never_used(no_active_context: None, keep_sigint: None,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     context, stopped = FakeContext(), []
-    monkeypatch.setattr(spark_engine, "spark_context", lambda app_name, master: context)
-    monkeypatch.setattr(spark_engine, "stop_spark", stopped.append)
+    monkeypatch.setattr(spark_start, "spark_context", lambda app_name, master: context)
+    monkeypatch.setattr(spark_start, "stop_spark", stopped.append)
     engine = SparkEngine(EngineOptions())
     engine.start()
     engine.close()
@@ -127,8 +127,8 @@ def test_close_after_a_failed_start_stops_nothing(no_active_context: None, monke
     def fail(app_name: str, master: str | None) -> None:
         raise RuntimeError("no Java")
 
-    monkeypatch.setattr(spark_engine, "spark_context", fail)
-    monkeypatch.setattr(spark_engine, "stop_spark", stopped.append)
+    monkeypatch.setattr(spark_start, "spark_context", fail)
+    monkeypatch.setattr(spark_start, "stop_spark", stopped.append)
     engine = SparkEngine(EngineOptions())
     engine.start()
     engine.close()
@@ -141,7 +141,7 @@ def test_a_given_session_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None
     class Session:
         sparkContext = FakeContext()
 
-    monkeypatch.setattr(spark_engine, "ContextStart", lambda *a, **k: pytest.fail("a context start"))
+    monkeypatch.setattr(spark_start, "ContextStart", lambda *a, **k: pytest.fail("a context start"))
     engine = SparkEngine(EngineOptions(spark=Session()))
     engine.start()
     assert engine.context is Session.sparkContext
@@ -179,3 +179,30 @@ def test_a_model_error_during_the_background_start_stops_the_context(tmp_path: P
     assert "ERROR ConfigError" in result.stdout and "not a readable fastText model" in result.stdout
     assert "ACTIVE None" in result.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_the_clean_command_starts_the_engine_before_loading_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The JVM's start overlaps the stages' imports and the config's loading; an error there
+    stops what was started, and is the error raised."""
+    from pretrain_clean.cli import clean as clean_command
+    from pretrain_clean.errors import ConfigError
+    from pretrain_clean.pipeline import config
+
+    calls = []
+
+    class Engine:
+        def start(self) -> None:
+            calls.append("start")
+
+        def close(self) -> None:
+            calls.append("close")
+
+    def load_config(path: str, overrides: list[str]) -> None:
+        calls.append("load_config")
+        raise ConfigError("bad config")
+
+    monkeypatch.setattr(clean_command, "engine_for", lambda name, options: calls.append(name) or Engine())
+    monkeypatch.setattr(config, "load_config", load_config)
+    with pytest.raises(ConfigError, match="bad config"):
+        clean_command.main(["--engine", "spark", "--config", "x.toml", "--input", "in", "--output", "out"])
+    assert calls == ["spark", "start", "load_config", "close"]

@@ -122,7 +122,7 @@ def test_main_runs_pyspark_s_daemon_here_when_nothing_is_left_off(tmp_path: Path
 
 WORKER_PYSPARK = """
 import os
-from pretrain_clean.pipeline.spark_engine import spark_context
+from pretrain_clean.pipeline.spark_start import spark_context
 context = spark_context(master="local[1]")
 print("DAEMON", context.getConf().get("spark.python.daemon.module"))
 def where(_):

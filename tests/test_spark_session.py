@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pretrain_clean.pipeline.spark_engine import LOCAL_DRIVER_JAVA_OPTIONS, console_progress_off, local_driver_java_options
+from pretrain_clean.pipeline.spark_start import LOCAL_DRIVER_JAVA_OPTIONS, console_progress_off, local_driver_java_options
 
 
 @pytest.mark.parametrize("master", [None, "local", "local[2]", "local[*]"])
@@ -57,7 +57,7 @@ def test_spark_defaults_conf(tmp_path: Path, line: str, user_set: bool) -> None:
 
 
 JVM_ARGS = """
-from pretrain_clean.pipeline.spark_engine import spark_session
+from pretrain_clean.pipeline.spark_start import spark_session
 jvm = spark_session(master="local[1]").sparkContext._jvm
 print("ARGS", list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()))
 """
@@ -97,7 +97,7 @@ def test_console_progress_off_unless_the_user_set_it(tmp_path: Path, environ: di
 
 PROGRESS_BAR = """
 import time
-from pretrain_clean.pipeline.spark_engine import spark_session
+from pretrain_clean.pipeline.spark_start import spark_session
 spark = spark_session(master="local[1]")
 print("CONF", spark.sparkContext.getConf().get("spark.ui.showConsoleProgress", "unset"), flush=True)
 spark.range(0, 1, 1, 1).mapInArrow(lambda batches: (time.sleep(3) or b for b in batches), "id long").collect()

@@ -41,7 +41,7 @@ def _packed_env(tmp: Path) -> Path:
 
 PROBE = """
 import sys
-from pretrain_clean.pipeline.spark_engine import spark_session
+from pretrain_clean.pipeline.spark_start import spark_session
 context = spark_session().sparkContext
 where = context.parallelize(range(4), 4).map(lambda _: __import__("pretrain_clean").__file__).collect()
 print("driver imports", __import__("pretrain_clean").__file__)

@@ -44,7 +44,8 @@ from pretrain_clean.dedup.spark_driver import Phases, feature_bytes, run_on_driv
 from pretrain_clean.dedup.local_parts import add_written
 from pretrain_clean.dedup.spark_io import ROW_BITS, read_features, write_parts
 from pretrain_clean.pipeline import storage
-from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions, small_input_settings, spark_session
+from pretrain_clean.pipeline.spark_engine import set_shuffle_partitions, small_input_settings
+from pretrain_clean.pipeline.spark_start import spark_session
 
 if TYPE_CHECKING:
     from pyspark import SparkContext

@@ -40,17 +40,19 @@ def engine_options(options: CleanOptions) -> EngineOptions:
     return EngineOptions(workers=options.workers, tasks=options.tasks, show_progress=options.show_progress)
 
 
-def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions) -> Stats:
+def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions, engine: Engine | None = None) -> Stats:
     """Run the configured cascade (and dedup) over ``inputs`` into ``out_dir``; returns the stats.
 
     Before any work: inputs and output must not contain one another, every model loads, and
     the output's lock is taken (a second run into it fails fast); ``--overwrite`` empties
     the output before the inputs are listed; libraries the inputs need (HTML extraction) work.
+    ``engine``: one already made (and perhaps started) for ``options.engine``; by default one
+    is made here. The Spark context starts in the background while the models load.
     """
     check_locations(inputs, out_dir)
     given, out_dir = out_dir, storage.absolute(out_dir)  # tasks must mean the same place on every executor
-    engine = engine_for(options.engine, engine_options(options))
-    engine.start()  # Spark: the JVM starts while the models load and the inputs are listed
+    engine = engine or engine_for(options.engine, engine_options(options))
+    engine.start()  # Spark: the JVM starts while the models load and the inputs are listed (if not yet begun)
     try:
         worker_cascade(spec)  # load every model now: a bad model fails before any output exists
         with output_lock(given):  # messages name the output as the user gave it

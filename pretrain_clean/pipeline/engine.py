@@ -150,11 +150,11 @@ class SparkEngine:
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
         self._context = options.spark.sparkContext if options.spark is not None else None
-        self._start: Any = None  # a spark_engine.ContextStart until the context is taken
+        self._start: Any = None  # a spark_start.ContextStart until the context is taken
         self._owned = False  # whether this engine made the context (close() stops only that)
 
     def start(self) -> None:
-        """Start the context in a background thread (:class:`spark_engine.ContextStart`),
+        """Start the context in a background thread (:class:`spark_start.ContextStart`),
         unless one was given, is active or is started already."""
         if self._context is None and self._start is None:
             self._begin(background=True)
@@ -171,7 +171,7 @@ class SparkEngine:
         return self._context
 
     def _begin(self, background: bool) -> None:
-        from pretrain_clean.pipeline.spark_engine import ContextStart
+        from pretrain_clean.pipeline.spark_start import ContextStart
 
         self._start = ContextStart(self.options.app_name, self.options.master, background=background)
 
@@ -210,7 +210,7 @@ class SparkEngine:
             except Exception:  # noqa: BLE001, S110 - it never started: nothing to stop
                 pass
         if self._context is not None and self._owned:
-            from pretrain_clean.pipeline.spark_engine import stop_spark
+            from pretrain_clean.pipeline.spark_start import stop_spark
 
             stop_spark(self._context)
         self._context, self._owned = None, False

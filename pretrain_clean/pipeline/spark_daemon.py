@@ -9,7 +9,7 @@ packages, as copies of them. Where a zipped package is installed at the same ver
 ``PYTHONPATH`` (a new interpreter in the same process: the JVM keeps its handle), so the
 installed package and its cached bytecode are used; otherwise it runs the daemon unchanged.
 
-:func:`pipeline.spark_engine.spark_context` sets this module as ``spark.python.daemon.module``
+:func:`pipeline.spark_start.spark_context` sets this module as ``spark.python.daemon.module``
 unless the user set one. Executors need our package importable, as every task does already.
 """
 from __future__ import annotations

@@ -40,8 +40,8 @@ PLAN_COLUMNS = ("num_tokens", "key")
 
 
 def spark_session(master: str | None = None):  # noqa: ANN201 - pyspark type
-    """The shared session rules (``pipeline.spark_engine.spark_session``), one row per Arrow batch."""
-    from pretrain_clean.pipeline.spark_engine import spark_session as shared_session
+    """The shared session rules (``pipeline.spark_start.spark_session``), one row per Arrow batch."""
+    from pretrain_clean.pipeline.spark_start import spark_session as shared_session
 
     session = shared_session("tokenize-shards", master)
     session.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "1")
