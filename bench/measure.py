@@ -6,7 +6,8 @@ wall time, the CPU time of the whole process tree (the larger of ``RUSAGE_CHILDR
 counts every descendant that was waited for, and the sum over every process seen in the tree
 of its user + system time, sampled every 50 ms from ``/proc``) and the peak of the tree's
 summed proportional set size (PSS: resident memory with shared pages divided among the
-processes sharing them, so forked workers do not count their parent's pages twice). Ratios are medians over rounds of per-round ratios.
+processes sharing them, so forked workers do not count their parent's pages twice; read every
+0.5 s and whenever resident memory grew, :data:`PSS_EVERY`: reading it costs the tree time). Ratios are medians over rounds of per-round ratios.
 """
 from __future__ import annotations
 
@@ -50,9 +51,19 @@ def _pss(pid: int, rss: int) -> int:
     return rss
 
 
-def _tree(root: int, cpu_seen: dict[int, float]) -> int:
-    """Summed proportional set size of ``root`` and its descendants; records each one's
-    CPU seconds so far (user + system) in ``cpu_seen``."""
+PSS_EVERY = 10
+"""Samples between two reads of the tree's PSS (every 0.5 s), besides a read whenever the
+tree's resident memory grew 5% past the last read's. ``/proc/PID/smaps_rollup`` walks the
+process's page tables: 1-6 ms for a JVM or a Python worker holding models, so reading it at
+every 50 ms sample took about a quarter of a core from a Spark run on 2 cores (a tenth of its
+wall time) and less from the local engine's smaller tree, biasing the ratios. CPU (from
+``/proc/PID/stat``, ~10 µs) is still sampled every 50 ms."""
+
+
+def _tree(root: int, cpu_seen: dict[int, float], rss_only: bool = False) -> int:
+    """Summed proportional set size of ``root`` and its descendants (``rss_only``: their
+    resident size, cheap to read, an upper bound of it); records each one's CPU seconds so
+    far (user + system) in ``cpu_seen``."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     cpu: dict[int, float] = {}
@@ -72,7 +83,7 @@ def _tree(root: int, cpu_seen: dict[int, float]) -> int:
     while todo:
         pid = todo.pop()
         if pid in rss:
-            total += _pss(pid, rss[pid])
+            total += rss[pid] if rss_only else _pss(pid, rss[pid])
         if pid in cpu:
             cpu_seen[pid] = max(cpu_seen.get(pid, 0.0), cpu[pid])
         todo += children.get(pid, [])
@@ -92,10 +103,14 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, also: tuple[int, 
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, env=env)
-        peak = 0
+        peak, rss_at_read, sample = 0, 0, 0
         cpu_seen: dict[int, float] = {}
         while proc.poll() is None:
-            peak = max(peak, _tree(proc.pid, cpu_seen) + sum(_tree(pid, cpu_seen) for pid in also))
+            rss = sum(_tree(pid, cpu_seen, rss_only=True) for pid in (proc.pid, *also))
+            if sample % PSS_EVERY == 0 or rss > 1.05 * rss_at_read:
+                peak = max(peak, sum(_tree(pid, {}) for pid in (proc.pid, *also)))
+                rss_at_read = rss
+            sample += 1
             time.sleep(0.05)
         wall = time.perf_counter() - start
         if proc.returncode != 0:
