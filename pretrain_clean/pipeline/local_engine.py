@@ -1,14 +1,17 @@
 """Local engine: the cascade as a datatrove pipeline step run by LocalPipelineExecutor."""
 from __future__ import annotations
 
+import os
 import sys
 import threading
 
+import multiprocess.util
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.base import PipelineStep
 
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec
+from pretrain_clean.pipeline.parent_death import die_with_parent
 from pretrain_clean.pipeline.parts import PartTask, load_part_stats, process_part
 from pretrain_clean.pipeline.progress import ProgressLine
 from pretrain_clean.pipeline.stats import Stats
@@ -29,6 +32,7 @@ class CleanParts(PipelineStep):
         self.out_dir = out_dir
         self.kept_subdir = kept_subdir
         self.show_progress = show_progress
+        self.driver_pid = os.getpid()
 
     def __setstate__(self, state: dict) -> None:
         # A forkserver worker unpickles the step before datatrove logs its launch banner: quiet it here.
@@ -37,6 +41,8 @@ class CleanParts(PipelineStep):
             _quiet_datatrove()
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):  # noqa: ANN001 - datatrove's signature
+        if os.getpid() != self.driver_pid:  # a worker process (forked or from the forkserver), not the driver
+            die_with_parent()
         if not self.show_progress:
             _quiet_datatrove()
         mine = [t for t in self.tasks if t.index % world_size == rank]
@@ -65,6 +71,15 @@ def start_method() -> str:
     if sys.platform == "linux" and threading.active_count() == 1:
         return "fork"
     return "forkserver"
+
+
+class _Children:
+    """Registered with ``multiprocess`` (a weak registry needs a living object): every process
+    it forks from this one (datatrove's manager, fork-mode pool workers) dies with it."""
+
+
+CHILDREN = _Children()
+multiprocess.util.register_after_fork(CHILDREN, lambda _: die_with_parent())
 
 
 def _quiet_datatrove() -> None:
