@@ -335,3 +335,21 @@ def test_output_parts_are_named_after_their_input_parts(tmp_path: Path, real: li
     run(tmp_path, [[("a", real[0])], [("b", real[0])]], paragraph=False)
     assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["part-00000.parquet", "part-00001.parquet"]  # one each, even empty
     assert sorted(p.name for p in (tmp_path / "rej").iterdir()) == ["dedup-00000.parquet", "dedup-00001.parquet"]
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([0, 1, 4, 5], "^signature file ends before row 6$"),  # a whole run past the end (a=2, b=4)
+    ([0, 3, 4, 5], "^signature file ends before row 6$"),  # a run cut short by the end (a=1, b=4)
+])
+def test_a_short_signature_file_is_an_error_naming_the_row(tmp_path: Path, rows: list[int], message: str) -> None:
+    """A signature file shorter than the rows asked for (a scan that did not write every
+    document's row) stops the run, naming the row one past the run that could not be read;
+    the runs before it are read whole."""
+    from pretrain_clean.dedup.local import read_rows
+
+    path = tmp_path / "signatures.u32"
+    path.write_bytes(np.arange(10, dtype=np.uint32).tobytes())  # 5 rows of 2
+    with open(path, "rb") as fh:
+        assert read_rows(fh.fileno(), np.array([0, 3, 4]), 2).tolist() == [[0, 1], [6, 7], [8, 9]]
+        with pytest.raises(RuntimeError, match=message):
+            read_rows(fh.fileno(), np.array(rows), 2)
