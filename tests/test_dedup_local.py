@@ -353,3 +353,22 @@ def test_a_short_signature_file_is_an_error_naming_the_row(tmp_path: Path, rows:
         assert read_rows(fh.fileno(), np.array([0, 3, 4]), 2).tolist() == [[0, 1], [6, 7], [8, 9]]
         with pytest.raises(RuntimeError, match=message):
             read_rows(fh.fileno(), np.array(rows), 2)
+
+
+def test_originals_are_named_by_the_id_column_wherever_it_stands(tmp_path: Path, real: list[str]) -> None:
+    """A part whose ``id`` is not its first column (any tool's parquet): the duplicates point
+    at the original's id, not at the first column's value (its text)."""
+    rng = random.Random(1)
+    vocab = sorted({w for t in real for w in t.split()})
+    schema = pa.schema([("text", pa.string()), ("source", pa.string()), ("id", pa.string()), ("meta", pa.string())])
+    docs = [("orig", real[0]), ("twin", real[0]), ("near", edit(real[0], 0.005, vocab, rng)), ("other", real[1])]
+    path = tmp_path / "part-00000.parquet"
+    pq.write_table(pa.Table.from_pylist([dict(id=i, text=t, source="test", meta="{}") for i, t in docs], schema=schema), path)
+    run_dedup_local(DedupConfig(paragraph=False), [str(path)], str(tmp_path / "kept"), str(tmp_path / "rej"),
+                    str(tmp_path / "work"), workers=1)
+    kept = pq.read_table(tmp_path / "kept" / "part-00000.parquet").to_pylist()
+    rejected = {r["id"]: r for r in pq.read_table(tmp_path / "rej" / "dedup-00000.parquet").to_pylist()}
+    assert len(kept) + len(rejected) == len(docs)
+    assert [r["id"] for r in kept] == ["orig", "other"] and set(rejected) == {"twin", "near"}
+    assert json.loads(rejected["twin"]["meta"]) == {"dedup_duplicate_of": "orig"}
+    assert json.loads(rejected["near"]["meta"])["dedup_cluster"] == "orig"
