@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from pretrain_clean.pipeline.spark_cds import CDS_ENV, archive_dir, cds_options, file_digest, publish, runtime_key
+from pretrain_clean.pipeline.spark_cds import (CDS_ENV, UNUSED_DAYS, archive_dir, cds_options, file_digest, publish,
+                                               runtime_key)
 
 
 def test_on_by_default_off_with_0(tmp_path: Path) -> None:
@@ -74,6 +76,34 @@ def test_a_damaged_archive_is_removed_never_mapped(tmp_path: Path, damage) -> No
     options, dump = cds_options(tmp_path, "k", 123)
     assert dump is not None and "SharedArchiveFile" not in options
     assert not final.exists()
+
+
+def _archive(folder: Path, key: str, content: bytes, days_unused: float) -> Path:
+    path = folder / "tmp.jsa.part"
+    path.write_bytes(content)
+    final = folder / f"{key}-{file_digest(path)}.jsa"
+    path.rename(final)
+    when = time.time() - days_unused * 86400
+    os.utime(final, (when, when))
+    return final
+
+
+@pytest.mark.parametrize("mapping", [True, False])
+def test_archives_unused_for_30_days_are_removed(tmp_path: Path, mapping: bool) -> None:
+    """Other runtimes' archives (and session 5's ``KEY.jsa``) pile up at 70-115 MB each; one
+    minute either side of the limit decides. The archive a run maps counts as used now."""
+    ours = _archive(tmp_path, "k", b"ours", UNUSED_DAYS + 5) if mapping else None
+    kept = _archive(tmp_path, "other", b"a", UNUSED_DAYS - 1 / 1440)
+    gone = _archive(tmp_path, "third", b"b", UNUSED_DAYS + 1 / 1440)
+    old_format = tmp_path / "k.jsa"
+    old_format.write_bytes(b"x")
+    os.utime(old_format, (time.time() - 40 * 86400,) * 2)
+    options, dump = cds_options(tmp_path, "k", 123)
+    assert (dump is None) is mapping
+    assert sorted(p.name for p in tmp_path.glob("*.jsa")) == sorted([kept.name] + ([ours.name] if mapping else []))
+    assert not gone.exists() and not old_format.exists()
+    if mapping:
+        assert time.time() - ours.stat().st_mtime < 60
 
 
 def test_file_digest_reads_every_block(tmp_path: Path) -> None:
