@@ -262,9 +262,13 @@ class PiiMask(Stage):
     name: ClassVar[str] = "pii_mask"
 
     mask_emails: bool = True
+    """Mask e-mail addresses."""
     mask_phones: bool = True
+    """Mask phone numbers."""
     mask_ips: bool = True
+    """Mask IP addresses."""
     mask_id_numbers: bool = True
+    """Mask PRC resident ID numbers."""
     mask_accounts: bool = True
     """QQ numbers and WeChat IDs right after "QQ", "微信", "WeChat"."""
     id_require_checksum: bool = True
@@ -272,10 +276,15 @@ class PiiMask(Stage):
     ip_public_only: bool = True
     """Mask only public (global) IP addresses, as datatrove; private/loopback/reserved stay."""
     email_placeholder: str = "<EMAIL>"
+    """What replaces an e-mail address."""
     phone_placeholder: str = "<PHONE>"
+    """What replaces a phone number."""
     ip_placeholder: str = "<IP>"
+    """What replaces an IP address."""
     id_placeholder: str = "<ID>"
+    """What replaces an ID number."""
     account_placeholder: str = "<ACCOUNT>"
+    """What replaces a QQ number or WeChat ID."""
     annotate: bool = True
     """Write counts per kind to ``doc.meta["pii"]`` when anything was replaced."""
 
