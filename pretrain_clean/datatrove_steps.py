@@ -48,12 +48,10 @@ from pretrain_clean.errors import ConfigError
 from pretrain_clean.pipeline.cascade import Cascade
 from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.document import Document
+from pretrain_clean.pipeline.records import STAGE_ERROR
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.writers import meta_json
-
-STAGE_ERROR = "stage_error"
-"""Reason of a document a stage raised on (our runner's quarantine kind ``stage_error``)."""
 
 _READY: dict[bytes, Cascade] = {}
 """Set-up stages of this process, by their pickled parameters (as ``pipeline/worker.py``)."""

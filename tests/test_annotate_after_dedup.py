@@ -146,6 +146,9 @@ def test_a_document_a_stage_fails_on_after_dedup_is_quarantined(tmp_path: Path, 
     assert stats.bytes_kept == saved["bytes_kept"] == kept_bytes
     assert stats.bytes_quarantined == saved["bytes_quarantined"] == len(text(3).encode())
     assert dict(stats.quarantine_errors) == saved["quarantine_errors"] == {"stage_error": 1}
+    assert stats.bytes_stage_errors == saved["bytes_stage_errors"] == len(text(3).encode())
+    funnel = (tmp_path / "on" / "funnel.md").read_text()  # every document was read
+    assert f"| readable | 12 | 100.0% | {stats.bytes_in:,} | 100.0% |" in funnel
 
 
 def test_a_flag_raised_after_dedup_is_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

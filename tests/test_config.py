@@ -1,6 +1,8 @@
 """Config errors name the bad key before any work starts."""
 from __future__ import annotations
 
+import dataclasses
+
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,3 +132,33 @@ def test_relative_paths_resolve_against_the_config_folder_and_overrides_against_
     assert overridden.stages[1].wordlists == {"en": str(tmp_path / "work" / "mine.txt")}
     with pytest.raises(ConfigError, match=r"wordlists.en: file not found"):
         load_config(tmp_path / "conf" / "run.toml", ['stages.toxicity.wordlists={en="nope.txt"}'])
+
+
+@dataclasses.dataclass
+class _Base:
+    inherited: int = 1
+    """From the base.
+
+    Second paragraph, left out."""
+
+
+@dataclasses.dataclass
+class _Documented(_Base):
+    first: int = 2
+    second: str = "x"
+    """Only the field right above a docstring gets it."""
+    third: list = dataclasses.field(default_factory=list)
+    """A `code` and a :mod:`pipeline.config` role | a bar."""
+
+
+def test_the_reference_describes_each_field_by_the_docstring_under_it() -> None:
+    from pretrain_clean.pipeline.reference import _table, field_docs
+
+    assert field_docs(_Documented) == {
+        "inherited": "From the base.", "second": "Only the field right above a docstring gets it.",
+        "third": "A `code` and a :mod:`pipeline.config` role | a bar.",
+    }
+    rows = _table(_Documented)
+    assert rows[2:] == ["| `inherited` | `int` | `1` | From the base. |", "| `first` | `int` | `2` |  |",
+                        "| `second` | `str` | `'x'` | Only the field right above a docstring gets it. |",
+                        "| `third` | `list` | `[]` | A `code` and a `pipeline.config` role \\| a bar. |"]

@@ -275,13 +275,33 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
     return found
 
 
-def print_graph() -> None:
-    """Print every module's package-internal imports (the table in docs/architecture.md)."""
+def graph_rows() -> list[str]:
+    """The table of docs/architecture.md: every module's package-internal imports (package
+    ``__init__`` modules without imports left out), engine libraries in bold."""
+    rows = []
     for name, path in MODULES.items():
         inner = sorted(m.removeprefix("pretrain_clean.") for m in imports(path) if m in MODULES and m != name)
         engines = sorted({m.split(".")[0] for m in imports(path)} & set(ENGINE_LIBRARIES))
-        print(f"{name.removeprefix('pretrain_clean.')}: {', '.join(inner) or '-'}"
-              + (f"  [{', '.join(engines)}]" if engines else ""))
+        if path.name == "__init__.py" and not inner and not engines:
+            continue
+        cell = ", ".join(inner) or "—"
+        if engines:
+            cell += " · " + ", ".join(f"**{e}**" for e in engines)
+        rows.append(f"| `{name.removeprefix('pretrain_clean.')}` | {cell} |")
+    return rows
+
+
+def test_the_architecture_table_lists_every_module_s_imports() -> None:
+    """docs/architecture.md's table is this graph (regenerate: ``python tests/test_layering.py``)."""
+    lines = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index("| module | imports |") + 2
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("| `")), len(lines))
+    assert lines[start:end] == graph_rows()
+
+
+def print_graph() -> None:
+    """Print the table of docs/architecture.md (paste it over the old one)."""
+    print("\n".join(graph_rows()))
 
 
 if __name__ == "__main__":

@@ -127,6 +127,32 @@ def test_blank_text_file_stays_one_part_with_its_empty_file_record(tmp_path: Pat
         assert count == 1 and records == _whole(path, cfg) == [("q", 0, "empty_file", 0)]
 
 
+@pytest.mark.parametrize("name, data, error", [
+    ("blank.jsonl", b"\n  \n\r\n\t\n", "file holds only blank lines"),
+    ("blank.jsonl.gz", gzip.compress(b"\n\n  \n"), "file holds only blank lines"),
+    ("empty.jsonl.gz", gzip.compress(b""), "file is empty"),
+])
+def test_blank_jsonl_file_is_one_empty_file_record_like_a_text_file(tmp_path: Path, name: str, data: bytes,
+                                                                     error: str) -> None:
+    """A JSON-lines file of blank lines gave no record at all, while the text reader makes one
+    ``empty_file`` record: every input file now shows in the outputs."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    records = list(read_records(str(path), JSONL, path.name))
+    assert [(type(r).__name__, r.kind, r.position) for r in records] == [("Quarantined", "empty_file", 0)]
+    assert records[0].error == error
+    if not name.endswith(".gz"):
+        split, count = _parts(path, JSONL, 2)
+        assert count == 1 and split == _whole(path, JSONL)  # not split: the record needs the whole file
+
+
+def test_a_split_jsonl_file_whose_first_range_is_blank_has_no_empty_file_record(tmp_path: Path) -> None:
+    path = tmp_path / "late.jsonl"
+    path.write_bytes(b"\n" * 40 + b'{"text": "late"}\n')
+    whole = _check_every_split(path, JSONL)
+    assert [(r[0], r[2], r[3]) for r in whole] == [("d", 41, "late")]
+
+
 def test_what_is_not_split(tmp_path: Path, caplog) -> None:
     gz = tmp_path / "j.jsonl.gz"
     gz.write_bytes(gzip.compress(b'{"text": "a"}\n' * 50))

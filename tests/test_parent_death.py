@@ -95,3 +95,52 @@ def test_fork_map_workers_die_with_their_parent(tmp_path: Path) -> None:
         for p in tmp_path.glob("*.pid"):
             if os.path.exists(f"/proc/{p.stem}"):
                 os.kill(int(p.stem), signal.SIGKILL)
+
+
+PR_GET_PDEATHSIG = 2
+
+
+def test_a_worker_asks_for_sigkill_when_its_parent_dies() -> None:
+    import ctypes
+
+    from pretrain_clean.pipeline.parent_death import die_with_parent
+
+    pid = os.fork()
+    if pid == 0:  # the child reports the signal it asked for as its exit status
+        try:
+            die_with_parent()
+            sig = ctypes.c_int(-1)
+            ctypes.CDLL(None).prctl(PR_GET_PDEATHSIG, ctypes.byref(sig), 0, 0, 0)
+            os._exit(sig.value)
+        finally:
+            os._exit(99)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == signal.SIGKILL
+
+
+def test_a_parent_gone_before_the_call_kills_the_worker_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pretrain_clean.pipeline import parent_death
+
+    parents, killed, asked = iter([4242, 1]), [], []
+    monkeypatch.setattr(parent_death.os, "getppid", lambda: next(parents))
+    monkeypatch.setattr(parent_death.os, "kill", lambda pid, sig: killed.append((pid, sig)))
+    monkeypatch.setattr(parent_death.ctypes, "CDLL", lambda *a, **k: type("Libc", (), {
+        "prctl": staticmethod(lambda *args: asked.append(args) or 0)}))
+    parent_death.die_with_parent()
+    assert asked == [(parent_death.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)]
+    assert killed == [(os.getpid(), signal.SIGKILL)]
+
+
+@pytest.mark.parametrize("platform, refused", [("darwin", False), ("linux", True)])
+def test_nothing_changes_where_the_call_is_not_available(monkeypatch: pytest.MonkeyPatch, platform: str,
+                                                         refused: bool) -> None:
+    from pretrain_clean.pipeline import parent_death
+
+    calls = []
+    monkeypatch.setattr(parent_death.sys, "platform", platform)
+    monkeypatch.setattr(parent_death.os, "getppid", lambda: calls.append("getppid") or 4242)
+    monkeypatch.setattr(parent_death.os, "kill", lambda pid, sig: calls.append("kill"))
+    monkeypatch.setattr(parent_death.ctypes, "CDLL", lambda *a, **k: type("Libc", (), {
+        "prctl": staticmethod(lambda *args: calls.append("prctl") or -1)}))
+    parent_death.die_with_parent()
+    assert calls == (["getppid", "prctl"] if refused else [])  # a refused call kills nobody

@@ -23,6 +23,7 @@ from pretrain_clean.pipeline.cascade import Cascade, Outcome
 from pretrain_clean.pipeline.config import parse_config
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.records import Quarantined, Skipped
+from pretrain_clean.pipeline.report import funnel_rows
 from pretrain_clean.pipeline.stage import Stage
 from pretrain_clean.pipeline.stats import AccountingError, Stats
 from pretrain_clean.pipeline.writers import AtomicParquetWriter
@@ -125,6 +126,10 @@ def test_every_record_is_kept_rejected_or_quarantined(tmp_path: Path, monkeypatc
     assert stats.bytes_in == doc_bytes + 7 + 11 + 7 + 50 + 50  # text; quarantined and skipped records' raw size
     assert stats.bytes_quarantined == 7 + 11 + 7 + 1504 + 4
     assert stats.bytes_skipped == 50 + 50
+    assert stats.bytes_stage_errors == 1504 + 4
+    # the funnel's readable row keeps what a stage failed on: it was read
+    readable = next(row for row in funnel_rows(stats) if row[0] == "readable")
+    assert readable == ("readable", 10 - 3 - 2, doc_bytes)
     assert stats.bytes_kept == len("keep one") + len("keep two")
     assert stats.examples["input.not_html"] == [{"id": "s3", "text": "https://example.com/s3"},
                                                 {"id": "s9", "text": ""}]  # no URL: no text

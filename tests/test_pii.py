@@ -158,3 +158,41 @@ def test_options_and_edge_cases() -> None:
 def test_public_ip_is_false_for_what_is_not_an_address() -> None:
     assert public_ip("999.1.1.1") is False
     assert public_ip("2001:4860:4860::8888") is True and public_ip("fe80::1") is False
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("DNS 2606:4700:4700::1111 and [2a00:1450:4001:82a::200e]:443", "DNS <IP> and [<IP>]:443"),
+    ("身份证号：110105491231002，", "身份证号：<ID>，"),
+    ("身份证号码 110105491231002", "身份证号码 <ID>"),
+    ("公民身份号码:110105491231002", "公民身份号码:<ID>"),
+    ("身份證號碼：110105491231002", "身份證號碼：<ID>"),
+    ("证件号码：110105491231002", "证件号码：<ID>"),
+    ("ID card number: 110105491231002.", "ID card number: <ID>."),
+    ("身份证号：11010519491231002X", "身份证号：<ID>"),  # 18 digits, as before
+])
+def test_compressed_ipv6_and_15_digit_ids_after_an_id_word_are_masked(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # reserved space: C++ scopes, verses, short hex words; documentation, link-local, loopback
+    "std::vector<int> and abc::def", "John 3::16", "d:: e::", "cafe::beef", "2001:db8::1", "fe80::1", "::1 and ::",
+    # a 15-digit number without an ID word; after one: wrong date, unknown province, 16 digits
+    "订单号 110105491231002", "身份证号：110105490230002", "身份证号：990105491231002",
+    "身份证号：1101054912310021", "video card 110105491231002", "UUID card110105491231002",
+])
+def test_what_looks_like_them_is_left(text: str) -> None:
+    assert masked(text) == text
+
+
+@pytest.mark.parametrize(("text", "public_only", "expected"), [
+    ("2001:db8::1", False, "<IP>"), ("fe80::1", False, "<IP>"), ("::1", False, "::1"), ("abc::def", False, "abc::def"),
+    ("2606:4700::1111", True, "<IP>"), ("2606:4700::1111", False, "<IP>"),
+])
+def test_compressed_ipv6_with_ip_public_only(text: str, public_only: bool, expected: str) -> None:
+    assert masked(text, ip_public_only=public_only) == expected
+
+
+def test_15_digit_ids_follow_the_id_switch() -> None:
+    assert masked("身份证号：110105491231002", mask_id_numbers=False) == "身份证号：110105491231002"
+    assert PiiMask().mask("身份证号：110105491231002")[1] == {"id": 1}

@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from pretrain_clean.pipeline.spark_cds import CDS_ENV, archive_dir, cds_options, file_digest, publish, runtime_key
+from pretrain_clean.pipeline.spark_cds import (CDS_ENV, UNUSED_DAYS, archive_dir, cds_options, file_digest, prune,
+                                               publish, runtime_key)
 
 
 def test_on_by_default_off_with_0(tmp_path: Path) -> None:
@@ -76,6 +78,50 @@ def test_a_damaged_archive_is_removed_never_mapped(tmp_path: Path, damage) -> No
     assert not final.exists()
 
 
+def _archive(folder: Path, key: str, content: bytes, days_unused: float) -> Path:
+    path = folder / "tmp.jsa.part"
+    path.write_bytes(content)
+    final = folder / f"{key}-{file_digest(path)}.jsa"
+    path.rename(final)
+    when = time.time() - days_unused * 86400
+    os.utime(final, (when, when))
+    return final
+
+
+@pytest.mark.parametrize("mapping", [True, False])
+def test_archives_unused_for_30_days_are_removed(tmp_path: Path, mapping: bool) -> None:
+    """Other runtimes' archives (and session 5's ``KEY.jsa``) pile up at 70-115 MB each; one
+    minute either side of the limit decides. The archive a run maps counts as used now."""
+    ours = _archive(tmp_path, "k", b"ours", UNUSED_DAYS + 5) if mapping else None
+    kept = _archive(tmp_path, "other", b"a", UNUSED_DAYS - 1 / 1440)
+    gone = _archive(tmp_path, "third", b"b", UNUSED_DAYS + 1 / 1440)
+    old_format = tmp_path / "k.jsa"
+    old_format.write_bytes(b"x")
+    os.utime(old_format, (time.time() - 40 * 86400,) * 2)
+    options, dump = cds_options(tmp_path, "k", 123)
+    assert (dump is None) is mapping
+    assert sorted(p.name for p in tmp_path.glob("*.jsa")) == sorted([kept.name] + ([ours.name] if mapping else []))
+    assert not gone.exists() and not old_format.exists()
+    if mapping:
+        assert time.time() - ours.stat().st_mtime < 60
+
+
+@pytest.mark.parametrize("seconds_past_the_limit, removed", [(-10, False), (0, False), (10, True)])
+def test_prune_at_the_limit(tmp_path: Path, seconds_past_the_limit: int, removed: bool) -> None:
+    archive = tmp_path / "k-0.jsa"
+    archive.write_bytes(b"x")
+    now = 2_000_000_000
+    os.utime(archive, (now - UNUSED_DAYS * 86400 - seconds_past_the_limit,) * 2)
+    prune(tmp_path, now)
+    assert archive.exists() is not removed
+
+
+def test_the_archive_folder_is_made_with_its_parents(tmp_path: Path) -> None:
+    folder = tmp_path / "cache" / "pretrain-clean" / "spark-cds"
+    options, dump = cds_options(folder, "k", 123)
+    assert folder.is_dir() and dump == folder / ".k.jsa.tmp-123" and str(dump) in options
+
+
 def test_file_digest_reads_every_block(tmp_path: Path) -> None:
     path = tmp_path / "big"
     path.write_bytes(b"a" * (8 << 20) + b"b")
@@ -85,7 +131,8 @@ def test_file_digest_reads_every_block(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("returncode, content, published", [(0, b"archive", True), (1, b"archive", False),
-                                                             (None, b"archive", False), (0, b"", False)])
+                                                             (None, b"archive", False), (0, b"", False),
+                                                             (0, b"x", True)])
 def test_publish_only_a_finished_dump(tmp_path: Path, returncode: int | None, content: bytes, published: bool) -> None:
     dump = tmp_path / ".k.jsa.tmp-1"
     dump.write_bytes(content)

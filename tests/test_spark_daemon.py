@@ -120,6 +120,15 @@ def test_main_runs_pyspark_s_daemon_here_when_nothing_is_left_off(tmp_path: Path
     assert os.environ["PYTHONPATH"] == spark_zip
 
 
+def test_main_without_a_pythonpath_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.setattr(os, "execv", lambda *a: pytest.fail("a new interpreter"))
+    ran = []
+    monkeypatch.setattr(spark_daemon.runpy, "run_module", lambda name, **kwargs: ran.append(name))
+    spark_daemon.main()
+    assert ran == ["pyspark.daemon"] and "PYTHONPATH" not in os.environ
+
+
 WORKER_PYSPARK = """
 import os
 from pretrain_clean.pipeline.spark_start import spark_context

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,39 @@ def test_clean_and_dedup_on_spark_make_no_session(tmp_path: Path) -> None:
             for d in ("kept", "rejected", "quarantine")}
     assert (tmp_path / "out" / "dedup_report.json").is_file()
     assert rows["kept"] >= 1 and sum(rows.values()) == len(docs.read_text().splitlines())
+
+
+@pytest.mark.parametrize("master, environ, python", [
+    (None, {}, sys.executable), ("local[2]", {}, sys.executable), ("local", {"PYSPARK_PYTHON": ""}, sys.executable),
+    ("local[2]", {"PYSPARK_PYTHON": "/opt/py/bin/python"}, None),  # the user's choice
+    ("spark://host:7077", {}, None), ("yarn", {}, None),  # a cluster's executors have their own
+])
+def test_local_workers_run_this_interpreter(master: str | None, environ: dict[str, str], python: str | None) -> None:
+    from pretrain_clean.pipeline.spark_start import local_workers_python
+
+    assert local_workers_python(master, environ) == python
+
+
+WORKER_PYTHON = """
+import sys
+from pretrain_clean.pipeline.spark_start import spark_context
+context = spark_context(master="local[1]")
+print("WORKER", context.parallelize([0], 1).map(lambda _: __import__("sys").executable).collect()[0])
+print("DRIVER", sys.executable)
+"""
+
+
+@pytest.mark.slow
+def test_a_venv_not_activated_still_runs_its_spark_tasks(tmp_path: Path) -> None:
+    """``.venv/bin/pretrain-clean`` run without activating the venv: ``python3`` on ``PATH``
+    is another interpreter (here: none at all), and the workers must not use it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYSPARK_SUBMIT_ARGS", "PYSPARK_PYTHON")}
+    env["PATH"] = os.pathsep.join([str(tmp_path), "/usr/bin", "/bin"])  # no python3 of this venv on it
+    (tmp_path / "python3").write_text("#!/bin/sh\nexit 3\n")
+    (tmp_path / "python3").chmod(0o755)
+    java = shutil.which("java")
+    if java:
+        (tmp_path / "java").symlink_to(java)
+    result = subprocess.run([sys.executable, "-c", WORKER_PYTHON], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"WORKER {sys.executable}" in result.stdout and f"DRIVER {sys.executable}" in result.stdout

@@ -36,7 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    engine = engine_for(args.engine, EngineOptions(workers=args.workers, tasks=args.tasks, show_progress=not args.quiet))
+    options = EngineOptions(workers=args.workers, tasks=args.tasks, show_progress=not args.quiet)
+    engine = engine_for(args.engine, options)
     engine.start()  # Spark: the driver JVM starts while the stages' modules, the config and the models load
     try:
         from pretrain_clean.pipeline.clean import CleanOptions, clean  # imported after the start, to overlap it

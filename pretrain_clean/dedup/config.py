@@ -30,6 +30,7 @@ class DedupConfig:
     minhash_threshold: float = 0.8
     """Jaccard similarity of n-gram sets at which two documents are near-duplicates."""
     num_perm: int = 128
+    """MinHash permutations per signature (datasketch's ``num_perm``)."""
     ngram: int = 5
     """Word n-gram size for space-delimited text."""
     ngram_cjk: int = 5
@@ -39,12 +40,14 @@ class DedupConfig:
     bands: int | None = None
     """LSH bands; ``None`` picks bands and rows from the threshold (text-dedup's rule)."""
     rows: int | None = None
+    """LSH rows per band; set with ``bands`` (both or neither)."""
     false_positive_weight: float = 0.2
     """Weights of the areas :func:`dedup.lsh.optimal_param` minimizes (text-dedup uses
     0.5/0.5). Verification removes false candidates, so we weight misses more: at 0.8 and
     128 perms this gives 12 bands x 10 rows (candidate probability 0.93 at Jaccard 0.85,
     0.99 at 0.9) instead of 9 x 13 (0.69 and 0.93)."""
     false_negative_weight: float = 0.8
+    """Weight of missed pairs in that minimization (see ``false_positive_weight``)."""
     minhash_scheme: str = "affine32"
     """Permutation family, bit-identical to datasketch's scheme of the same name."""
     minhash_verify: bool = True

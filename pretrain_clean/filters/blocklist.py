@@ -49,8 +49,11 @@ class UrlBlocklist(Stage):
     name: ClassVar[str] = "url_blocklist"
 
     domains_path: ModelPath | None = None
+    """Blocked domains, one a line; a domain also blocks its subdomains (``www.`` ignored)."""
     urls_path: ModelPath | None = None
+    """Blocked URLs, one a line."""
     url_key: str = "url"
+    """``meta`` key holding the document's URL (else the id, when it is a URL)."""
 
     def setup(self) -> None:
         self._domains = frozenset(

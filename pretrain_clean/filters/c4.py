@@ -105,12 +105,19 @@ class _C4LineRules(Stage):
     """The line-removal keys shared by ``c4_quality`` and ``c4_lines``."""
 
     remove_citations: bool = True
+    """Cut citation marks (``[1]``, ``[edit]``, ``[citation needed]``) from lines."""
     filter_no_terminal_punct: bool = True
+    """Remove lines that do not end in terminal punctuation (C4)."""
     min_words_per_line: int | None = 3
+    """Remove lines with fewer words (C4: 3)."""
     max_word_length: int | None = 1000
+    """Remove lines with a longer word (C4: 1000 characters)."""
     filter_javascript: bool = True
+    """Remove lines that mention "javascript" (C4)."""
     filter_policy: bool = True
+    """Remove lines with a policy phrase (``POLICY_SUBSTRINGS``: "terms of use", "privacy policy", cookies, ...)."""
     skip_chinese: bool = True
+    """Leave Chinese documents to the Chinese rules (the line rules assume spaces and Latin punctuation)."""
 
     def _line_key(self) -> tuple:
         return tuple(getattr(self, f.name) for f in fields(_C4LineRules))
@@ -149,7 +156,9 @@ class C4Quality(_C4LineRules):
     min_num_sentences: int | None = 5
     """Sentences counted in the lines C4 keeps (spaCy-sentencizer rule, regex tokens)."""
     filter_lorem_ipsum: bool = True
+    """Drop pages with "lorem ipsum" (C4)."""
     filter_curly_bracket: bool = True
+    """Drop pages with a "{" (C4: code)."""
 
     def apply(self, doc: Document) -> str | None:
         if self.skip_chinese and tf.is_chinese(doc):

@@ -163,11 +163,13 @@ class ChineseQuality(Stage):
     min_chars: int | None = 100
     """Non-whitespace characters (Chinese length is counted in characters, not words)."""
     max_chars: int | None = 200_000
+    """Non-whitespace characters at most."""
     min_han_ratio: float | None = 0.4
     """Han characters per non-whitespace character."""
     min_punct_per_han: float | None = 0.02
     """Chinese punctuation per Han character: below this, keyword lists and SEO spam."""
     max_punct_per_han: float | None = 0.5
+    """Chinese punctuation per Han character at most."""
     max_garbled_ratio: float | None = 0.01
     """Replacement/private-use characters and mojibake sequences per character."""
     max_script_mix: float | None = 0.25
@@ -175,19 +177,23 @@ class ChineseQuality(Stage):
     min_script_chars: int = 20
     """Script mixing is judged only with at least this many script-specific characters."""
     char_run_length: int = 5
+    """Length of a run of one repeated character counted by ``max_char_run_ratio``."""
     max_char_run_ratio: float | None = 0.1
     """Share of characters inside runs of ``char_run_length``+ identical characters."""
     char_rep_len: int = 10
+    """Character n-gram size of ``max_char_repetition_ratio``."""
     max_char_repetition_ratio: float | None = 0.5
     """ROOTS character repetition (Laurençon et al. 2022): share of character
     ``char_rep_len``-grams in the sqrt(distinct) most frequent repeated ones; data-juicer's
     ``character_repetition_filter`` defaults (10, 0.5). ROOTS tuned 0.106 for Chinese, which
     drops ordinary reviews that praise twice."""
     word_rep_len: int = 10
+    """Word n-gram size of ``max_word_repetition_ratio``."""
     max_word_repetition_ratio: float | None = 0.5
     """Share of word ``word_rep_len``-gram occurrences that repeat (data-juicer's
     ``word_repetition_filter`` defaults 10, 0.5); words of the ``chinese_words`` unit."""
     min_words: int | None = None
+    """Words at least (see ``max_words``)."""
     max_words: int | None = None
     """Words of the ``chinese_words`` unit, punctuation tokens excluded (data-juicer's
     ``words_num_filter``; its default minimum is 10). Off by default: ``min_chars`` already
@@ -198,6 +204,7 @@ class ChineseQuality(Stage):
     min_terminal_lines_ratio: float | None = 0.12
     """Share of non-blank lines ending like a sentence (FineWeb's line_punct rule)."""
     short_line_length: int = 10
+    """Lines of this many characters or fewer count as short (``max_short_lines_ratio``)."""
     max_short_lines_ratio: float | None = 0.67
     """Share of lines of ``short_line_length`` characters or fewer (FineWeb's short-line
     rule, 0.67, with a Chinese line length: 10 characters carry about 30 English ones)."""
@@ -211,11 +218,13 @@ class ChineseQuality(Stage):
     ``min_repeated_sentence_chars``), per character: Gopher's duplicate-line share (0.2,
     Rae et al. 2021 Table A1) for Chinese text, whose sentences often share one line."""
     min_repeated_sentence_chars: int = 5
+    """Shorter sentences never count as repeated (``max_repeated_sentence_ratio``)."""
     max_non_chinese_ratio: float | None = 0.5
     """Letters and digits that are not Han, per letter and digit: above half, the text is
     mostly another language, code or identifiers with Chinese around them (a
     language-purity rule as CCNet's LID score and YAYI 2's language filtering)."""
     min_stop_words: int | None = 2
+    """Distinct Chinese stop words (function words such as 的, 了, 是) at least."""
     stop_words_path: ModelPath | None = None
     """One entry per line; None = bundled:stopwords/zh.txt. Distinct entries found."""
     chinese_words: str = "char"

@@ -34,11 +34,13 @@ class FineWebQuality(Stage):
     short_line_thr: float | None = 0.67
     """Maximum share of lines of at most ``short_line_length`` characters."""
     short_line_length: int = 30
+    """Lines of this many characters or fewer count as short."""
     char_duplicates_ratio: float | None = 0.01
     """Maximum share of (non-newline) characters in lines that repeat an earlier line."""
     new_line_ratio: float | None = 0.3
     """Maximum newlines per word (list-like pages)."""
     skip_chinese: bool = True
+    """Leave Chinese documents to the Chinese rules (FineWeb's line rules assume Latin punctuation)."""
 
     def apply(self, doc: Document) -> str | None:
         if self.skip_chinese and tf.is_chinese(doc):

@@ -44,19 +44,27 @@ class GopherQuality(Stage):
     name: ClassVar[str] = "gopher_quality"
 
     min_doc_words: int | None = 50
+    """Words at least (Gopher: 50)."""
     max_doc_words: int | None = 100_000
+    """Words at most (Gopher: 100,000)."""
     min_avg_word_length: float | None = 3
+    """Mean word length in characters at least (Gopher: 3)."""
     max_avg_word_length: float | None = 10
+    """Mean word length in characters at most (Gopher: 10)."""
     max_symbol_word_ratio: float | None = 0.1
     """Both '#' and ellipses ('...', '…') per word."""
     max_bullet_lines_ratio: float | None = 0.9
+    """Share of lines starting with a bullet at most (Gopher: 0.9)."""
     max_ellipsis_lines_ratio: float | None = 0.3
+    """Share of lines ending with an ellipsis at most (Gopher: 0.3)."""
     min_alpha_words_ratio: float | None = 0.8
     """Share of words with at least one letter (datatrove's ``max_non_alpha_words_ratio``)."""
     min_stop_words: int | None = 2
+    """Stop words ("the", "be", "to", "of", "and", "that", "have", "with") at least (Gopher: 2)."""
     stop_words_path: ModelPath | None = None
     """One word per line; None = bundled:stopwords/en.txt (Gopher's 8 words). Case-sensitive."""
     skip_chinese: bool = True
+    """Leave Chinese documents to the Chinese rules (word counts assume spaces)."""
 
     def setup(self) -> None:
         self._stop_words = load_word_list(self.stop_words_path or "bundled:stopwords/en.txt")
@@ -118,13 +126,19 @@ class GopherRepetition(Stage):
     name: ClassVar[str] = "gopher_repetition"
 
     dup_line_frac: float | None = 0.3
+    """Share of lines that repeat an earlier line at most (Gopher Table A1: 0.3)."""
     dup_para_frac: float | None = 0.3
+    """Share of paragraphs that repeat an earlier paragraph at most (0.3)."""
     dup_line_char_frac: float | None = 0.2
+    """Share of characters in repeated lines at most (0.2)."""
     dup_para_char_frac: float | None = 0.2
+    """Share of characters in repeated paragraphs at most (0.2)."""
     top_ngrams: list[list[float]] = field(default_factory=lambda: [[2, 0.2], [3, 0.18], [4, 0.16]])
+    """[n, share]: the most frequent word n-gram's characters per character at most (Gopher: 2-, 3-, 4-grams)."""
     dup_ngrams: list[list[float]] = field(
         default_factory=lambda: [[5, 0.15], [6, 0.14], [7, 0.13], [8, 0.12], [9, 0.11], [10, 0.10]]
     )
+    """[n, share]: characters in repeated word n-grams per character at most (Gopher: 5- to 10-grams)."""
     chinese_words: str = "char"
     """Word unit of Han text for the n-gram rules: "char" (a character) or "jieba"."""
 

@@ -71,9 +71,11 @@ class LanguageId(Stage):
 
     name: ClassVar[str] = "language_id"
     model_path: ModelPath = ModelPath("bundled:lid/lid.176.ftz")
+    """fastText language-ID model (``bundled:``, a path or a URI)."""
     languages: list[str] = field(default_factory=lambda: ["en", "zh"])
     """Language codes to keep (model labels without ``__label__``); empty keeps all."""
     min_score: float = 0.5
+    """The top language's probability at least."""
     mixed_min_share: float = 0.1
     """Han and non-Han letters both above this share of letters: per-line mixed handling."""
     space_han: bool = True

@@ -146,18 +146,22 @@ class Normalize(Stage):
     fix_mojibake: bool = True
     """ftfy: mis-decoded UTF-8 ("donâ€™t" -> "don’t"), C1 controls, surrogates."""
     unescape_html: bool = True
+    """HTML entities to characters (``&amp;`` -> ``&``)."""
     strip_html_tags: bool = True
     """Leftover tags of common HTML elements, comments, and script/style blocks."""
     unicode_form: Literal["NFKC", "NFC", "NFKD", "NFD"] | None = "NFKC"
+    """Unicode normalization form (NFKC also folds full-width forms); ``"off"``: none."""
     keep_fullwidth_punct_chinese: bool = True
     """Yi keeps full-width punctuation in Chinese text; other full-width forms still fold."""
     remove_invisible: bool = True
+    """Remove soft hyphens, zero-width characters, the BOM, bidi marks and control characters."""
     traditional_to_simplified: bool = False
     """OpenCC traditional -> simplified on Chinese documents (slow: pure Python; off by default)."""
     opencc_config: Literal["t2s", "tw2s", "hk2s", "tw2sp"] = "t2s"
     """OpenCC conversion: generic traditional, Taiwan or Hong Kong variants; ``tw2sp`` also
     converts Taiwan phrases (計程車 -> 出租车), as data-juicer's ``chinese_convert_mapper``."""
     clean_whitespace: bool = True
+    """Unify line breaks, turn other spaces into one space, strip lines, cap blank-line runs (``max_blank_lines``)."""
     max_blank_lines: int = 1
     """Runs of blank lines are cut to this many (paragraph breaks survive)."""
 

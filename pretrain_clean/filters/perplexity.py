@@ -113,7 +113,9 @@ class Perplexity(Stage):
     cutoffs: dict[str, list[float]] = field(default_factory=dict)
     """Language -> [head, tail] perplexity cut-offs; default from ``<model>.cutoffs.json``."""
     head_percentile: int = 30
+    """Percentile of the reference perplexities that ends the ``head`` bucket (CCNet: 30)."""
     tail_percentile: int = 60
+    """Percentile that starts the ``tail`` bucket (CCNet: 60)."""
     max_perplexity: dict[str, float] = field(default_factory=dict)
     """Language -> drop documents with a higher perplexity (a language left out: no limit)."""
     drop_buckets: list[str] = field(default_factory=list)

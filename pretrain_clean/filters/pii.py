@@ -11,10 +11,14 @@ and protects no one. So each kind has a shape and a check:
 
 * e-mail: an address is masked whole or not at all (an address glued to other address
   characters, ``email..email@x.com``, is left); domains need a letter TLD or an IPv4 literal.
-* IP: IPv4 and full IPv6, public addresses only by default (datatrove's ``PIIFormatter``:
-  ``ipaddress``'s ``is_global``), never inside a longer dotted number (versions).
+* IP: IPv4 and IPv6, public addresses only by default (datatrove's ``PIIFormatter``:
+  ``ipaddress``'s ``is_global``), never inside a longer dotted number (versions). A
+  compressed IPv6 (``2606:4700::1111``) also must not be in reserved space (``abc::def``,
+  ``3::16``, ``std::`` are C++ or verses, not addresses).
 * ID: 18-digit PRC resident ID numbers (GB 11643-1999) with a province code, a real birth
-  date and, by default, a valid ISO 7064 MOD 11-2 check digit.
+  date and, by default, a valid ISO 7064 MOD 11-2 check digit; 15-digit first-generation
+  numbers (before 1999: no check digit, a 2-digit year) only right after an ID word
+  ("身份证号", "证件号码", "ID card"), where the checks left cannot tell them from a number.
 * account: a QQ number or WeChat ID right after "QQ", "微信" or "WeChat".
 * phone: Chinese mobiles (1[3-9]x, 11 digits) and landlines (0 + area code, then a
   separator); North American numbers (NXX-XXX-XXXX or NXX.XXX.XXXX, or an area code in
@@ -54,6 +58,11 @@ EMAIL_RE = re.compile(
 """Whole e-mail addresses (datatrove's local part and domain, letter TLD or IPv4 literal)."""
 IPV6_RE = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:])")
 """Full (uncompressed) IPv6 addresses, as data-juicer's ``clean_ip_mapper`` matches them."""
+_H16 = "[0-9A-Fa-f]{1,4}"
+COMPRESSED_IPV6_RE = re.compile(rf"(?<![0-9A-Fa-f:])(?:{_H16}(?::{_H16}){{0,6}})?::(?:{_H16}(?::{_H16}){{0,6}})?"
+                                r"(?![0-9A-Fa-f:.])")
+"""IPv6 addresses with ``::`` (a run of zero groups left out); :func:`ipaddress.ip_address`
+then checks the group count."""
 _SEP = r"(?:[^\S\n]?[-./][^\S\n]?|[^\S\n])"
 """One separator between digit groups: a space, or one of ``-./`` with optional spaces."""
 _NOT_BEFORE = r"(?<![A-Za-z0-9_./+\-])"
@@ -85,6 +94,14 @@ CONTEXT_PHONE_RE = re.compile(
 )
 """A grouped number or a run of 7-15 digits right after a phone word: ``Tel. 030 / 12 34 56``,
 ``电话：075588886666``."""
+
+CONTEXT_ID_RE = re.compile(
+    r"(?:身份证|身份證|证件|證件|公民身份|(?<![A-Za-z])(?i:id[ -]?card))(?:号码|號碼|号|號|(?i: number| no\.?))?"
+    r"[^\S\n]?[:：]?[^\S\n]{0,3}(?P<id>[1-9]\d{14})(?![0-9A-Za-z])"
+)
+"""A 15-digit first-generation PRC ID number right after an ID word (``身份证号：...``)."""
+_ID_WORDS = ("身份", "證件", "证件", "id card", "id-card", "idcard")
+"""What every :data:`CONTEXT_ID_RE` match holds (lower-cased), to skip the regex elsewhere."""
 
 ACCOUNT_RE = re.compile(
     r"(?=[QqWw扣微])(?:(?<![A-Za-z])(?i:qq|wechat|weixin)(?:号码|号)?|扣扣(?:号码|号)?|微信(?:号码|号)?)"
@@ -175,6 +192,36 @@ def plausible_id(number: str, require_checksum: bool = True) -> bool:
     return not require_checksum or id_checksum_ok(number)
 
 
+def plausible_id15(number: str) -> bool:
+    """A 15-digit first-generation PRC ID (before 1999): a province code and a real birth
+    date 19YYMMDD in digits 7-12; it has no check digit.
+
+    >>> plausible_id15("110105491231002"), plausible_id15("110105490230002"), plausible_id15("990105491231002")
+    (True, False, False)
+    """
+    if number[:2] not in PROVINCES:
+        return False
+    try:
+        datetime.date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return False
+    return True
+
+
+def compressed_ipv6_ok(span: str, public_only: bool) -> bool:
+    """A compressed IPv6 address outside reserved space (and global when ``public_only``):
+    ``2606:4700:4700::1111`` yes, ``abc::def`` (reserved space, though ``is_global``) no.
+
+    >>> [compressed_ipv6_ok(s, True) for s in ("2606:4700:4700::1111", "2001:db8::1", "abc::def", "::1")]
+    [True, False, False, False]
+    """
+    try:
+        address = ipaddress.IPv6Address(span)
+    except ValueError:
+        return False
+    return not address.is_reserved and (address.is_global or not public_only)
+
+
 def plausible_phone(span: str) -> bool:
     """False for digit groups shaped like a phone that are not one: runs of years, space-
     grouped thousands, fewer than 6 digits (8 after a ``+``) or more than 15 (E.164), one
@@ -215,9 +262,13 @@ class PiiMask(Stage):
     name: ClassVar[str] = "pii_mask"
 
     mask_emails: bool = True
+    """Mask e-mail addresses."""
     mask_phones: bool = True
+    """Mask phone numbers."""
     mask_ips: bool = True
+    """Mask IP addresses."""
     mask_id_numbers: bool = True
+    """Mask PRC resident ID numbers."""
     mask_accounts: bool = True
     """QQ numbers and WeChat IDs right after "QQ", "微信", "WeChat"."""
     id_require_checksum: bool = True
@@ -225,10 +276,15 @@ class PiiMask(Stage):
     ip_public_only: bool = True
     """Mask only public (global) IP addresses, as datatrove; private/loopback/reserved stay."""
     email_placeholder: str = "<EMAIL>"
+    """What replaces an e-mail address."""
     phone_placeholder: str = "<PHONE>"
+    """What replaces a phone number."""
     ip_placeholder: str = "<IP>"
+    """What replaces an IP address."""
     id_placeholder: str = "<ID>"
+    """What replaces an ID number."""
     account_placeholder: str = "<ACCOUNT>"
+    """What replaces a QQ number or WeChat ID."""
     annotate: bool = True
     """Write counts per kind to ``doc.meta["pii"]`` when anything was replaced."""
 
@@ -241,18 +297,25 @@ class PiiMask(Stage):
 
     def spans(self, text: str) -> list[tuple[str, int, int]]:
         """``(kind, start, end)`` of each span to mask, in text order, without overlaps (an
-        earlier pass wins: e-mail, IPv6, numbers, numbers after a phone word, accounts)."""
+        earlier pass wins: e-mail, IPv6, numbers, 15-digit IDs and numbers after an ID or a
+        phone word, accounts)."""
         found: list[tuple[str, int, int]] = []
         if self.mask_emails and "@" in text:
             found += [("email", m.start(), m.end()) for m in EMAIL_RE.finditer(text)]
         if self.mask_ips and text.count(":") >= 7:
             found += [("ip", m.start(), m.end()) for m in IPV6_RE.finditer(text) if self._accept("ip", m.group())]
+        if self.mask_ips and "::" in text:
+            found += [("ip", m.start(), m.end()) for m in COMPRESSED_IPV6_RE.finditer(text)
+                      if compressed_ipv6_ok(m.group(), self.ip_public_only)]
         if self.mask_id_numbers or self.mask_ips or self.mask_phones:
             for m in NUMBERS_RE.finditer(text):
                 kind = m.lastgroup or ""
                 if self._accept(kind, m.group()):
                     found.append(("phone" if kind in _PHONE_KINDS else kind, m.start(), m.end()))
-        lowered = text.lower() if self.mask_phones or self.mask_accounts else ""
+        lowered = text.lower() if self.mask_phones or self.mask_accounts or self.mask_id_numbers else ""
+        if self.mask_id_numbers and any(w in lowered for w in _ID_WORDS):
+            found += [("id", m.start("id"), m.end("id")) for m in CONTEXT_ID_RE.finditer(text)
+                      if plausible_id15(m.group("id"))]
         if self.mask_phones and context_phone_possible(text, lowered):
             found += [("phone", m.start("number"), m.end("number")) for m in CONTEXT_PHONE_RE.finditer(text)
                       if plausible_phone(m.group("number"))]

@@ -27,9 +27,11 @@ class QualityClassifier(Stage):
 
     name: ClassVar[str] = "quality_classifier"
     model_path: ModelPath = ModelPath("bundled:models/quality/en.ftz")
+    """fastText quality classifier (``bundled:``, a path or a URI)."""
     label: str = "hq"
     """The model's positive label (without ``__label__``)."""
     min_score: float = 0.5
+    """The probability of ``label`` at least."""
     languages: list[str] = field(default_factory=lambda: ["en"])
     """Score only documents whose ``meta["language"]`` is listed; empty scores all."""
     drop_with_demo_model: bool = False

@@ -42,6 +42,7 @@ class SpecialCharacters(Stage):
     name: ClassVar[str] = "special_characters"
 
     max_ratio: float | None = 0.25
+    """Characters that are neither letters, digits nor whitespace, per non-whitespace character, at most."""
 
     def apply(self, doc: Document) -> str | None:
         if self.max_ratio is not None and special_char_ratio(doc.text) > self.max_ratio:

@@ -196,10 +196,15 @@ class Toxicity(Stage):
     )
     """Language -> word list (one term a line); ``zh``/``ja`` lists match as substrings."""
     max_density: float = 0.03
+    """Word-list hits per word at most."""
     min_words: int = 50
+    """Hits are divided by at least this many words, so one hit in a short text is no high density."""
     model_path: ModelPath | None = None
+    """Optional fastText toxicity classifier; none: word lists only."""
     label: str = "toxic"
+    """The classifier's toxic label (without ``__label__``)."""
     max_score: float = 0.5
+    """Documents whose probability of ``label`` is this or more are dropped."""
     drop_with_demo_model: bool = False
     """Drop by a model whose card says demo-sized (default: only annotate, see filters.model_card)."""
     chinese_words: str = "char"

@@ -45,7 +45,8 @@ def run_annotate_step(spec: RunSpec, out_dir: str, engine: Engine, stats: Stats)
         raise RuntimeError(f"annotation read {found.documents_in} documents but dedup kept {stats.kept}")
     found.check_accounting("annotation after dedup")
     change = Stats(quarantined=found.quarantined, bytes_quarantined=found.bytes_quarantined,
-                   quarantine_errors=found.quarantine_errors, stages=found.stages, flagged=found.flagged)
+                   quarantine_errors=found.quarantine_errors, stages=found.stages, flagged=found.flagged,
+                   bytes_stage_errors=found.bytes_stage_errors)
     merged = stats + change
     merged.kept -= found.quarantined  # moved from kept to quarantined
     merged.bytes_kept -= found.bytes_quarantined

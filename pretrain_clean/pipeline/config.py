@@ -39,7 +39,9 @@ class InputConfig:
     """How input records become documents."""
 
     text_field: str = "text"
+    """Input key of the document text (JSON lines, parquet column)."""
     id_field: str = "id"
+    """Input key of the document id; a missing or empty id becomes ``<file>:<position>``."""
     max_text_bytes: int = 5_000_000
     """Larger texts, and larger input records (a JSON line, a WARC record body, a text
     file, line or block), are quarantined ``too_large`` after reading at most this many
@@ -60,7 +62,9 @@ class RunConfig:
     """Engine-independent run settings."""
 
     batch_size: int = 256
+    """Documents per batch through the cascade and per write to the part files."""
     seed: int = 0
+    """Reserved for run-level randomness: no stage draws at random now (dedup has its own ``seed``)."""
     annotate_last: bool = True
     """Run stages that only annotate (as configured: perplexity without drop_buckets or
     max_perplexity, coherence without min_coherence) after every dropping stage, so they

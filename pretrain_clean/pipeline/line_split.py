@@ -205,4 +205,4 @@ def read_line_range(task: "PartTask", cfg: InputConfig,
         if task.path.lower().endswith(".txt"):
             yield from read_text_lines(stream, cfg, source, first, after_blank=False, stop_line=None)
         else:
-            yield from read_jsonl(task.path, stream, cfg, source, first)
+            yield from read_jsonl(task.path, stream, cfg, source, first, in_range=True)

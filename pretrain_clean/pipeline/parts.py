@@ -19,7 +19,7 @@ from pretrain_clean.pipeline.config import RunSpec
 from pretrain_clean.pipeline.document import Document
 from pretrain_clean.pipeline.line_split import read_line_range
 from pretrain_clean.pipeline.readers import CountingReader, Quarantined, Skipped, read_records
-from pretrain_clean.pipeline.records import INPUT_STAGE
+from pretrain_clean.pipeline.records import INPUT_STAGE, STAGE_ERROR
 from pretrain_clean.pipeline.split import read_row_groups
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline.writers import (
@@ -204,9 +204,10 @@ def _write_outcomes(
 def stage_error(outcome: Outcome, stats: Stats) -> Quarantined:
     """The quarantine record of a document a stage failed on, counted in ``stats``."""
     doc = outcome.doc
-    record = Quarantined(doc.source, doc.position, "stage_error", outcome.error or "",
+    record = Quarantined(doc.source, doc.position, STAGE_ERROR, outcome.error or "",
                          doc.text[:1000], text_bytes(doc))
     stats.quarantined += 1
     stats.bytes_quarantined += record.raw_bytes
+    stats.bytes_stage_errors += record.raw_bytes
     stats.quarantine_errors[record.kind] += 1
     return record

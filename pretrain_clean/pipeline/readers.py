@@ -54,11 +54,15 @@ def check_environment(paths: list[str]) -> None:
         check_html_extractor()
 
 
-def read_jsonl(path: str, raw: BinaryIO, cfg: InputConfig, source: str, first_line: int = 1) -> Iterator[Record]:
+def read_jsonl(path: str, raw: BinaryIO, cfg: InputConfig, source: str, first_line: int = 1,
+               in_range: bool = False) -> Iterator[Record]:
     """Documents from a (possibly compressed) JSON-lines stream whose first line is
-    ``first_line`` (above 1: a byte range of a split file, :mod:`pipeline.line_split`)."""
+    ``first_line``. ``in_range``: a byte range of a split file (:mod:`pipeline.line_split`),
+    which holds text somewhere; else a file with no line but blank ones is one ``empty_file``
+    record, as the text reader makes."""
     stream = decompressed(path, raw)
     line_no = first_line - 1
+    any_record = in_range
     lines = bounded_lines(stream, cfg.max_text_bytes)
     while True:
         try:
@@ -71,13 +75,15 @@ def read_jsonl(path: str, raw: BinaryIO, cfg: InputConfig, source: str, first_li
             break
         line_no += 1
         if isinstance(line, Oversized):
+            any_record = True
             yield too_large(source, line_no, f"line {line_no}", line.size, line.head, cfg)
             continue
         if not line.strip():
             continue
+        any_record = True
         yield _json_record(line, cfg, source, line_no)
-    if line_no == 0 and first_line == 1:
-        yield Quarantined(source, 0, "empty_file", "file is empty")
+    if not any_record:
+        yield Quarantined(source, 0, "empty_file", "file is empty" if line_no == 0 else "file holds only blank lines")
 
 
 def _json_record(line: bytes, cfg: InputConfig, source: str, line_no: int) -> Record:

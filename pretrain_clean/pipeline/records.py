@@ -12,6 +12,8 @@ from pretrain_clean.pipeline.document import UTF8_BYTES, Document
 RAW_SNIPPET_CHARS = 1000
 INPUT_STAGE = "input"
 """The stage name of removals decided while reading (``input.skipped_non_text``, ...)."""
+STAGE_ERROR = "stage_error"
+"""Quarantine kind of a document a stage raised on (read, then failed)."""
 
 
 @dataclass

@@ -1,9 +1,12 @@
-"""Generate the config reference (every section and stage, its keys, types and defaults)."""
+"""Generate the config reference (every section and stage, its keys, types, defaults and
+descriptions: the docstring under each field in the code)."""
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
 import inspect
+import re
 import typing
 
 from pretrain_clean.pipeline.config import SECTION_TYPES, InputConfig, RunConfig, load_stage_modules
@@ -23,14 +26,39 @@ def _default(field: dataclasses.Field) -> str:
     return "(required)"
 
 
+def field_docs(cls: type) -> dict[str, str]:
+    """The first paragraph of the docstring under each field of ``cls`` and of the classes it
+    inherits from (a string statement right after the field's line), on one line."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        try:
+            tree = ast.parse(inspect.getsource(klass).strip())
+        except (OSError, TypeError, IndentationError, SyntaxError):  # builtins, classes made at run time
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for field, after in zip(body, body[1:]):
+            if isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name) \
+                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) \
+                    and isinstance(after.value.value, str):
+                docs[field.target.id] = " ".join(inspect.cleandoc(after.value.value).split("\n\n")[0].split())
+    return docs
+
+
+def _markdown(text: str) -> str:
+    """A docstring's reST as Markdown: ``code`` to `code`, :mod:`x` roles to `x`."""
+    return re.sub(r":\w+:`~?([^`]+)`", r"`\1`", text.replace("``", "`"))
+
+
 def _table(cls: type) -> list[str]:
     hints = typing.get_type_hints(cls)
-    rows = ["| key | type | default |", "|---|---|---|"]
+    docs = field_docs(cls)
+    rows = ["| key | type | default | description |", "|---|---|---|---|"]
     for field in dataclasses.fields(cls):
         if field.init:
             default = _default(field).replace("|", "\\|")
             kind = _type_name(hints[field.name]).replace("|", "\\|")
-            rows.append(f"| `{field.name}` | `{kind}` | `{default}` |")
+            about = _markdown(docs.get(field.name, "")).replace("|", "\\|")
+            rows.append(f"| `{field.name}` | `{kind}` | `{default}` | {about} |")
     return rows
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pretrain_clean.pipeline.records import INPUT_STAGE
+from pretrain_clean.pipeline.records import INPUT_STAGE, STAGE_ERROR
 from pretrain_clean.pipeline.stats import Stats
 from pretrain_clean.pipeline import storage
 
@@ -14,9 +14,13 @@ def skipped_while_reading(stats: Stats) -> int:
 
 
 def funnel_rows(stats: Stats) -> list[tuple[str, int, int]]:
-    """(step, documents left, bytes left) after reading and after each stage, in order."""
-    readable_docs = stats.documents_in - stats.quarantined - skipped_while_reading(stats)
-    readable_bytes = stats.bytes_in - stats.bytes_quarantined - stats.bytes_skipped
+    """(step, documents left, bytes left) after reading and after each stage, in order. The
+    readable row keeps the documents a stage failed on (they were read; the stage's row
+    subtracts them)."""
+    unreadable = stats.quarantined - stats.quarantine_errors.get(STAGE_ERROR, 0)
+    readable_docs = stats.documents_in - unreadable - skipped_while_reading(stats)
+    unreadable_bytes = stats.bytes_quarantined - stats.bytes_stage_errors
+    readable_bytes = stats.bytes_in - unreadable_bytes - stats.bytes_skipped
     rows = [("input", stats.documents_in, stats.bytes_in), ("readable", readable_docs, readable_bytes)]
     for name, stage in stats.stages.items():
         docs_left = stage.documents_in - stage.removed - stage.failed

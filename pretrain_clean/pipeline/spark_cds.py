@@ -12,7 +12,7 @@ exited cleanly (the JVM writes it at exit, after Spark stopped: :func:`finish_du
 that at Python exit), named by a key of the Java runtime and Spark's jars (another JDK or
 Spark version gets its own) and by the digest of its bytes, which every run checks before
 mapping it (a file that fails is removed, and the run dumps a new one). Dumps left by killed
-runs are removed.
+runs are removed, and so are archives no run used for :data:`UNUSED_DAYS` days.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import atexit
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -28,6 +29,9 @@ import xxhash
 from pretrain_clean.pipeline.uri_lock import pid_alive
 
 CDS_ENV = "PRETRAIN_CLEAN_SPARK_CDS"
+UNUSED_DAYS = 30
+"""An archive no run mapped (or published) for more than this many days is removed: another
+JDK's, Spark version's or virtual environment's (70-115 MB each), or an old format's."""
 QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 """The dump warns once per class it skips (signed jars: thousands of lines)."""
 
@@ -81,15 +85,29 @@ def cds_options(directory: Path, key: str, pid: int) -> tuple[str, Path | None]:
     (returned, to publish after the JVM exits). Dumps of dead processes are removed."""
     for archive in sorted(directory.glob(f"{key}-*.jsa")):
         if archive.stem.partition("-")[2] == file_digest(archive):
+            os.utime(archive)  # its modification time says when a run last used it
+            prune(directory, time.time())
             return f"-XX:SharedArchiveFile={archive} {QUIET}", None
         archive.unlink(missing_ok=True)
     directory.mkdir(parents=True, exist_ok=True)
+    prune(directory, time.time())
     for stale in directory.glob(".*.jsa.tmp-*"):
         owner = stale.name.rsplit("-", 1)[1]
         if owner.isdigit() and not pid_alive(int(owner)):
             stale.unlink(missing_ok=True)
     dump = directory / f".{key}.jsa.tmp-{pid}"
     return f"-XX:ArchiveClassesAtExit={dump} {QUIET}", dump
+
+
+def prune(directory: Path, now: float) -> None:
+    """Remove the archives no run used for more than :data:`UNUSED_DAYS` (the one just used
+    was touched); a JVM mapping one keeps its pages after the file is gone."""
+    for archive in directory.glob("*.jsa"):
+        try:
+            if now - archive.stat().st_mtime > UNUSED_DAYS * 86400:
+                archive.unlink()
+        except OSError:  # removed meanwhile by another run
+            pass
 
 
 def publish(dump: Path, key: str, returncode: int | None) -> Path | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Mapping
@@ -66,6 +67,27 @@ def console_progress_off(environ: Mapping[str, str], defaults_file: Path | None)
     return not _in_defaults(defaults_file, CONSOLE_PROGRESS)
 
 
+def local_workers_python(master: str | None, environ: Mapping[str, str]) -> str | None:
+    """The interpreter for the Python workers of a local master our code starts: this one
+    (``sys.executable``), unless ``PYSPARK_PYTHON`` names one. pyspark's default, ``python3``
+    on ``PATH``, is another interpreter when the virtual environment is not activated (its
+    ``bin/pretrain-clean`` run directly), one without this package: every task failed."""
+    if master is not None and not master.startswith("local"):
+        return None
+    return None if environ.get("PYSPARK_PYTHON") else sys.executable
+
+
+def use_this_python(master: str | None) -> None:
+    """Set ``PYSPARK_PYTHON`` (read by pyspark when a context is made) to
+    :func:`local_workers_python`'s choice, unless under spark-submit (which sets it from its
+    options). Called in the main thread before a background start, as the environment is
+    shared with native code."""
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        python = local_workers_python(master, os.environ)
+        if python:
+            os.environ["PYSPARK_PYTHON"] = python
+
+
 def _spark_defaults_file() -> Path | None:
     from pyspark.find_spark_home import _find_spark_home
 
@@ -78,7 +100,8 @@ def spark_context(app_name: str = "pretrain-clean", master: str | None = None): 
     settings (its ``--master`` and ``--conf`` win); else (plain ``python``) local, all cores.
     A driver JVM started here for a local master gets :data:`LOCAL_DRIVER_JAVA_OPTIONS` (and
     the class-data-sharing archive, :mod:`pipeline.spark_cds`), and any JVM started
-    here no console progress bar (:func:`console_progress_off`). Any context made here runs
+    here no console progress bar (:func:`console_progress_off`); the Python workers of a local
+    master run this interpreter (:func:`local_workers_python`). Any context made here runs
     :data:`DAEMON` as its Python worker daemon unless ``spark.python.daemon.module`` is set.
     No ``SparkSession``."""
     from pyspark import SparkConf, SparkContext
@@ -94,6 +117,7 @@ def spark_context(app_name: str = "pretrain-clean", master: str | None = None): 
             launch.set("spark.driver.extraJavaOptions", f"{options} {driver_cds_options(os.environ)}".strip())
         if console_progress_off(os.environ, defaults):
             launch.set(CONSOLE_PROGRESS, "false")
+    use_this_python(master)
     SparkContext._ensure_initialized(conf=launch)
     conf = SparkConf().setAppName(app_name)  # under spark-submit: holds its --conf values
     if not conf.contains("spark.log.level"):  # Spark's own INFO lines only when asked for
@@ -128,6 +152,7 @@ class ContextStart:
         self._error: BaseException | None = None
         self._thread = None
         if self.started_here and background:
+            use_this_python(master)  # here, not in the thread: see its docstring
             self._thread = threading.Thread(target=self._start, args=(app_name, master), daemon=True,
                                             name="spark-context-start")
             self._thread.start()

@@ -68,6 +68,10 @@ class Stats:
     """Raw bytes of the records removed while reading (stage ``input``: a WARC request, a PDF, a
     404 page), part of ``bytes_in`` as ``bytes_quarantined`` is; 0 in ``stats.json`` files older
     than the field."""
+    bytes_stage_errors: int = 0
+    """Text bytes of the documents a stage failed on (quarantined as ``stage_error``), part of
+    ``bytes_quarantined``: they were read, so the funnel's readable row keeps them; 0 in
+    ``stats.json`` files older than the field."""
 
     def stage(self, name: str) -> StageStats:
         """The stats of stage ``name``, created in order of first use."""
@@ -107,6 +111,7 @@ class Stats:
             self.flagged + other.flagged,
             self.duplicate_ids + other.duplicate_ids,
             self.bytes_skipped + other.bytes_skipped,
+            self.bytes_stage_errors + other.bytes_stage_errors,
         )
 
     @property
@@ -134,6 +139,7 @@ class Stats:
             "quarantined": self.quarantined,
             "bytes_quarantined": self.bytes_quarantined,
             "bytes_skipped": self.bytes_skipped,
+            "bytes_stage_errors": self.bytes_stage_errors,
             "quarantine_errors": dict(sorted(self.quarantine_errors.items())),
             "stages": {name: s.to_dict() for name, s in self.stages.items()},
             "examples": dict(sorted(self.examples.items())),
@@ -158,6 +164,7 @@ class Stats:
             Counter(data.get("flagged", {})),
             data.get("duplicate_ids", 0),
             data.get("bytes_skipped", 0),
+            data.get("bytes_stage_errors", 0),
         )
 
     def to_json(self) -> str:
