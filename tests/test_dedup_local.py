@@ -16,7 +16,7 @@ from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.evaluation import build_labeled_set, detected_pairs, edit, load_sample_texts, pair_metrics
 from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.hashing import normalize
-from pretrain_clean.dedup.local import run_dedup_local
+from pretrain_clean.dedup.local import read_rows, run_dedup_local
 from pretrain_clean.pipeline.config import ConfigError, parse_config
 
 import random
@@ -345,8 +345,6 @@ def test_a_short_signature_file_is_an_error_naming_the_row(tmp_path: Path, rows:
     """A signature file shorter than the rows asked for (a scan that did not write every
     document's row) stops the run, naming the row one past the run that could not be read;
     the runs before it are read whole."""
-    from pretrain_clean.dedup.local import read_rows
-
     path = tmp_path / "signatures.u32"
     path.write_bytes(np.arange(10, dtype=np.uint32).tobytes())  # 5 rows of 2
     with open(path, "rb") as fh:
