@@ -338,13 +338,14 @@ def test_output_parts_are_named_after_their_input_parts(tmp_path: Path, real: li
 
 
 @pytest.mark.parametrize(("rows", "message"), [
-    ([0, 1, 4, 5], "^signature file ends before row 6$"),  # a whole run past the end (a=2, b=4)
-    ([0, 3, 4, 5], "^signature file ends before row 6$"),  # a run cut short by the end (a=1, b=4)
+    ([0, 1, 4, 5], r"^signature file ends before row 5 \(rows 4-5 asked for\)$"),  # a run cut short by the end
+    ([0, 3, 4, 5], r"^signature file ends before row 5 \(rows 3-5 asked for\)$"),
+    ([0, 6, 7], r"^signature file ends before row 6 \(rows 6-7 asked for\)$"),  # a run wholly past the end
 ])
 def test_a_short_signature_file_is_an_error_naming_the_row(tmp_path: Path, rows: list[int], message: str) -> None:
     """A signature file shorter than the rows asked for (a scan that did not write every
-    document's row) stops the run, naming the row one past the run that could not be read;
-    the runs before it are read whole."""
+    document's row) stops the run, naming the first row it lacks and the run asked for; the
+    runs before it are read whole."""
     path = tmp_path / "signatures.u32"
     path.write_bytes(np.arange(10, dtype=np.uint32).tobytes())  # 5 rows of 2
     with open(path, "rb") as fh:

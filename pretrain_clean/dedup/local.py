@@ -169,8 +169,10 @@ def read_rows(fd: int, rows: np.ndarray, num_perm: int) -> np.ndarray:
     starts = np.concatenate([[0], breaks]).astype(np.int64)
     stops = np.concatenate([breaks, [len(rows)]]).astype(np.int64)
     for a, b, row in zip(starts.tolist(), stops.tolist(), rows[starts].tolist()):
-        if os.preadv(fd, [view[a * width : b * width]], row * width) != (b - a) * width:
-            raise RuntimeError(f"signature file ends before row {row + b - a}")
+        got = os.preadv(fd, [view[a * width : b * width]], row * width)
+        if got != (b - a) * width:
+            raise RuntimeError(f"signature file ends before row {row + got // width} "
+                               f"(rows {row}-{row + b - a - 1} asked for)")
     return out
 
 
