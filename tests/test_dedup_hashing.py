@@ -220,3 +220,51 @@ def test_jaccard_of_empty_sets() -> None:
     assert jaccard(set(), set()) == 1.0  # two empty texts are the same text
     assert jaccard(set(), {1}) == jaccard({1}, set()) == 0.0
     assert jaccard({1, 2}, {2, 3}) == 1 / 3
+
+
+def _pandas_hashes(values: list) -> "np.ndarray":
+    pd = pytest.importorskip("pandas")
+    return pd.util.hash_array(np.asarray(values, dtype=object), categorize=False)
+
+
+def test_token_hashes_are_pandas_hash_array_bit_for_bit() -> None:
+    """The C SipHash (``dedup/_siphash.c``) gives pandas' values: every length 0-40 (each
+    tail case of the 8-byte blocks), 1- to 4-byte UTF-8, a slice, nulls (pandas: "None")."""
+    import random
+
+    import pyarrow as pa
+
+    from pretrain_clean.dedup.hashing import token_hashes
+
+    rng = random.Random(7)
+    alphabet = ["a", "Z", "0", " ", "é", "ß", "中", "文", "の", "😀", "\U0010fffd", "\x00"]
+    values = ["".join(rng.choice(alphabet) for _ in range(n)) for n in range(41) for _ in range(5)]
+    values += [chr(c) for c in range(0, 0x3000, 7)] + ["None", "", "x" * 10_000]
+    array = pa.array(values)
+    assert np.array_equal(token_hashes(array), _pandas_hashes(values))
+    assert np.array_equal(token_hashes(array.slice(17, 100)), _pandas_hashes(values[17:117]))
+    assert np.array_equal(token_hashes(pa.array(["x", None, ""])), _pandas_hashes(["x", None, ""]))
+    assert np.array_equal(token_hashes(pa.array(values, pa.large_string())), _pandas_hashes(values))
+    assert token_hashes(pa.array([], pa.string())).tolist() == []
+
+
+def test_the_siphash_module_refuses_bad_arguments() -> None:
+    from pretrain_clean import native
+
+    siphash = native.load("dedup._siphash", 1).siphash_strings
+    offsets = np.array([0, 2, 5], dtype=np.int64).tobytes()
+    assert len(siphash(offsets, b"hello", b"0123456789123456")) == 16
+    for bad in [(offsets, b"hello", b"short"), (np.array([0, 3, 2], dtype=np.int64).tobytes(), b"hello", b"k" * 16),
+                (np.array([0, 9], dtype=np.int64).tobytes(), b"hello", b"k" * 16), (b"", b"", b"k" * 16),
+                (b"\x00" * 9, b"", b"k" * 16)]:
+        with pytest.raises(ValueError):
+            siphash(*bad)
+
+
+def test_dedup_imports_no_pandas() -> None:
+    """Hashing no longer needs pandas (pyarrow may still import it, at its first ``pa.array``
+    of a Python list, where it is installed)."""
+    import subprocess
+
+    code = "import sys, pretrain_clean.dedup.local, pretrain_clean.dedup.features; print('pandas' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
