@@ -7,5 +7,4 @@ setup(ext_modules=[
     Extension("pretrain_clean.filters._c4", ["pretrain_clean/filters/_c4.c"], extra_compile_args=["-O2"]),
     Extension("pretrain_clean.filters._lines", ["pretrain_clean/filters/_lines.c"], extra_compile_args=["-O2"]),
     Extension("pretrain_clean.dedup._whitespace", ["pretrain_clean/dedup/_whitespace.c"], extra_compile_args=["-O2"]),
-    Extension("pretrain_clean.dedup._siphash", ["pretrain_clean/dedup/_siphash.c"], extra_compile_args=["-O2"]),
 ])
