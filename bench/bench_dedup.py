@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_corpus import generate
+from dedup_corpus import SAMPLE, generate
 from measure import interleave, load_note, measure, report
 from pretrain_clean.dedup.config import DedupConfig
 from pretrain_clean.dedup.evaluation import build_labeled_set, load_sample_texts
@@ -31,7 +31,6 @@ from pretrain_clean.dedup.features import NearDupHasher
 from pretrain_clean.dedup.hashing import shingle_hashes_batch
 from pretrain_clean.dedup.minhash import estimate_jaccard
 
-SAMPLE = "data/sample/web_en"
 
 DATATROVE = """
 import sys

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from pretrain_clean.dedup.evaluation import load_sample_texts
 
-SAMPLE = "data/sample/web_en"
+SAMPLE = str(Path(__file__).resolve().parent.parent / "data" / "sample" / "web_en")  # any working folder
 WORDS = 180
 WINDOW = 10_000
 KINDS_P = (0.85, 0.05, 0.10)
