@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from contextlib import suppress
 
 from pretrain_clean.cli.args import parser, positive
-from pretrain_clean.pipeline.engine import ENGINES, EngineOptions, engine_for
+from pretrain_clean.pipeline.engine import ENGINES, EngineOptions, closed_on_error, engine_for
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     options = EngineOptions(workers=args.workers, tasks=args.tasks, show_progress=not args.quiet)
     engine = engine_for(args.engine, options)
     engine.start()  # Spark: the driver JVM starts while the stages' modules, the config and the models load
-    try:
+    with closed_on_error(engine):
         from pretrain_clean.pipeline.clean import CleanOptions, clean  # imported after the start, to overlap it
         from pretrain_clean.pipeline.config import load_config
 
@@ -47,10 +46,6 @@ def main(argv: list[str] | None = None) -> int:
         options = CleanOptions(args.engine, args.workers, args.tasks, args.overwrite, not args.quiet,
                                args.follow_symlinks)
         stats = clean(spec, args.input, args.output, options, engine)
-    except BaseException:
-        with suppress(Exception):  # the run's own error is the one to see
-            engine.close()  # a context started for this run is stopped
-        raise
     print(f"kept {stats.kept:,} of {stats.documents_in:,} documents "
           f"({stats.removed_total:,} removed, {stats.quarantined:,} quarantined) -> {args.output}")
     return 0

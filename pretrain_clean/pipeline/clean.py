@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import sys
-from contextlib import suppress
 from dataclasses import dataclass
 
 from pretrain_clean.pipeline import storage
 from pretrain_clean.pipeline.config import RunSpec, annotates_after_dedup, dedup_enabled
-from pretrain_clean.pipeline.engine import Engine, EngineOptions, engine_for
+from pretrain_clean.pipeline.engine import Engine, EngineOptions, closed_on_error, engine_for
 from pretrain_clean.pipeline.ids import duplicate_ids
 from pretrain_clean.pipeline.parts import PartTask
 from pretrain_clean.pipeline.output_guard import check_locations, clear_output, output_lock
@@ -53,7 +52,7 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions,
     given, out_dir = out_dir, storage.absolute(out_dir)  # tasks must mean the same place on every executor
     engine = engine or engine_for(options.engine, engine_options(options))
     engine.start()  # Spark: the JVM starts while the models load and the inputs are listed (if not yet begun)
-    try:
+    with closed_on_error(engine):
         worker_cascade(spec)  # load every model now: a bad model fails before any output exists
         with output_lock(given):  # messages name the output as the user gave it
             if options.overwrite:
@@ -63,10 +62,6 @@ def clean(spec: RunSpec, inputs: list[str], out_dir: str, options: CleanOptions,
             tasks = split_tasks(plan_tasks(files), spec.run.part_bytes, spec.input, engine.map_parts)
             prepare_output(out_dir, fingerprint(spec.raw, tasks), overwrite=False)  # cleared above, keeping the lock
             return _run(spec, tasks, out_dir, engine, options.show_progress)
-    except BaseException:
-        with suppress(Exception):  # the run's own error is the one to see
-            engine.close()  # a context started for this run (not one that was active) is stopped
-        raise
 
 
 def _run(spec: RunSpec, tasks: list[PartTask], out_dir: str, engine: Engine, show_progress: bool) -> Stats:

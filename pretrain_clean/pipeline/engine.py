@@ -19,9 +19,10 @@ an engine loads nothing the other needs.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, TypeVar
 
 from pretrain_clean.errors import UsageError
 
@@ -88,6 +89,18 @@ class Engine(Protocol):
         """Release what the engine started (a Spark context or session; not one it was given
         or found active)."""
         ...
+
+
+@contextmanager
+def closed_on_error(engine: Engine) -> Iterator[Engine]:
+    """``engine`` for a block whose error closes it (a Spark context started for the run is
+    stopped) before propagating; an error in closing does not hide the block's own."""
+    try:
+        yield engine
+    except BaseException:
+        with suppress(Exception):
+            engine.close()
+        raise
 
 
 def engine_for(name: str, options: EngineOptions | None = None) -> Engine:
